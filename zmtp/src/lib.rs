@@ -1,0 +1,43 @@
+//! ZMTP 3.1 (the ZeroMQ Message Transport Protocol) without I/O and without a clock.
+//!
+//! This crate holds every piece of protocol logic zeroring needs on the wire, in the
+//! style of `quinn-proto`: you feed it bytes split at any point and get greetings,
+//! frames and commands out; you ask it to encode and it appends bytes to a buffer.
+//! The `zeroring-sockets` crate drives it with the compio runtime.
+//!
+//! - [`greeting`]: the 64-byte greeting, version detection from the first 11 bytes.
+//! - [`frame`]: frame headers, the incremental zero-copy [`FrameDecoder`] and encoders.
+//! - [`command`]: READY, ERROR, SUBSCRIBE, CANCEL, PING, PONG.
+//! - [`metadata`]: READY properties with case-insensitive names.
+//! - [`socket_type`]: socket types and the compatibility matrix.
+//! - [`handshake`]: the NULL mechanism handshake as a state machine.
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use zeroring_zmtp::{FrameDecoder, frame};
+//!
+//! let mut wire = BytesMut::new();
+//! frame::encode_frame(&mut wire, b"hello", true);
+//! frame::encode_frame(&mut wire, b"world", false);
+//! let mut dec = FrameDecoder::new(None);
+//! let first = dec.decode(&mut wire).unwrap().unwrap();
+//! assert_eq!(&first.body[..], b"hello");
+//! assert!(first.more);
+//! ```
+#![warn(missing_docs)]
+
+pub mod command;
+pub mod error;
+pub mod frame;
+pub mod greeting;
+pub mod handshake;
+pub mod metadata;
+pub mod socket_type;
+
+pub use command::Command;
+pub use error::ZmtpError;
+pub use frame::{Frame, FrameDecoder};
+pub use greeting::{Greeting, Mechanism, Version};
+pub use handshake::{Handshake, HandshakeConfig, PeerInfo};
+pub use metadata::Metadata;
+pub use socket_type::SocketType;
