@@ -15,12 +15,12 @@
 //! let (mut a_to_b, mut b_to_a) = (BytesMut::new(), BytesMut::new());
 //! a_to_b.extend_from_slice(&a.greeting());
 //! b_to_a.extend_from_slice(&b.greeting());
-//! // Each side reads the other's greeting and answers with READY ...
+//! // A reads B's greeting and answers with READY.
 //! assert!(a.advance(&mut b_to_a, &mut a_to_b).unwrap().is_none());
-//! assert!(b.advance(&mut a_to_b, &mut b_to_a).unwrap().is_none());
-//! // ... and finishes on the other's READY.
+//! // B now has A's greeting and READY: it answers with its own READY and is done.
+//! let peer_of_b = b.advance(&mut a_to_b, &mut b_to_a).unwrap().unwrap();
+//! // A finishes on B's READY.
 //! let peer_of_a = a.advance(&mut b_to_a, &mut BytesMut::new()).unwrap().unwrap();
-//! let peer_of_b = b.advance(&mut a_to_b, &mut BytesMut::new()).unwrap().unwrap();
 //! assert_eq!(peer_of_a.socket_type, SocketType::Rep);
 //! assert_eq!(peer_of_b.socket_type, SocketType::Req);
 //! ```
