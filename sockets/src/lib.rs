@@ -1,1 +1,54 @@
-pub fn _x() {}
+//! zeroring-sockets: ZeroMQ socket types on the compio runtime (io_uring).
+//!
+//! The engine: one reader task per connection that is never cancelled mid-read,
+//! sends that encode ZMTP frames inline into the connection's write buffer, a flusher
+//! per connection that batches whatever accumulated while a write was in flight,
+//! heartbeats, and background reconnection. On top of it, the socket types with
+//! libzmq's multi-peer semantics.
+//!
+//! Sockets are `!Send` and live on the compio runtime thread that created them.
+//!
+//! ```no_run
+//! # compio::runtime::Runtime::new().unwrap().block_on(async {
+//! use zeroring_sockets::{RepSocket, ReqSocket};
+//! let rep = RepSocket::new();
+//! let ep = rep.bind("tcp://127.0.0.1:0").await?;
+//! let req = ReqSocket::new();
+//! req.connect(&ep.to_string()).await?;
+//! req.send("hello").await?;
+//! let msg = rep.recv().await?;
+//! rep.send(msg).await?;
+//! let reply = req.recv().await?;
+//! assert_eq!(&reply[0][..], b"hello");
+//! # Ok::<(), zeroring_sockets::Error>(())
+//! # }).unwrap();
+//! ```
+#![warn(missing_docs)]
+
+mod base;
+mod connection;
+mod core;
+mod endpoint;
+mod endpoints;
+mod error;
+mod heartbeat;
+mod message;
+mod notify;
+mod options;
+mod transport;
+mod types;
+mod writer;
+
+pub use base::SocketBase;
+pub use endpoint::Endpoint;
+pub use error::{Error, Result};
+pub use message::Message;
+pub use options::SocketOptions;
+pub use types::dealer::DealerSocket;
+pub use types::pair::PairSocket;
+pub use types::pull::PullSocket;
+pub use types::push::PushSocket;
+pub use types::rep::RepSocket;
+pub use types::req::ReqSocket;
+pub use types::router::RouterSocket;
+pub use zeroring_zmtp::SocketType;

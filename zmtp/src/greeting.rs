@@ -74,7 +74,9 @@ impl Mechanism {
         match known {
             Some(m) if rest.iter().all(|&b| b == 0) => Ok(m),
             _ => Err(ZmtpError::UnknownMechanism(
-                String::from_utf8_lossy(field).trim_end_matches('\0').to_string(),
+                String::from_utf8_lossy(field)
+                    .trim_end_matches('\0')
+                    .to_string(),
             )),
         }
     }
@@ -157,7 +159,10 @@ impl Greeting {
 
     /// Decodes a full greeting. `bytes` must hold at least [`GREETING_LEN`] bytes.
     pub fn decode(bytes: &[u8]) -> Result<Greeting, ZmtpError> {
-        assert!(bytes.len() >= GREETING_LEN, "decode needs the whole greeting");
+        assert!(
+            bytes.len() >= GREETING_LEN,
+            "decode needs the whole greeting"
+        );
         let version =
             Greeting::peek_version(bytes)?.expect("11 bytes are present in a full greeting");
         let mechanism = Mechanism::from_field(&bytes[12..32])?;

@@ -258,10 +258,7 @@ mod tests {
         cfg.routing_id = Some(Bytes::from_static(b"worker-1"));
         let (a, b) = run(cfg, HandshakeConfig::new(SocketType::Router));
         assert_eq!(a.unwrap().routing_id, None);
-        assert_eq!(
-            b.unwrap().routing_id,
-            Some(Bytes::from_static(b"worker-1"))
-        );
+        assert_eq!(b.unwrap().routing_id, Some(Bytes::from_static(b"worker-1")));
     }
 
     #[test]
@@ -270,14 +267,8 @@ mod tests {
             HandshakeConfig::new(SocketType::Req),
             HandshakeConfig::new(SocketType::Req),
         );
-        assert!(matches!(
-            a,
-            Err(ZmtpError::IncompatibleSocketType { .. })
-        ));
-        assert!(matches!(
-            b,
-            Err(ZmtpError::IncompatibleSocketType { .. })
-        ));
+        assert!(matches!(a, Err(ZmtpError::IncompatibleSocketType { .. })));
+        assert!(matches!(b, Err(ZmtpError::IncompatibleSocketType { .. })));
     }
 
     #[test]
@@ -318,7 +309,10 @@ mod tests {
             .ready_command()
             .encode(&mut input);
         input.put_slice(&[0, 2, b'h', b'i']);
-        let peer = h.advance(&mut input, &mut BytesMut::new()).unwrap().unwrap();
+        let peer = h
+            .advance(&mut input, &mut BytesMut::new())
+            .unwrap()
+            .unwrap();
         assert_eq!(peer.socket_type, SocketType::Push);
         assert_eq!(&input[..], &[0, 2, b'h', b'i']);
     }

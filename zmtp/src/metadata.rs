@@ -29,7 +29,10 @@ impl Metadata {
     /// # Panics
     /// If the name is empty, longer than 255 bytes or has characters ZMTP forbids.
     pub fn insert(&mut self, name: &str, value: impl Into<Bytes>) {
-        assert!(valid_name(name.as_bytes()), "invalid metadata name {name:?}");
+        assert!(
+            valid_name(name.as_bytes()),
+            "invalid metadata name {name:?}"
+        );
         self.entries.push((name.to_string(), value.into()));
     }
 
@@ -99,7 +102,9 @@ impl Metadata {
                 ));
             }
             if data.remaining() < 4 {
-                return Err(ZmtpError::MalformedMetadata("property value length truncated"));
+                return Err(ZmtpError::MalformedMetadata(
+                    "property value length truncated",
+                ));
             }
             let value_len = data.get_u32() as usize;
             if data.remaining() < value_len {

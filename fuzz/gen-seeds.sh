@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Writes the hand-made seed corpus under fuzz/corpus/<target>/seed-*.
+# Run from anywhere: bash fuzz/gen-seeds.sh
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# libzmq 4.3's NULL greeting: 0xFF, padding 00..01, 0x7F, 3.1, "NULL" + 16 NULs,
+# as-server 0, 31 zero filler bytes.
+greeting() {
+    printf '\xff\x00\x00\x00\x00\x00\x00\x00\x01\x7f\x03\x01NULL'
+    head -c 16 /dev/zero
+    head -c 32 /dev/zero
+}
+# READY command frames (flags 0x04, short size, body).
+ready_rep() { printf '\x04\x19\x05READY\x0bSocket-Type\x00\x00\x00\x03REP'; }
+ready_dealer_id() {
+    printf '\x04\x2c\x05READY\x0bSocket-Type\x00\x00\x00\x06DEALER\x08Identity\x00\x00\x00\x03ABC'
+}
+# A long data frame: flags 0x02, 8-byte size 300, body.
+long_frame() {
+    printf '\x02\x00\x00\x00\x00\x00\x00\x01\x2c'
+    head -c 300 /dev/zero | tr '\0' 'L'
+}
+short_frames() { printf '\x01\x05Hello\x00\x05World'; }
+ping_frame() { printf '\x04\x0a\x04PING\x00\x1eabc'; }
+
+mkdir -p corpus/frame_decoder corpus/greeting corpus/handshake corpus/command
+
+# frame_decoder: byte 0 = max-size selector (0: no limit), byte 1 = chunking seed.
+{ printf '\x00\x00'; ready_rep; short_frames; long_frame; ping_frame; } > corpus/frame_decoder/seed-mixed
+{ printf '\x00\x01'; long_frame; } > corpus/frame_decoder/seed-long-1byte-chunks
+{ printf '\x7f\x05'; ready_dealer_id; short_frames; } > corpus/frame_decoder/seed-ready-limited
+
+# greeting: raw 64-byte greetings.
+greeting > corpus/greeting/seed-libzmq43-null
+{ printf '\xff\x00\x00\x00\x00\x00\x00\x00\x00\x7f\x03\x00PLAIN'; head -c 15 /dev/zero; printf '\x01'; head -c 31 /dev/zero; } > corpus/greeting/seed-zmtp30-plain-server
+
+# handshake: byte 0 = chunking seed, byte 1 = our routing-id length, then peer bytes.
+{ printf '\x00\x00'; greeting; ready_rep; short_frames; } > corpus/handshake/seed-rep-whole
+{ printf '\x01\x03'; greeting; ready_dealer_id; } > corpus/handshake/seed-dealer-id-1byte-chunks
+{ printf '\x93\x00'; greeting; printf '\x04\x0a\x05ERROR\x03bad'; } > corpus/handshake/seed-error
+
+# command: a command frame body (no frame header).
+printf '\x05READY\x0bSocket-Type\x00\x00\x00\x03REQ\x08Identity\x00\x00\x00\x03ABC' > corpus/command/seed-ready
+printf '\x05ERROR\x03bad' > corpus/command/seed-error
+printf '\x04PING\x00\x1eabc' > corpus/command/seed-ping
+printf '\x04PONGabc' > corpus/command/seed-pong
+printf '\x09SUBSCRIBEtopic' > corpus/command/seed-subscribe
+printf '\x06CANCELtopic' > corpus/command/seed-cancel
+printf '\x05HELLOdata' > corpus/command/seed-unknown
+
+for f in corpus/*/seed-*; do
+    printf '%-45s %5d bytes\n' "$f" "$(wc -c < "$f")"
+done

@@ -1,0 +1,216 @@
+//! [`SocketBase`]: what every socket type offers — bind, connect, unbind,
+//! disconnect, close and the libzmq options. Typed sockets dereference to it.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use zeroring_zmtp::SocketType;
+
+use crate::core::Core;
+use crate::endpoint::Endpoint;
+use crate::endpoints;
+use crate::error::{Error, Result};
+use crate::options::SocketOptions;
+
+/// The part of a socket that does not depend on its type.
+///
+/// Every typed socket (`ReqSocket`, `RouterSocket`, ...) dereferences to this, so
+/// `sock.bind(..)`, `sock.connect(..)` and the option setters work on all of them.
+/// Dropping the socket closes it: endpoints stop, and queued messages are still
+/// delivered within LINGER.
+#[derive(Debug)]
+pub struct SocketBase {
+    pub(crate) core: Rc<Core>,
+}
+
+impl SocketBase {
+    pub(crate) fn new(socket_type: SocketType) -> SocketBase {
+        SocketBase {
+            core: Core::new(socket_type),
+        }
+    }
+
+    /// The socket's type.
+    pub fn socket_type(&self) -> SocketType {
+        self.core.socket_type
+    }
+
+    /// Binds to an endpoint and starts accepting connections. Returns the resolved
+    /// endpoint (with the port the kernel chose for `:0` or `:*`).
+    ///
+    /// ```no_run
+    /// # compio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let rep = zeroring_sockets::RepSocket::new();
+    /// let ep = rep.bind("tcp://127.0.0.1:0").await.unwrap();
+    /// assert!(ep.to_string().starts_with("tcp://127.0.0.1:"));
+    /// # });
+    /// ```
+    pub async fn bind(&self, endpoint: &str) -> Result<Endpoint> {
+        if self.core.is_closed() {
+            return Err(Error::Closed);
+        }
+        endpoints::bind(&self.core, endpoint).await
+    }
+
+    /// Connects to an endpoint in the background and returns at once. The socket
+    /// keeps reconnecting (RECONNECT_IVL, RECONNECT_IVL_MAX) until it is closed or
+    /// [`disconnect`](Self::disconnect)ed, so connecting before the peer binds works.
+    pub async fn connect(&self, endpoint: &str) -> Result<()> {
+        if self.core.is_closed() {
+            return Err(Error::Closed);
+        }
+        endpoints::connect(&self.core, endpoint)
+    }
+
+    /// Stops listening on an endpoint (as given to bind, or as bind returned it) and
+    /// closes the connections accepted through it.
+    pub fn unbind(&self, endpoint: &str) -> Result<()> {
+        self.core.stop_endpoint(endpoint)
+    }
+
+    /// Stops connecting to an endpoint and closes that connection.
+    pub fn disconnect(&self, endpoint: &str) -> Result<()> {
+        self.core.stop_endpoint(endpoint)
+    }
+
+    /// Closes the socket and waits until its listening ports and paths are released.
+    /// Queued outbound messages are still delivered within LINGER in the background.
+    pub async fn close(&self) {
+        self.core.close();
+        self.core.listeners_released().await;
+    }
+
+    /// Number of peers connected and past the handshake right now.
+    pub fn peer_count(&self) -> usize {
+        self.core.peer_count()
+    }
+
+    /// A copy of the current options.
+    pub fn options(&self) -> SocketOptions {
+        self.core.options.borrow().clone()
+    }
+
+    fn update(&self, f: impl FnOnce(&mut SocketOptions)) {
+        f(&mut self.core.options.borrow_mut());
+    }
+
+    /// ZMQ_SNDHWM (default 1000; 0: unlimited).
+    pub fn set_sndhwm(&self, hwm: usize) {
+        self.update(|o| o.sndhwm = hwm);
+        self.core.room_notify.notify_all();
+    }
+
+    /// ZMQ_RCVHWM (default 1000; 0: unlimited).
+    pub fn set_rcvhwm(&self, hwm: usize) {
+        self.update(|o| o.rcvhwm = hwm);
+    }
+
+    /// ZMQ_SNDTIMEO (`None`: wait forever, the default; zero: never wait).
+    pub fn set_sndtimeo(&self, timeout: Option<Duration>) {
+        self.update(|o| o.sndtimeo = timeout);
+    }
+
+    /// ZMQ_RCVTIMEO (`None`: wait forever, the default; zero: never wait).
+    pub fn set_rcvtimeo(&self, timeout: Option<Duration>) {
+        self.update(|o| o.rcvtimeo = timeout);
+    }
+
+    /// ZMQ_LINGER (`None`: unlimited, the default; zero: drop queued messages on close).
+    pub fn set_linger(&self, linger: Option<Duration>) {
+        self.update(|o| o.linger = linger);
+    }
+
+    /// ZMQ_RECONNECT_IVL (default 100 ms).
+    pub fn set_reconnect_ivl(&self, ivl: Duration) {
+        self.update(|o| o.reconnect_ivl = ivl);
+    }
+
+    /// ZMQ_RECONNECT_IVL_MAX (default 0: no exponential backoff).
+    pub fn set_reconnect_ivl_max(&self, ivl: Duration) {
+        self.update(|o| o.reconnect_ivl_max = ivl);
+    }
+
+    /// ZMQ_ROUTING_ID: 1 to 255 bytes, not starting with a zero byte. Applies to
+    /// connections made afterwards.
+    pub fn set_routing_id(&self, id: impl Into<Bytes>) -> Result<()> {
+        let id = id.into();
+        if id.is_empty() || id.len() > 255 {
+            return Err(Error::InvalidOption {
+                option: "ROUTING_ID",
+                reason: "must be 1 to 255 bytes",
+            });
+        }
+        if id[0] == 0 {
+            return Err(Error::InvalidOption {
+                option: "ROUTING_ID",
+                reason: "must not start with a zero byte (reserved for generated ids)",
+            });
+        }
+        self.update(|o| o.routing_id = Some(id));
+        Ok(())
+    }
+
+    /// ZMQ_HEARTBEAT_IVL (zero: no heartbeats, the default).
+    pub fn set_heartbeat_ivl(&self, ivl: Duration) {
+        self.update(|o| o.heartbeat_ivl = ivl);
+    }
+
+    /// ZMQ_HEARTBEAT_TTL, sent in our PINGs (tenths of a second on the wire).
+    pub fn set_heartbeat_ttl(&self, ttl: Duration) {
+        self.update(|o| o.heartbeat_ttl = ttl);
+    }
+
+    /// ZMQ_HEARTBEAT_TIMEOUT (`None`: equal to HEARTBEAT_IVL).
+    pub fn set_heartbeat_timeout(&self, timeout: Option<Duration>) {
+        self.update(|o| o.heartbeat_timeout = timeout);
+    }
+
+    /// ZMQ_HANDSHAKE_IVL (default 30 s; zero: unlimited).
+    pub fn set_handshake_ivl(&self, ivl: Duration) {
+        self.update(|o| o.handshake_ivl = ivl);
+    }
+
+    /// ZMQ_MAXMSGSIZE in bytes (`None`: unlimited, the default).
+    pub fn set_maxmsgsize(&self, max: Option<u64>) {
+        self.update(|o| o.maxmsgsize = max);
+    }
+
+    /// ZMQ_TCP_KEEPALIVE for new connections (`None`: system default).
+    pub fn set_tcp_keepalive(&self, keepalive: Option<bool>) {
+        self.update(|o| o.tcp_keepalive = keepalive);
+    }
+}
+
+impl Drop for SocketBase {
+    fn drop(&mut self) {
+        self.core.close();
+    }
+}
+
+/// Implements construction and `Deref<Target = SocketBase>` for a typed socket.
+macro_rules! typed_socket {
+    ($name:ident, $kind:expr) => {
+        impl $name {
+            /// Creates a socket with default options. It must be used on a compio
+            /// runtime thread.
+            pub fn new() -> $name {
+                $name::from_base($crate::base::SocketBase::new($kind))
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> $name {
+                $name::new()
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = $crate::base::SocketBase;
+            fn deref(&self) -> &$crate::base::SocketBase {
+                &self.base
+            }
+        }
+    };
+}
+pub(crate) use typed_socket;

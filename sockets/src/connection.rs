@@ -1,0 +1,269 @@
+//! One connection's life: handshake under HANDSHAKE_IVL, attach to the socket, the
+//! reader loop (never cancelled mid-read), command handling, and closing with a reason.
+//!
+//! The task that runs [`run_connection`] is the connection's only reader. It decodes
+//! frames zero-copy out of its read buffer, answers PING at once, and hands whole
+//! messages to the socket's inbox. Closing a connection shuts the socket down, which
+//! ends the pending read with end-of-file instead of cancelling it.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use compio::BufResult;
+use zeroring_zmtp::{Command, FrameDecoder, Handshake, HandshakeConfig, PeerInfo, ZmtpError};
+
+use crate::core::{Core, PeerId};
+use crate::heartbeat;
+use crate::message::Message;
+use crate::transport::Stream;
+use crate::writer::ConnWriter;
+
+const READ_CHUNK: usize = 64 * 1024;
+const MAX_READ_RESERVE: usize = 4 * 1024 * 1024;
+
+/// Shared state of one live connection.
+#[derive(Debug)]
+pub(crate) struct Conn {
+    stream: Stream,
+    pub(crate) writer: Rc<ConnWriter>,
+    pub(crate) label: String,
+    closed: Cell<bool>,
+    reason: RefCell<Option<String>>,
+    last_recv: Cell<Instant>,
+    /// TTL announced in the peer's PINGs.
+    pub(crate) remote_ttl: Cell<Option<Duration>>,
+    pub(crate) heartbeat_running: Cell<bool>,
+}
+
+impl Conn {
+    /// Closes the connection now (queued output is dropped) and records why.
+    pub(crate) fn close(&self, reason: &str) {
+        if self.closed.replace(true) {
+            return;
+        }
+        tracing::debug!(peer = %self.label, %reason, "connection closed");
+        *self.reason.borrow_mut() = Some(reason.to_string());
+        self.writer.abort();
+        self.stream.shutdown_now();
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.get()
+    }
+
+    /// Why the connection was closed, once it is.
+    pub(crate) fn close_reason(&self) -> Option<String> {
+        self.reason.borrow().clone()
+    }
+
+    pub(crate) fn last_recv(&self) -> Instant {
+        self.last_recv.get()
+    }
+}
+
+/// Where a connection came from, so unbind/disconnect can close it.
+pub(crate) type OriginId = u64;
+
+/// Runs a connection from handshake to close. Returns when the connection is gone.
+pub(crate) async fn run_connection(core: Rc<Core>, mut stream: Stream, origin: OriginId) {
+    let opts = core.options.borrow().clone();
+    stream.configure(opts.tcp_keepalive);
+    let label = stream.peer_label();
+    let mut cfg = HandshakeConfig::new(core.socket_type);
+    cfg.routing_id = opts.routing_id.clone();
+    let mut buf = BytesMut::with_capacity(READ_CHUNK);
+
+    let handshake = handshake(&mut stream, cfg, &mut buf);
+    let result = if opts.handshake_ivl.is_zero() {
+        handshake.await
+    } else {
+        match compio::time::timeout(opts.handshake_ivl, handshake).await {
+            Ok(r) => r,
+            Err(_) => Err("handshake not completed within HANDSHAKE_IVL".to_string()),
+        }
+    };
+    let peer = match result {
+        Ok(p) => p,
+        Err(reason) => {
+            tracing::debug!(peer = %label, %reason, "handshake failed");
+            stream.shutdown_now();
+            return;
+        }
+    };
+
+    let writer = Rc::new(ConnWriter::new(core.room_notify.clone()));
+    let conn = Rc::new(Conn {
+        stream: stream.clone(),
+        writer: writer.clone(),
+        label,
+        closed: Cell::new(false),
+        reason: RefCell::new(None),
+        last_recv: Cell::new(Instant::now()),
+        remote_ttl: Cell::new(None),
+        heartbeat_running: Cell::new(false),
+    });
+    let peer_id = match core.attach(&peer, conn.clone(), origin) {
+        Ok(id) => id,
+        Err(reason) => {
+            conn.close(&reason);
+            return;
+        }
+    };
+    tracing::debug!(peer = %conn.label, socket_type = %peer.socket_type, version = %peer.version, "connection ready");
+    compio::runtime::spawn(writer.run_flusher(stream.clone(), conn.clone())).detach();
+    if !opts.heartbeat_ivl.is_zero() {
+        heartbeat::start(&conn, &opts);
+    }
+
+    let reason = read_loop(&core, &conn, &mut stream, buf, peer_id, &opts).await;
+    core.detach(peer_id);
+    if let Some(reason) = reason {
+        conn.close(&reason);
+    }
+}
+
+async fn handshake(
+    stream: &mut Stream,
+    cfg: HandshakeConfig,
+    buf: &mut BytesMut,
+) -> Result<PeerInfo, String> {
+    let mut hs = Handshake::new(cfg);
+    let BufResult(r, _) = stream.write_all(hs.greeting().to_vec()).await;
+    r.map_err(|e| format!("cannot send greeting: {e}"))?;
+    let mut out = BytesMut::new();
+    loop {
+        match hs.advance(buf, &mut out) {
+            Ok(done) => {
+                if !out.is_empty() {
+                    let BufResult(r, _) = stream.write_all(out.split()).await;
+                    r.map_err(|e| format!("cannot send READY: {e}"))?;
+                }
+                if let Some(peer) = done {
+                    return Ok(peer);
+                }
+            }
+            Err(e) => {
+                if matches!(
+                    e,
+                    ZmtpError::IncompatibleSocketType { .. }
+                        | ZmtpError::UnknownSocketType(_)
+                        | ZmtpError::InvalidIdentity(_)
+                ) {
+                    // Tell the peer why, as libzmq does, before closing.
+                    let mut err = BytesMut::new();
+                    Command::Error(e.to_string()).encode(&mut err);
+                    let _ = stream.write_all(err).await;
+                }
+                return Err(e.to_string());
+            }
+        }
+        buf.reserve(256);
+        let BufResult(r, b) = stream.read(std::mem::take(buf)).await;
+        *buf = b;
+        match r {
+            Ok(0) => return Err("peer closed the connection during the handshake".into()),
+            Ok(_) => {}
+            Err(e) => return Err(format!("read failed during the handshake: {e}")),
+        }
+    }
+}
+
+/// Reads until the connection ends. Returns the reason to close with, or `None` when
+/// the socket itself is closing (the flusher then finishes and shuts down).
+async fn read_loop(
+    core: &Rc<Core>,
+    conn: &Rc<Conn>,
+    stream: &mut Stream,
+    mut buf: BytesMut,
+    peer_id: PeerId,
+    opts: &crate::options::SocketOptions,
+) -> Option<String> {
+    let max = opts.maxmsgsize;
+    let mut decoder = FrameDecoder::new(max);
+    let mut parts: Vec<Bytes> = Vec::new();
+    let mut msg_size: u64 = 0;
+    loop {
+        loop {
+            let frame = match decoder.decode(&mut buf) {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(e) => return Some(format!("protocol error: {e}")),
+            };
+            if frame.command {
+                if let Err(reason) = handle_command(conn, frame.body) {
+                    return Some(reason);
+                }
+                continue;
+            }
+            msg_size += frame.body.len() as u64;
+            if let Some(max) = max
+                && msg_size > max
+            {
+                return Some(format!(
+                    "message of {msg_size}+ bytes exceeds MAXMSGSIZE {max}"
+                ));
+            }
+            parts.push(frame.body);
+            if !frame.more {
+                msg_size = 0;
+                let msg = Message::from(std::mem::take(&mut parts));
+                if core.deliver(peer_id, msg).await.is_err() {
+                    return None;
+                }
+            }
+        }
+        if conn.is_closed() {
+            return conn.close_reason();
+        }
+        let want = decoder
+            .bytes_wanted(buf.len())
+            .clamp(READ_CHUNK, MAX_READ_RESERVE);
+        buf.reserve(want);
+        let BufResult(r, b) = stream.read(buf).await;
+        buf = b;
+        match r {
+            Ok(0) => {
+                if conn.is_closed() {
+                    return conn.close_reason();
+                }
+                return Some(if parts.is_empty() && decoder.is_idle() && buf.is_empty() {
+                    "peer closed the connection".to_string()
+                } else {
+                    "peer closed the connection in the middle of a message".to_string()
+                });
+            }
+            Ok(_) => conn.last_recv.set(Instant::now()),
+            Err(e) => return Some(format!("read failed: {e}")),
+        }
+    }
+}
+
+fn handle_command(conn: &Rc<Conn>, body: Bytes) -> Result<(), String> {
+    let cmd = Command::parse(body).map_err(|e| format!("protocol error: {e}"))?;
+    match cmd {
+        Command::Ping {
+            ttl_deciseconds,
+            context,
+        } => {
+            conn.writer.encode_command(&Command::Pong(context));
+            if ttl_deciseconds > 0 {
+                conn.remote_ttl.set(Some(Duration::from_millis(
+                    u64::from(ttl_deciseconds) * 100,
+                )));
+                heartbeat::ensure_ttl_watch(conn);
+            }
+        }
+        Command::Pong(_) => {}
+        Command::Error(reason) => return Err(format!("peer sent ERROR: {reason}")),
+        Command::Ready(_) => return Err("protocol error: READY after the handshake".into()),
+        Command::Subscribe(_) | Command::Cancel(_) => {
+            tracing::trace!(peer = %conn.label, "ignoring subscription command on a non-publishing socket");
+        }
+        Command::Unknown { name, .. } => {
+            tracing::debug!(peer = %conn.label, name = ?name, "ignoring unknown command");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,508 @@
+//! The state every socket type shares: its peers, their inbound queues, the
+//! round-robin cursor, and the endpoints it binds and connects.
+//!
+//! Outbound: pattern logic picks a peer and encodes straight into that peer's
+//! [`ConnWriter`]. Inbound: each peer has its own queue bounded by RCVHWM and
+//! receives are fair-queued across peers with messages waiting.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::rc::Rc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use zeroring_zmtp::{PeerInfo, SocketType, Version};
+
+use crate::connection::{Conn, OriginId};
+use crate::error::{Error, Result};
+use crate::message::Message;
+use crate::notify::Notify;
+use crate::options::SocketOptions;
+
+/// Identifies a connection for the lifetime of a socket (never reused).
+pub(crate) type PeerId = u64;
+
+/// A connected, handshaken peer.
+#[derive(Debug, Clone)]
+pub(crate) struct Peer {
+    pub(crate) id: PeerId,
+    pub(crate) routing_id: Bytes,
+    pub(crate) conn: Rc<Conn>,
+    #[allow(dead_code)]
+    pub(crate) version: Version,
+    pub(crate) origin: OriginId,
+}
+
+#[derive(Debug, Default)]
+struct InQueue {
+    routing_id: Bytes,
+    msgs: VecDeque<Message>,
+    in_ready: bool,
+    detached: bool,
+}
+
+/// A bind or connect registered on the socket.
+#[derive(Debug)]
+pub(crate) struct EndpointTask {
+    pub(crate) id: OriginId,
+    /// The endpoint as the user wrote it, and the resolved form for bind.
+    pub(crate) names: Vec<String>,
+    pub(crate) stopped: Cell<bool>,
+    pub(crate) stop: Notify,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    peers: Vec<Peer>,
+    rr: usize,
+    by_routing_id: HashMap<Bytes, PeerId>,
+    inbound: HashMap<PeerId, InQueue>,
+    ready: VecDeque<PeerId>,
+    next_peer_id: PeerId,
+    next_generated_id: u32,
+    endpoints: Vec<Rc<EndpointTask>>,
+    next_origin: OriginId,
+}
+
+/// Shared core of a socket. Socket types hold it in an `Rc`; connection tasks too.
+#[derive(Debug)]
+pub(crate) struct Core {
+    pub(crate) socket_type: SocketType,
+    pub(crate) options: RefCell<SocketOptions>,
+    state: RefCell<State>,
+    /// A message arrived in some inbound queue.
+    pub(crate) inbox_notify: Notify,
+    /// A peer attached, or a writer made room.
+    pub(crate) room_notify: Rc<Notify>,
+    /// A full inbound queue has room again.
+    space_notify: Notify,
+    closed: Cell<bool>,
+    pub(crate) listeners_open: Cell<usize>,
+    pub(crate) listeners_changed: Notify,
+}
+
+/// A message taken from the inbox, with the peer it came from.
+#[derive(Debug)]
+pub(crate) struct Received {
+    pub(crate) peer: PeerId,
+    pub(crate) routing_id: Bytes,
+    pub(crate) msg: Message,
+}
+
+/// What happened to a message sent to one specific peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Routed {
+    Sent,
+    NoSuchPeer,
+    Full,
+}
+
+impl Core {
+    pub(crate) fn new(socket_type: SocketType) -> Rc<Core> {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos() ^ (d.as_secs() as u32))
+            .unwrap_or(0)
+            ^ std::process::id().rotate_left(16);
+        Rc::new(Core {
+            socket_type,
+            options: RefCell::new(SocketOptions::default()),
+            state: RefCell::new(State {
+                next_generated_id: seed,
+                next_peer_id: 1,
+                ..State::default()
+            }),
+            inbox_notify: Notify::default(),
+            room_notify: Rc::new(Notify::default()),
+            space_notify: Notify::default(),
+            closed: Cell::new(false),
+            listeners_open: Cell::new(0),
+            listeners_changed: Notify::default(),
+        })
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.get()
+    }
+
+    /// Registers a handshaken connection. Fails (with the reason to close it) when
+    /// the socket type refuses another peer or the routing id is taken.
+    pub(crate) fn attach(
+        &self,
+        info: &PeerInfo,
+        conn: Rc<Conn>,
+        origin: OriginId,
+    ) -> Result<PeerId, String> {
+        if self.closed.get() {
+            return Err("socket is closed".into());
+        }
+        let mut st = self.state.borrow_mut();
+        if self.socket_type == SocketType::Pair && !st.peers.is_empty() {
+            return Err("PAIR socket already has a peer".into());
+        }
+        let routing_id = match &info.routing_id {
+            Some(id) => id.clone(),
+            None => {
+                let n = st.next_generated_id;
+                st.next_generated_id = n.wrapping_add(1);
+                let mut id = vec![0u8];
+                id.extend_from_slice(&n.to_be_bytes());
+                Bytes::from(id)
+            }
+        };
+        if st.by_routing_id.contains_key(&routing_id) {
+            return Err(format!(
+                "routing id {routing_id:02x?} is already used by another peer"
+            ));
+        }
+        let id = st.next_peer_id;
+        st.next_peer_id += 1;
+        st.by_routing_id.insert(routing_id.clone(), id);
+        st.inbound.insert(
+            id,
+            InQueue {
+                routing_id: routing_id.clone(),
+                ..InQueue::default()
+            },
+        );
+        st.peers.push(Peer {
+            id,
+            routing_id,
+            conn,
+            version: info.version,
+            origin,
+        });
+        drop(st);
+        self.room_notify.notify_all();
+        Ok(id)
+    }
+
+    /// Removes a peer whose connection ended. Messages it already delivered stay
+    /// readable.
+    pub(crate) fn detach(&self, id: PeerId) {
+        let mut st = self.state.borrow_mut();
+        if let Some(pos) = st.peers.iter().position(|p| p.id == id) {
+            let peer = st.peers.remove(pos);
+            if st.rr > pos {
+                st.rr -= 1;
+            }
+            st.by_routing_id.remove(&peer.routing_id);
+        }
+        if let Some(q) = st.inbound.get_mut(&id) {
+            if q.msgs.is_empty() {
+                st.inbound.remove(&id);
+            } else {
+                q.detached = true;
+            }
+        }
+    }
+
+    /// Hands a complete inbound message to the socket, waiting while that peer's
+    /// queue is at RCVHWM. Fails when the socket is closed.
+    pub(crate) async fn deliver(&self, peer: PeerId, mut msg: Message) -> Result<(), ()> {
+        loop {
+            let space = self.space_notify.notified();
+            if self.closed.get() {
+                return Err(());
+            }
+            match self.try_deliver(peer, msg) {
+                Ok(()) => return Ok(()),
+                Err(m) => msg = m,
+            }
+            space.await;
+        }
+    }
+
+    fn try_deliver(&self, peer: PeerId, msg: Message) -> Result<(), Message> {
+        let hwm = self.options.borrow().rcvhwm;
+        let mut st = self.state.borrow_mut();
+        let Some(q) = st.inbound.get_mut(&peer) else {
+            return Ok(());
+        };
+        if hwm != 0 && q.msgs.len() >= hwm {
+            return Err(msg);
+        }
+        q.msgs.push_back(msg);
+        if !q.in_ready {
+            q.in_ready = true;
+            st.ready.push_back(peer);
+        }
+        drop(st);
+        self.inbox_notify.notify_all();
+        Ok(())
+    }
+
+    /// Takes the next message in fair-queue order.
+    pub(crate) fn try_recv(&self) -> Option<Received> {
+        let hwm = self.options.borrow().rcvhwm;
+        let mut st = self.state.borrow_mut();
+        while let Some(pid) = st.ready.pop_front() {
+            let Some(q) = st.inbound.get_mut(&pid) else {
+                continue;
+            };
+            let was_full = hwm != 0 && q.msgs.len() >= hwm;
+            let Some(msg) = q.msgs.pop_front() else {
+                q.in_ready = false;
+                continue;
+            };
+            let now_empty = q.msgs.is_empty();
+            let detached = q.detached;
+            let routing_id = q.routing_id.clone();
+            if now_empty {
+                q.in_ready = false;
+                if detached {
+                    st.inbound.remove(&pid);
+                }
+            } else {
+                st.ready.push_back(pid);
+            }
+            drop(st);
+            if was_full {
+                self.space_notify.notify_all();
+            }
+            return Some(Received {
+                peer: pid,
+                routing_id,
+                msg,
+            });
+        }
+        None
+    }
+
+    /// Waits for the next message (fair-queued), honouring RCVTIMEO.
+    pub(crate) async fn recv(&self) -> Result<Received> {
+        let timeout = self.options.borrow().rcvtimeo;
+        with_timeout(timeout, "recv", async {
+            loop {
+                let arrived = self.inbox_notify.notified();
+                if let Some(m) = self.try_recv() {
+                    return Ok(m);
+                }
+                if self.closed.get() {
+                    return Err(Error::Closed);
+                }
+                arrived.await;
+            }
+        })
+        .await
+    }
+
+    /// Sends a whole message round-robin (DEALER, PUSH, PAIR).
+    pub(crate) async fn send_message(&self, msg: Message) -> Result<PeerId> {
+        if msg.is_empty() {
+            return Err(Error::EmptyMessage);
+        }
+        self.send_round_robin(&[], msg.frames()).await
+    }
+
+    /// Sends to the next peer in round-robin order that has room; waits (SNDTIMEO)
+    /// while none has. `prefix` frames go before `body` in the same message.
+    pub(crate) async fn send_round_robin(
+        &self,
+        prefix: &[Bytes],
+        body: &[Bytes],
+    ) -> Result<PeerId> {
+        if let Some(id) = self.try_send_round_robin(prefix, body) {
+            return Ok(id);
+        }
+        let timeout = self.options.borrow().sndtimeo;
+        with_timeout(timeout, "send", async {
+            loop {
+                let room = self.room_notify.notified();
+                if self.closed.get() {
+                    return Err(Error::Closed);
+                }
+                if let Some(id) = self.try_send_round_robin(prefix, body) {
+                    return Ok(id);
+                }
+                room.await;
+            }
+        })
+        .await
+    }
+
+    fn try_send_round_robin(&self, prefix: &[Bytes], body: &[Bytes]) -> Option<PeerId> {
+        let hwm = self.options.borrow().sndhwm;
+        let mut st = self.state.borrow_mut();
+        let n = st.peers.len();
+        for i in 0..n {
+            let idx = (st.rr + i) % n;
+            let peer = &st.peers[idx];
+            if peer.conn.writer.has_room(hwm) {
+                peer.conn.writer.encode_message(prefix, body);
+                let id = peer.id;
+                st.rr = (idx + 1) % n;
+                return Some(id);
+            }
+        }
+        None
+    }
+
+    /// Sends to one peer, never waiting.
+    pub(crate) fn send_to(&self, peer: PeerId, prefix: &[Bytes], body: &[Bytes]) -> Routed {
+        let hwm = self.options.borrow().sndhwm;
+        let st = self.state.borrow();
+        let Some(p) = st.peers.iter().find(|p| p.id == peer) else {
+            return Routed::NoSuchPeer;
+        };
+        if !p.conn.writer.has_room(hwm) {
+            return Routed::Full;
+        }
+        p.conn.writer.encode_message(prefix, body);
+        Routed::Sent
+    }
+
+    /// Sends to the peer with this routing id, never waiting.
+    pub(crate) fn send_to_routing_id(
+        &self,
+        rid: &[u8],
+        body: &[Bytes],
+    ) -> (Routed, Option<PeerId>) {
+        let id = self.state.borrow().by_routing_id.get(rid).copied();
+        match id {
+            Some(id) => (self.send_to(id, &[], body), Some(id)),
+            None => (Routed::NoSuchPeer, None),
+        }
+    }
+
+    /// Waits (SNDTIMEO) until the peer has room or is gone.
+    pub(crate) async fn wait_room(&self, peer: PeerId) -> Result<()> {
+        let timeout = self.options.borrow().sndtimeo;
+        with_timeout(timeout, "send", async {
+            loop {
+                let room = self.room_notify.notified();
+                if self.closed.get() {
+                    return Err(Error::Closed);
+                }
+                let hwm = self.options.borrow().sndhwm;
+                let st = self.state.borrow();
+                match st.peers.iter().find(|p| p.id == peer) {
+                    Some(p) if !p.conn.writer.has_room(hwm) => {}
+                    _ => return Ok(()),
+                }
+                drop(st);
+                room.await;
+            }
+        })
+        .await
+    }
+
+    /// Number of connected (handshaken) peers.
+    pub(crate) fn peer_count(&self) -> usize {
+        self.state.borrow().peers.len()
+    }
+
+    /// Registers a new bind/connect and returns its handle.
+    pub(crate) fn register_endpoint(&self, names: Vec<String>) -> Rc<EndpointTask> {
+        let mut st = self.state.borrow_mut();
+        st.next_origin += 1;
+        let task = Rc::new(EndpointTask {
+            id: st.next_origin,
+            names,
+            stopped: Cell::new(false),
+            stop: Notify::default(),
+        });
+        st.endpoints.push(task.clone());
+        task
+    }
+
+    /// Stops a bind or connect by endpoint name and closes its connections.
+    pub(crate) fn stop_endpoint(&self, name: &str) -> Result<()> {
+        let task = {
+            let mut st = self.state.borrow_mut();
+            let Some(pos) = st
+                .endpoints
+                .iter()
+                .position(|t| t.names.iter().any(|n| n == name))
+            else {
+                return Err(Error::UnknownEndpoint(name.to_string()));
+            };
+            st.endpoints.remove(pos)
+        };
+        task.stopped.set(true);
+        task.stop.notify_all();
+        let conns: Vec<Rc<Conn>> = self
+            .state
+            .borrow()
+            .peers
+            .iter()
+            .filter(|p| p.origin == task.id)
+            .map(|p| p.conn.clone())
+            .collect();
+        for c in conns {
+            c.close("endpoint unbound or disconnected by the application");
+        }
+        Ok(())
+    }
+
+    /// Closes the socket: stops all endpoints; queued output is delivered within
+    /// LINGER, then connections shut down.
+    pub(crate) fn close(&self) {
+        if self.closed.replace(true) {
+            return;
+        }
+        let linger = self.options.borrow().linger;
+        let (endpoints, peers) = {
+            let mut st = self.state.borrow_mut();
+            (std::mem::take(&mut st.endpoints), st.peers.clone())
+        };
+        for t in endpoints {
+            t.stopped.set(true);
+            t.stop.notify_all();
+        }
+        for p in peers {
+            match linger {
+                Some(d) if d.is_zero() => p.conn.close("socket closed with LINGER 0"),
+                _ => {
+                    p.conn.writer.drain_and_close();
+                    if let Some(d) = linger {
+                        let conn = p.conn.clone();
+                        compio::runtime::spawn(async move {
+                            compio::time::sleep(d).await;
+                            conn.close("LINGER expired before queued messages were delivered");
+                        })
+                        .detach();
+                    }
+                }
+            }
+        }
+        self.inbox_notify.notify_all();
+        self.room_notify.notify_all();
+        self.space_notify.notify_all();
+    }
+
+    /// Waits until every listener of this socket has released its port or path.
+    pub(crate) async fn listeners_released(&self) {
+        loop {
+            let changed = self.listeners_changed.notified();
+            if self.listeners_open.get() == 0 {
+                return;
+            }
+            changed.await;
+        }
+    }
+}
+
+/// Runs `fut` under an optional timeout; zero means "try once" (the future is polled
+/// once and must be ready).
+pub(crate) async fn with_timeout<T>(
+    timeout: Option<Duration>,
+    op: &'static str,
+    fut: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    match timeout {
+        None => fut.await,
+        Some(d) if d.is_zero() => {
+            let mut fut = std::pin::pin!(fut);
+            std::future::poll_fn(|cx| match fut.as_mut().poll(cx) {
+                std::task::Poll::Ready(r) => std::task::Poll::Ready(r),
+                std::task::Poll::Pending => std::task::Poll::Ready(Err(Error::Timeout(op))),
+            })
+            .await
+        }
+        Some(d) => compio::time::timeout(d, fut)
+            .await
+            .unwrap_or(Err(Error::Timeout(op))),
+    }
+}

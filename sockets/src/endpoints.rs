@@ -1,0 +1,103 @@
+//! Bind and connect: the accept loop of a bound endpoint and the reconnect loop of a
+//! connected one. Both run as detached tasks until the endpoint or socket is closed.
+
+use std::pin::pin;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures_util::future::{Either, select};
+
+use crate::connection::run_connection;
+use crate::core::{Core, EndpointTask};
+use crate::endpoint::Endpoint;
+use crate::error::Result;
+use crate::transport::{self, Listener};
+
+/// Binds `endpoint` and starts accepting. Returns the resolved endpoint.
+pub(crate) async fn bind(core: &Rc<Core>, endpoint: &str) -> Result<Endpoint> {
+    let parsed: Endpoint = endpoint.parse()?;
+    let (listener, resolved) = Listener::bind(&parsed).await?;
+    let task = core.register_endpoint(vec![endpoint.to_string(), resolved.to_string()]);
+    core.listeners_open.set(core.listeners_open.get() + 1);
+    compio::runtime::spawn(accept_loop(core.clone(), listener, task)).detach();
+    tracing::debug!(endpoint = %resolved, "bound");
+    Ok(resolved)
+}
+
+async fn accept_loop(core: Rc<Core>, listener: Listener, task: Rc<EndpointTask>) {
+    loop {
+        if task.stopped.get() || core.is_closed() {
+            break;
+        }
+        let stop = task.stop.notified();
+        let accepted = match select(pin!(listener.accept()), pin!(stop)).await {
+            Either::Left((r, _)) => r,
+            Either::Right(_) => break,
+        };
+        match accepted {
+            Ok(stream) => {
+                compio::runtime::spawn(run_connection(core.clone(), stream, task.id)).detach();
+            }
+            Err(e) => {
+                // EMFILE and friends: back off briefly instead of spinning.
+                tracing::warn!(error = %e, "accept failed");
+                compio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+    drop(listener);
+    core.listeners_open.set(core.listeners_open.get() - 1);
+    core.listeners_changed.notify_all();
+}
+
+/// Starts connecting to `endpoint` in the background; returns at once.
+pub(crate) fn connect(core: &Rc<Core>, endpoint: &str) -> Result<()> {
+    let parsed: Endpoint = endpoint.parse()?;
+    let task = core.register_endpoint(vec![endpoint.to_string(), parsed.to_string()]);
+    compio::runtime::spawn(connect_loop(core.clone(), parsed, task)).detach();
+    Ok(())
+}
+
+async fn connect_loop(core: Rc<Core>, endpoint: Endpoint, task: Rc<EndpointTask>) {
+    let mut backoff: Option<Duration> = None;
+    loop {
+        if task.stopped.get() || core.is_closed() {
+            return;
+        }
+        let stop = task.stop.notified();
+        let connected = match select(pin!(transport::connect(&endpoint)), pin!(stop)).await {
+            Either::Left((r, _)) => r,
+            Either::Right(_) => return,
+        };
+        let (ivl, ivl_max) = {
+            let o = core.options.borrow();
+            (o.reconnect_ivl, o.reconnect_ivl_max)
+        };
+        match connected {
+            Ok(stream) => {
+                tracing::debug!(%endpoint, "connected");
+                backoff = None;
+                if task.stopped.get() || core.is_closed() {
+                    stream.shutdown_now();
+                    return;
+                }
+                run_connection(core.clone(), stream, task.id).await;
+            }
+            Err(e) => tracing::trace!(%endpoint, error = %e, "connect failed; will retry"),
+        }
+        // libzmq: wait RECONNECT_IVL; with RECONNECT_IVL_MAX above it, double the wait
+        // after each failed attempt up to the maximum.
+        let wait = match backoff {
+            Some(prev) if ivl_max > ivl => (prev * 2).min(ivl_max),
+            _ => ivl,
+        };
+        backoff = Some(wait);
+        let stop = task.stop.notified();
+        if task.stopped.get() {
+            return;
+        }
+        if let Either::Right(_) = select(pin!(compio::time::sleep(wait)), pin!(stop)).await {
+            return;
+        }
+    }
+}

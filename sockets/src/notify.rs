@@ -1,0 +1,58 @@
+//! A single-threaded wake-up primitive: tasks wait for "something changed".
+//!
+//! Everything in a zeroring socket lives on one compio runtime thread, so this needs
+//! no atomics: a list of wakers and an epoch counter in `Cell`s.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+/// Wakes every task waiting on it.
+#[derive(Debug, Default)]
+pub(crate) struct Notify {
+    epoch: Cell<u64>,
+    waiters: RefCell<Vec<Waker>>,
+}
+
+impl Notify {
+    /// Wakes all current waiters.
+    pub(crate) fn notify_all(&self) {
+        self.epoch.set(self.epoch.get().wrapping_add(1));
+        let waiters = std::mem::take(&mut *self.waiters.borrow_mut());
+        for w in waiters {
+            w.wake();
+        }
+    }
+
+    /// A future that completes at the next `notify_all` after its creation. Check
+    /// your condition after creating it and before awaiting it.
+    pub(crate) fn notified(&self) -> Notified<'_> {
+        Notified {
+            notify: self,
+            epoch: self.epoch.get(),
+        }
+    }
+}
+
+/// Future returned by [`Notify::notified`].
+#[derive(Debug)]
+pub(crate) struct Notified<'a> {
+    notify: &'a Notify,
+    epoch: u64,
+}
+
+impl Future for Notified<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.notify.epoch.get() != self.epoch {
+            return Poll::Ready(());
+        }
+        let mut waiters = self.notify.waiters.borrow_mut();
+        if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
+            waiters.push(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+}

@@ -1,0 +1,76 @@
+//! Socket options with libzmq's names, units and defaults.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+
+/// The options of one socket. Every field is read when it matters (new connections,
+/// each send or recv), so changing an option affects what happens afterwards, as in
+/// libzmq.
+#[derive(Debug, Clone)]
+pub struct SocketOptions {
+    /// ZMQ_SNDHWM: messages queued per peer before the peer counts as full (0: no limit).
+    pub sndhwm: usize,
+    /// ZMQ_RCVHWM: messages queued per peer on the receive side before reading from
+    /// that peer pauses (0: no limit).
+    pub rcvhwm: usize,
+    /// ZMQ_SNDTIMEO: how long send waits for a peer with room (`None`: forever,
+    /// zero: fail at once).
+    pub sndtimeo: Option<Duration>,
+    /// ZMQ_RCVTIMEO: how long recv waits for a message (`None`: forever).
+    pub rcvtimeo: Option<Duration>,
+    /// ZMQ_LINGER: how long queued outbound data may still be delivered after the
+    /// socket is dropped (`None`: until delivered or the peer goes away).
+    pub linger: Option<Duration>,
+    /// ZMQ_RECONNECT_IVL: wait before reconnecting (default 100 ms).
+    pub reconnect_ivl: Duration,
+    /// ZMQ_RECONNECT_IVL_MAX: upper bound of the exponential backoff (zero: no backoff).
+    pub reconnect_ivl_max: Duration,
+    /// ZMQ_ROUTING_ID: sent to peers as the `Identity` property (1-255 bytes).
+    pub routing_id: Option<Bytes>,
+    /// ZMQ_HEARTBEAT_IVL: send a PING this often (zero: off).
+    pub heartbeat_ivl: Duration,
+    /// ZMQ_HEARTBEAT_TTL: TTL announced in our PINGs, rounded to tenths of a second.
+    pub heartbeat_ttl: Duration,
+    /// ZMQ_HEARTBEAT_TIMEOUT: close when nothing arrives this long after a PING
+    /// (`None`: same as heartbeat_ivl).
+    pub heartbeat_timeout: Option<Duration>,
+    /// ZMQ_HANDSHAKE_IVL: a connection must finish its handshake within this (zero: no limit).
+    pub handshake_ivl: Duration,
+    /// ZMQ_MAXMSGSIZE: largest inbound message in bytes (`None`: no limit).
+    pub maxmsgsize: Option<u64>,
+    /// ZMQ_ROUTER_MANDATORY: a ROUTER send to an unknown routing id fails instead of
+    /// being dropped, and waits (up to SNDTIMEO) instead of dropping when the peer is full.
+    pub router_mandatory: bool,
+    /// ZMQ_TCP_KEEPALIVE for new TCP connections (`None`: system default).
+    pub tcp_keepalive: Option<bool>,
+}
+
+impl Default for SocketOptions {
+    fn default() -> SocketOptions {
+        SocketOptions {
+            sndhwm: 1000,
+            rcvhwm: 1000,
+            sndtimeo: None,
+            rcvtimeo: None,
+            linger: None,
+            reconnect_ivl: Duration::from_millis(100),
+            reconnect_ivl_max: Duration::ZERO,
+            routing_id: None,
+            heartbeat_ivl: Duration::ZERO,
+            heartbeat_ttl: Duration::ZERO,
+            heartbeat_timeout: None,
+            handshake_ivl: Duration::from_secs(30),
+            maxmsgsize: None,
+            router_mandatory: false,
+            tcp_keepalive: None,
+        }
+    }
+}
+
+impl SocketOptions {
+    /// The effective heartbeat timeout.
+    pub fn effective_heartbeat_timeout(&self) -> Duration {
+        self.heartbeat_timeout.unwrap_or(self.heartbeat_ivl)
+    }
+}

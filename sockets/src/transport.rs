@@ -1,0 +1,153 @@
+//! Transports: TCP and Unix-domain (ipc) streams and listeners behind one type.
+
+use std::io;
+use std::net::Shutdown;
+use std::path::PathBuf;
+
+use compio::BufResult;
+use compio::buf::{IoBuf, IoBufMut, IoVectoredBuf};
+use compio::io::{AsyncRead, AsyncWriteExt};
+use compio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use socket2::SockRef;
+
+use crate::endpoint::Endpoint;
+use crate::error::Error;
+
+/// A connected byte stream.
+#[derive(Debug, Clone)]
+pub(crate) enum Stream {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Stream {
+    /// Reads into the spare capacity of `buf`.
+    pub(crate) async fn read<B: IoBufMut>(&mut self, buf: B) -> BufResult<usize, B> {
+        match self {
+            Stream::Tcp(s) => s.read(buf).await,
+            Stream::Unix(s) => s.read(buf).await,
+        }
+    }
+
+    /// Writes all of `buf`.
+    pub(crate) async fn write_all<B: IoBuf>(&mut self, buf: B) -> BufResult<(), B> {
+        match self {
+            Stream::Tcp(s) => s.write_all(buf).await,
+            Stream::Unix(s) => s.write_all(buf).await,
+        }
+    }
+
+    /// Writes all of a vectored buffer.
+    pub(crate) async fn write_vectored_all<B: IoVectoredBuf>(
+        &mut self,
+        buf: B,
+    ) -> BufResult<(), B> {
+        match self {
+            Stream::Tcp(s) => s.write_vectored_all(buf).await,
+            Stream::Unix(s) => s.write_vectored_all(buf).await,
+        }
+    }
+
+    /// Shuts both directions down at once; a pending read then returns end-of-file.
+    /// Errors (already closed, not connected) are ignored: the goal is a dead socket.
+    pub(crate) fn shutdown_now(&self) {
+        let _ = match self {
+            Stream::Tcp(s) => SockRef::from(s).shutdown(Shutdown::Both),
+            Stream::Unix(s) => SockRef::from(s).shutdown(Shutdown::Both),
+        };
+    }
+
+    /// Applies per-connection options (TCP_NODELAY always, keepalive if asked).
+    pub(crate) fn configure(&self, keepalive: Option<bool>) {
+        if let Stream::Tcp(s) = self {
+            let _ = s.set_nodelay(true);
+            if let Some(k) = keepalive {
+                let _ = SockRef::from(s).set_keepalive(k);
+            }
+        }
+    }
+
+    /// A printable description of the remote side, for logs.
+    pub(crate) fn peer_label(&self) -> String {
+        match self {
+            Stream::Tcp(s) => s
+                .peer_addr()
+                .map(|a| format!("tcp://{a}"))
+                .unwrap_or_else(|_| "tcp://?".into()),
+            Stream::Unix(_) => "ipc peer".into(),
+        }
+    }
+}
+
+/// Connects to an endpoint once.
+pub(crate) async fn connect(endpoint: &Endpoint) -> io::Result<Stream> {
+    match endpoint {
+        Endpoint::Tcp { .. } => {
+            let addrs = endpoint.resolve()?;
+            let mut last = None;
+            for addr in addrs {
+                match TcpStream::connect(addr).await {
+                    Ok(s) => return Ok(Stream::Tcp(s)),
+                    Err(e) => last = Some(e),
+                }
+            }
+            Err(last.unwrap_or_else(|| io::Error::other("no address to connect to")))
+        }
+        Endpoint::Ipc(path) => Ok(Stream::Unix(UnixStream::connect(path).await?)),
+    }
+}
+
+/// A bound listener.
+#[derive(Debug)]
+pub(crate) enum Listener {
+    Tcp(TcpListener),
+    Unix(UnixListener, PathBuf),
+}
+
+impl Listener {
+    /// Binds an endpoint and returns the listener with its resolved endpoint.
+    pub(crate) async fn bind(endpoint: &Endpoint) -> Result<(Listener, Endpoint), Error> {
+        let bind_err = |source| Error::Bind {
+            endpoint: endpoint.to_string(),
+            source,
+        };
+        match endpoint {
+            Endpoint::Tcp { .. } => {
+                let addrs = endpoint.resolve().map_err(bind_err)?;
+                let listener = TcpListener::bind(addrs[0]).await.map_err(bind_err)?;
+                let local = listener.local_addr().map_err(bind_err)?;
+                Ok((Listener::Tcp(listener), Endpoint::from_addr(local)))
+            }
+            Endpoint::Ipc(path) => {
+                // libzmq replaces a stale socket file left by a previous process.
+                if let Ok(meta) = std::fs::symlink_metadata(path) {
+                    use std::os::unix::fs::FileTypeExt;
+                    if meta.file_type().is_socket() {
+                        let _ = std::fs::remove_file(path);
+                    }
+                }
+                let listener = UnixListener::bind(path).await.map_err(bind_err)?;
+                Ok((
+                    Listener::Unix(listener, path.clone()),
+                    Endpoint::Ipc(path.clone()),
+                ))
+            }
+        }
+    }
+
+    /// Accepts one connection.
+    pub(crate) async fn accept(&self) -> io::Result<Stream> {
+        match self {
+            Listener::Tcp(l) => Ok(Stream::Tcp(l.accept().await?.0)),
+            Listener::Unix(l, _) => Ok(Stream::Unix(l.accept().await?.0)),
+        }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        if let Listener::Unix(_, path) = self {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}

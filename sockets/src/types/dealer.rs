@@ -1,0 +1,32 @@
+//! DEALER (RFC 28): round-robin out, fair-queue in, no envelope handling.
+
+use zeroring_zmtp::SocketType;
+
+use crate::base::{SocketBase, typed_socket};
+use crate::error::Result;
+use crate::message::Message;
+
+/// An asynchronous request socket: talks to REP, ROUTER and DEALER peers.
+#[derive(Debug)]
+pub struct DealerSocket {
+    base: SocketBase,
+}
+
+typed_socket!(DealerSocket, SocketType::Dealer);
+
+impl DealerSocket {
+    fn from_base(base: SocketBase) -> DealerSocket {
+        DealerSocket { base }
+    }
+
+    /// Queues a message to the next peer with room (round-robin); waits (SNDTIMEO)
+    /// while none has room.
+    pub async fn send(&self, msg: impl Into<Message>) -> Result<()> {
+        self.base.core.send_message(msg.into()).await.map(drop)
+    }
+
+    /// Receives the next message, fair-queued across peers. Cancel-safe.
+    pub async fn recv(&self) -> Result<Message> {
+        Ok(self.base.core.recv().await?.msg)
+    }
+}

@@ -1,0 +1,27 @@
+//! PULL (RFC 30): fair-queues messages from connected PUSH peers.
+
+use zeroring_zmtp::SocketType;
+
+use crate::base::{SocketBase, typed_socket};
+use crate::error::Result;
+use crate::message::Message;
+
+/// The receiving end of a pipeline.
+#[derive(Debug)]
+pub struct PullSocket {
+    base: SocketBase,
+}
+
+typed_socket!(PullSocket, SocketType::Pull);
+
+impl PullSocket {
+    fn from_base(base: SocketBase) -> PullSocket {
+        PullSocket { base }
+    }
+
+    /// Receives the next message, fair-queued across peers. Cancel-safe: dropping the
+    /// future loses nothing.
+    pub async fn recv(&self) -> Result<Message> {
+        Ok(self.base.core.recv().await?.msg)
+    }
+}

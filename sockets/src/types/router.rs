@@ -1,0 +1,76 @@
+//! ROUTER (RFC 28): every received message starts with the sending peer's routing id;
+//! a sent message's first frame names the peer it goes to. Routing ids come from the
+//! peer's `Identity` property or are generated (5 bytes: 0x00 and a u32).
+//! Unroutable messages are dropped silently unless ROUTER_MANDATORY is set.
+
+use std::cell::Cell;
+
+use zeroring_zmtp::SocketType;
+
+use crate::base::{SocketBase, typed_socket};
+use crate::core::Routed;
+use crate::error::{Error, Result};
+use crate::message::Message;
+
+/// The asynchronous reply side: addresses peers by routing id.
+#[derive(Debug)]
+pub struct RouterSocket {
+    base: SocketBase,
+    mandatory: Cell<bool>,
+}
+
+typed_socket!(RouterSocket, SocketType::Router);
+
+impl RouterSocket {
+    fn from_base(base: SocketBase) -> RouterSocket {
+        RouterSocket {
+            base,
+            mandatory: Cell::new(false),
+        }
+    }
+
+    /// ZMQ_ROUTER_MANDATORY: sending to an unknown routing id fails with
+    /// [`Error::HostUnreachable`], and sending to a full peer waits (SNDTIMEO)
+    /// instead of dropping.
+    pub fn set_router_mandatory(&self, mandatory: bool) {
+        self.mandatory.set(mandatory);
+        self.base.core.options.borrow_mut().router_mandatory = mandatory;
+    }
+
+    /// Receives the next message (fair-queued) with the sender's routing id as the
+    /// first frame. Cancel-safe.
+    pub async fn recv(&self) -> Result<Message> {
+        let got = self.base.core.recv().await?;
+        let mut msg = got.msg;
+        msg.push_front(got.routing_id);
+        Ok(msg)
+    }
+
+    /// Sends the message's frames after the first to the peer the first frame names.
+    /// Never waits unless ROUTER_MANDATORY is set and the peer is full.
+    pub async fn send(&self, msg: impl Into<Message>) -> Result<()> {
+        let msg = msg.into();
+        let Some((rid, body)) = msg.frames().split_first() else {
+            return Err(Error::EmptyMessage);
+        };
+        if body.is_empty() {
+            tracing::trace!("ROUTER message has only a routing id; nothing to send");
+            return Ok(());
+        }
+        loop {
+            match self.base.core.send_to_routing_id(rid, body) {
+                (Routed::Sent, _) => return Ok(()),
+                (Routed::NoSuchPeer, _) if self.mandatory.get() => {
+                    return Err(Error::HostUnreachable(rid.to_vec()));
+                }
+                (Routed::Full, Some(peer)) if self.mandatory.get() => {
+                    self.base.core.wait_room(peer).await?;
+                }
+                _ => {
+                    tracing::trace!("ROUTER drops a message: unknown or full peer");
+                    return Ok(());
+                }
+            }
+        }
+    }
+}

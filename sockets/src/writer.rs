@@ -1,0 +1,198 @@
+//! The outbound side of one connection: a write buffer that sends encode into, and
+//! the flusher that hands it to io_uring.
+//!
+//! A send encodes the ZMTP frames of its message straight into [`ConnWriter`]'s
+//! buffer (small bodies copied, bodies of [`LARGE_BODY`] bytes or more appended as
+//! shared [`Bytes`] without a copy). No message object crosses a task boundary. The
+//! flusher only submits writes: when it is idle, a send wakes it and the bytes go out
+//! in the same runtime tick (latency path); while a write is in flight, later sends
+//! accumulate in the buffer and leave together in the next write (throughput path).
+//! No flush() exists.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use bytes::{Bytes, BytesMut};
+use compio::BufResult;
+use zeroring_zmtp::{Command, frame};
+
+use crate::connection::Conn;
+use crate::notify::Notify;
+use crate::transport::Stream;
+
+/// Bodies at least this large are queued by reference instead of copied.
+pub(crate) const LARGE_BODY: usize = 8 * 1024;
+const INITIAL_BUFFER: usize = 16 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Open,
+    /// Deliver what is queued, then shut the connection down.
+    Draining,
+    Closed,
+}
+
+#[derive(Debug, Default)]
+struct OutBuf {
+    /// Complete segments queued before `tail` (only when large bodies were queued).
+    chunks: Vec<Bytes>,
+    /// Bytes being appended to.
+    tail: BytesMut,
+    /// Messages encoded into `chunks` and `tail`.
+    msgs: usize,
+}
+
+impl OutBuf {
+    fn is_empty(&self) -> bool {
+        self.chunks.is_empty() && self.tail.is_empty()
+    }
+
+    fn put_frame(&mut self, body: &Bytes, more: bool) {
+        frame::encode_header(&mut self.tail, body.len(), more, false);
+        if body.len() >= LARGE_BODY {
+            if !self.tail.is_empty() {
+                self.chunks.push(self.tail.split().freeze());
+            }
+            self.chunks.push(body.clone());
+        } else {
+            self.tail.extend_from_slice(body);
+        }
+    }
+}
+
+/// Outbound buffer and flusher state of one connection.
+#[derive(Debug)]
+pub(crate) struct ConnWriter {
+    out: RefCell<OutBuf>,
+    /// Messages encoded but not yet accepted by the kernel.
+    queued: Cell<usize>,
+    flusher_idle: Cell<bool>,
+    state: Cell<State>,
+    wake: Notify,
+    /// The socket's "a peer has room again" notifier.
+    room: Rc<Notify>,
+}
+
+impl ConnWriter {
+    pub(crate) fn new(room: Rc<Notify>) -> ConnWriter {
+        ConnWriter {
+            out: RefCell::new(OutBuf {
+                tail: BytesMut::with_capacity(INITIAL_BUFFER),
+                ..OutBuf::default()
+            }),
+            queued: Cell::new(0),
+            flusher_idle: Cell::new(false),
+            state: Cell::new(State::Open),
+            wake: Notify::default(),
+            room,
+        }
+    }
+
+    /// True when another message may be queued under the high-water mark `hwm`
+    /// (0: unlimited) and the connection still accepts messages.
+    pub(crate) fn has_room(&self, hwm: usize) -> bool {
+        self.state.get() == State::Open && (hwm == 0 || self.queued.get() < hwm)
+    }
+
+    /// Encodes `prefix` followed by `body` as one message. Both are frame lists;
+    /// together they must hold at least one frame.
+    pub(crate) fn encode_message(&self, prefix: &[Bytes], body: &[Bytes]) {
+        debug_assert!(!(prefix.is_empty() && body.is_empty()));
+        {
+            let mut out = self.out.borrow_mut();
+            let total = prefix.len() + body.len();
+            for (i, f) in prefix.iter().chain(body.iter()).enumerate() {
+                out.put_frame(f, i + 1 != total);
+            }
+            out.msgs += 1;
+        }
+        self.queued.set(self.queued.get() + 1);
+        self.kick();
+    }
+
+    /// Queues a command frame (PING, PONG, ...). Commands do not count toward the HWM.
+    pub(crate) fn encode_command(&self, cmd: &Command) {
+        if self.state.get() == State::Closed {
+            return;
+        }
+        cmd.encode(&mut self.out.borrow_mut().tail);
+        self.kick();
+    }
+
+    fn kick(&self) {
+        if self.flusher_idle.get() {
+            self.flusher_idle.set(false);
+            self.wake.notify_all();
+        }
+    }
+
+    /// Stops accepting messages; what is queued is still written, then the
+    /// connection is shut down.
+    pub(crate) fn drain_and_close(&self) {
+        if self.state.get() == State::Open {
+            self.state.set(State::Draining);
+            self.wake.notify_all();
+        }
+    }
+
+    /// Stops at once; queued data is dropped.
+    pub(crate) fn abort(&self) {
+        self.state.set(State::Closed);
+        self.wake.notify_all();
+        self.room.notify_all();
+    }
+
+    /// The flusher: writes whatever accumulated, one write at a time, until closed.
+    pub(crate) async fn run_flusher(self: Rc<Self>, mut stream: Stream, conn: Rc<Conn>) {
+        let mut spare = BytesMut::with_capacity(INITIAL_BUFFER);
+        loop {
+            loop {
+                if self.state.get() == State::Closed {
+                    return;
+                }
+                if !self.out.borrow().is_empty() {
+                    break;
+                }
+                if self.state.get() == State::Draining {
+                    self.state.set(State::Closed);
+                    conn.close("socket closed; queued messages delivered");
+                    return;
+                }
+                let woken = self.wake.notified();
+                self.flusher_idle.set(true);
+                woken.await;
+                self.flusher_idle.set(false);
+            }
+            let (msgs, chunks) = {
+                let mut out = self.out.borrow_mut();
+                let msgs = std::mem::take(&mut out.msgs);
+                if out.chunks.is_empty() {
+                    std::mem::swap(&mut out.tail, &mut spare);
+                    (msgs, None)
+                } else {
+                    let mut chunks = std::mem::take(&mut out.chunks);
+                    if !out.tail.is_empty() {
+                        chunks.push(out.tail.split().freeze());
+                    }
+                    (msgs, Some(chunks))
+                }
+            };
+            let result = match chunks {
+                None => {
+                    let BufResult(r, buf) = stream.write_all(spare).await;
+                    spare = buf;
+                    spare.clear();
+                    r
+                }
+                Some(chunks) => stream.write_vectored_all(chunks).await.0,
+            };
+            self.queued.set(self.queued.get().saturating_sub(msgs));
+            self.room.notify_all();
+            if let Err(e) = result {
+                self.state.set(State::Closed);
+                conn.close(&format!("write failed: {e}"));
+                return;
+            }
+        }
+    }
+}
