@@ -44,6 +44,8 @@ greeting > corpus/greeting/seed-libzmq43-null
 printf '\x05READY\x0bSocket-Type\x00\x00\x00\x03REQ\x08Identity\x00\x00\x00\x03ABC' > corpus/command/seed-ready
 printf '\x05ERROR\x03bad' > corpus/command/seed-error
 printf '\x04PING\x00\x1eabc' > corpus/command/seed-ping
+# 86 x 0xFF: invalid UTF-8 that grows past 255 bytes when replaced (a past finding).
+{ printf '\x05ERROR\x56'; head -c 86 /dev/zero | tr '\0' '\377'; } > corpus/command/seed-error-invalid-utf8
 printf '\x04PONGabc' > corpus/command/seed-pong
 printf '\x09SUBSCRIBEtopic' > corpus/command/seed-subscribe
 printf '\x06CANCELtopic' > corpus/command/seed-cancel

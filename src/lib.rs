@@ -36,3 +36,5 @@ pub use zeroring_sockets::{
 };
 /// The ZMTP 3.1 codec (greeting, frames, commands, handshake), without I/O.
 pub use zeroring_zmtp as zmtp;
+
+pub mod cli;

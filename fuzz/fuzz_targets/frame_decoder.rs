@@ -49,7 +49,10 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(whole, split, "frames depend on the chunking");
     assert_eq!(whole_err, split_err, "error depends on the chunking");
     let body_bytes: usize = split.iter().map(|f| f.body.len() + 2).sum();
-    assert!(body_bytes <= stream.len(), "decoded more bytes than were fed");
+    assert!(
+        body_bytes <= stream.len(),
+        "decoded more bytes than were fed"
+    );
     for f in split {
         if f.command {
             let _ = Command::parse(f.body);

@@ -74,11 +74,17 @@ impl SocketBase {
         self.core.stop_endpoint(endpoint)
     }
 
-    /// Closes the socket and waits until its listening ports and paths are released.
-    /// Queued outbound messages are still delivered within LINGER in the background.
+    /// Closes the socket and waits until its ports and paths are released and its
+    /// queued outbound messages are delivered (or LINGER expired), like libzmq's
+    /// `zmq_close` followed by context termination. With the default infinite LINGER
+    /// this waits for as long as a connected peer does not read.
+    ///
+    /// Dropping a socket without `close()` starts the same shutdown in the
+    /// background; it completes only while the compio runtime keeps running, so call
+    /// `close().await` before leaving `block_on` if the last messages matter.
     pub async fn close(&self) {
         self.core.close();
-        self.core.listeners_released().await;
+        self.core.wait_released().await;
     }
 
     /// Number of peers connected and past the handshake right now.

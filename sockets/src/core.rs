@@ -79,7 +79,8 @@ pub(crate) struct Core {
     space_notify: Notify,
     closed: Cell<bool>,
     pub(crate) listeners_open: Cell<usize>,
-    pub(crate) listeners_changed: Notify,
+    /// A listener was released or a peer detached.
+    pub(crate) lifecycle: Notify,
 }
 
 /// A message taken from the inbox, with the peer it came from.
@@ -118,7 +119,7 @@ impl Core {
             space_notify: Notify::default(),
             closed: Cell::new(false),
             listeners_open: Cell::new(0),
-            listeners_changed: Notify::default(),
+            lifecycle: Notify::default(),
         })
     }
 
@@ -196,6 +197,8 @@ impl Core {
                 q.detached = true;
             }
         }
+        drop(st);
+        self.lifecycle.notify_all();
     }
 
     /// Hands a complete inbound message to the socket, waiting while that peer's
@@ -472,11 +475,12 @@ impl Core {
         self.space_notify.notify_all();
     }
 
-    /// Waits until every listener of this socket has released its port or path.
-    pub(crate) async fn listeners_released(&self) {
+    /// Waits until every listener has released its port or path and every
+    /// connection has finished (queued output delivered, or LINGER expired).
+    pub(crate) async fn wait_released(&self) {
         loop {
-            let changed = self.listeners_changed.notified();
-            if self.listeners_open.get() == 0 {
+            let changed = self.lifecycle.notified();
+            if self.listeners_open.get() == 0 && self.state.borrow().peers.is_empty() {
                 return;
             }
             changed.await;

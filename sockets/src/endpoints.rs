@@ -47,7 +47,7 @@ async fn accept_loop(core: Rc<Core>, listener: Listener, task: Rc<EndpointTask>)
     }
     drop(listener);
     core.listeners_open.set(core.listeners_open.get() - 1);
-    core.listeners_changed.notify_all();
+    core.lifecycle.notify_all();
 }
 
 /// Starts connecting to `endpoint` in the background; returns at once.

@@ -5,7 +5,7 @@ use std::net::Shutdown;
 use std::path::PathBuf;
 
 use compio::BufResult;
-use compio::buf::{IoBuf, IoBufMut, IoVectoredBuf};
+use compio::buf::{IntoInner, IoBuf, IoBufMut, IoVectoredBuf};
 use compio::io::{AsyncRead, AsyncWriteExt};
 use compio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use socket2::SockRef;
@@ -21,12 +21,17 @@ pub(crate) enum Stream {
 }
 
 impl Stream {
-    /// Reads into the spare capacity of `buf`.
+    /// Reads into the spare capacity of `buf`, after the bytes it already holds.
+    ///
+    /// compio's `read` fills a buffer from its start and only grows its length, so a
+    /// read into a buffer holding a partial frame would overwrite that frame. Reading
+    /// through `uninit()` appends instead.
     pub(crate) async fn read<B: IoBufMut>(&mut self, buf: B) -> BufResult<usize, B> {
-        match self {
-            Stream::Tcp(s) => s.read(buf).await,
-            Stream::Unix(s) => s.read(buf).await,
-        }
+        let BufResult(r, b) = match self {
+            Stream::Tcp(s) => s.read(buf.uninit()).await,
+            Stream::Unix(s) => s.read(buf.uninit()).await,
+        };
+        BufResult(r, b.into_inner())
     }
 
     /// Writes all of `buf`.

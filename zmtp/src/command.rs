@@ -84,7 +84,10 @@ impl Command {
                 if data.len() != 1 + len {
                     return Err(malformed(&name, "reason length does not match the frame"));
                 }
-                Command::Error(String::from_utf8_lossy(&data[1..]).into_owned())
+                // Invalid UTF-8 grows when replaced (1 byte -> 3), so cut the lossy
+                // text back to 255 bytes: the reason must re-encode unchanged.
+                let reason = String::from_utf8_lossy(&data[1..]);
+                Command::Error(truncate_utf8(&reason, 255).to_owned())
             }
             b"SUBSCRIBE" => Command::Subscribe(data),
             b"CANCEL" => Command::Cancel(data),

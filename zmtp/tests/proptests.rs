@@ -7,7 +7,8 @@
 //!   frames and the same error whatever the chunking.
 //! - (b) Arbitrary bytes fed to `FrameDecoder`, `Command::parse`, `Metadata::decode`,
 //!   `Greeting::peek_version` / `Greeting::decode` and `Handshake::advance` (also after
-//!   a valid greeting, and as mutations of a valid transcript) never panic.
+//!   a valid greeting, and as mutations of a valid transcript) never panic; an ERROR
+//!   reason of arbitrary bytes parses to at most 255 bytes and re-encodes unchanged.
 //! - (c) Metadata with random valid names and values round-trips, and lookups are
 //!   case-insensitive and return the first matching property.
 //! - (d) A full two-sided NULL handshake between every pair of `SocketType::ALL`, with
@@ -382,6 +383,24 @@ proptest! {
         if let Ok(c) = Command::parse(Bytes::from(body)) {
             prop_assert_eq!(c.name(), name.as_bytes());
         }
+    }
+
+    /// (b) An ERROR reason of any bytes (also invalid UTF-8, which grows when replaced)
+    /// parses to at most 255 bytes and re-encodes to the same command.
+    #[test]
+    fn error_reason_of_any_bytes_is_stable(reason in prop::collection::vec(any::<u8>(), 0..=255)) {
+        let mut body = b"\x05ERROR".to_vec();
+        body.push(reason.len() as u8);
+        body.extend_from_slice(&reason);
+        let parsed = Command::parse(Bytes::from(body)).unwrap();
+        let Command::Error(text) = &parsed else {
+            panic!("not ERROR")
+        };
+        prop_assert!(text.len() <= 255);
+        let mut wire = BytesMut::new();
+        parsed.encode(&mut wire);
+        let f = FrameDecoder::new(None).decode(&mut wire).unwrap().unwrap();
+        prop_assert_eq!(Command::parse(f.body).unwrap(), parsed);
     }
 
     /// (b) Greetings with a valid signature and random fields never panic.

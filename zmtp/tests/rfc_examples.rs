@@ -530,6 +530,22 @@ fn error_reason_is_at_most_255_bytes() {
 }
 
 #[test]
+fn error_reason_with_invalid_utf8_stays_within_255_bytes() {
+    // 86 bytes of 0xFF become 86 U+FFFD (258 bytes) when decoded lossily; the parsed
+    // reason is cut back to 255 bytes so it re-encodes to the same command.
+    // (Found by the `command` fuzz target.)
+    let mut body = b"\x05ERROR\x56".to_vec();
+    body.extend_from_slice(&[0xFF; 86]);
+    let parsed = Command::parse(Bytes::from(body)).unwrap();
+    let Command::Error(reason) = &parsed else {
+        panic!("not ERROR")
+    };
+    assert!(reason.len() <= 255);
+    assert_eq!(reason.chars().count(), 85);
+    assert_eq!(parse_command_frame(&encode(&parsed)), parsed);
+}
+
+#[test]
 fn unknown_commands_are_kept_for_the_engine() {
     // Mechanisms "MAY use any command names they need to".
     let wire = b"\x04\x09\x05HELLOabc";

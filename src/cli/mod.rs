@@ -1,0 +1,58 @@
+//! The command-line interface behind the `zeroring` binary: argument parsing and the
+//! subcommands. Output goes to stdout; this module is the one place in the library
+//! that prints.
+
+mod demo;
+
+use std::fmt;
+
+/// A CLI failure, printed by the binary.
+#[derive(Debug)]
+pub struct CliError(pub String);
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CliError {}
+
+impl From<crate::Error> for CliError {
+    fn from(e: crate::Error) -> CliError {
+        CliError(e.to_string())
+    }
+}
+
+const USAGE: &str = "\
+usage: zeroring <command> [options]
+
+commands:
+  demo [--messages N] [--size BYTES] [--round-trips N]
+        run REQ/REP round trips and a PUSH/PULL stream between two threads
+        over loopback TCP and print latency and throughput
+  help  print this text
+";
+
+/// Runs the CLI with the arguments after the program name.
+pub fn run(args: &[String]) -> Result<(), CliError> {
+    match args.first().map(String::as_str) {
+        None | Some("help" | "--help" | "-h") => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some("demo") => demo::run(&args[1..]),
+        Some(other) => Err(CliError(format!("unknown command {other:?}\n\n{USAGE}"))),
+    }
+}
+
+/// Reads `--name VALUE` pairs into numbers, with defaults.
+pub(crate) fn numeric_flag(args: &[String], name: &str, default: usize) -> Result<usize, CliError> {
+    match args.iter().position(|a| a == name) {
+        None => Ok(default),
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|v| v.replace('_', "").parse().ok())
+            .ok_or_else(|| CliError(format!("{name} needs a whole number"))),
+    }
+}
