@@ -30,6 +30,8 @@ pub(crate) struct Conn {
     pub(crate) writer: Rc<ConnWriter>,
     pub(crate) label: String,
     closed: Cell<bool>,
+    /// Notified when the connection is closed.
+    pub(crate) close_notify: crate::notify::Notify,
     reason: RefCell<Option<String>>,
     last_recv: Cell<Instant>,
     /// TTL announced in the peer's PINGs.
@@ -47,6 +49,7 @@ impl Conn {
         *self.reason.borrow_mut() = Some(reason.to_string());
         self.writer.abort();
         self.stream.shutdown_now();
+        self.close_notify.notify_all();
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -99,6 +102,7 @@ pub(crate) async fn run_connection(core: Rc<Core>, mut stream: Stream, origin: O
         writer: writer.clone(),
         label,
         closed: Cell::new(false),
+        close_notify: crate::notify::Notify::default(),
         reason: RefCell::new(None),
         last_recv: Cell::new(Instant::now()),
         remote_ttl: Cell::new(None),
@@ -209,7 +213,9 @@ async fn read_loop(
             if !frame.more {
                 msg_size = 0;
                 let msg = Message::from(std::mem::take(&mut parts));
-                if core.deliver(peer_id, msg).await.is_err() {
+                if core.deliver(peer_id, conn, msg).await.is_err() {
+                    // Socket closing, or this connection closed while waiting for
+                    // room (its reason is already recorded).
                     return None;
                 }
             }

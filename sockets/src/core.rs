@@ -73,7 +73,7 @@ pub(crate) struct Core {
     state: RefCell<State>,
     /// A message arrived in some inbound queue.
     pub(crate) inbox_notify: Notify,
-    /// A peer attached, or a writer made room.
+    /// A peer attached or detached, or a writer made room.
     pub(crate) room_notify: Rc<Notify>,
     /// A full inbound queue has room again.
     space_notify: Notify,
@@ -139,6 +139,11 @@ impl Core {
             return Err("socket is closed".into());
         }
         let mut st = self.state.borrow_mut();
+        // unbind/disconnect while this connection was still in its handshake: the
+        // endpoint is gone, so the connection must not become a peer.
+        if !st.endpoints.iter().any(|t| t.id == origin) {
+            return Err("its endpoint was unbound or disconnected during the handshake".into());
+        }
         if self.socket_type == SocketType::Pair && !st.peers.is_empty() {
             return Err("PAIR socket already has a peer".into());
         }
@@ -199,13 +204,25 @@ impl Core {
         }
         drop(st);
         self.lifecycle.notify_all();
+        // A send waiting for this peer to have room (ROUTER_MANDATORY) must see it
+        // gone; the writer's own wake-up may have come before the detach.
+        self.room_notify.notify_all();
     }
 
     /// Hands a complete inbound message to the socket, waiting while that peer's
-    /// queue is at RCVHWM. Fails when the socket is closed.
-    pub(crate) async fn deliver(&self, peer: PeerId, mut msg: Message) -> Result<(), ()> {
+    /// queue is at RCVHWM. Fails when the socket is closed, or when the connection
+    /// is closed (unbind, disconnect, heartbeat timeout) while waiting for room: the
+    /// reader must not stay parked on a dead connection, which would keep the peer
+    /// attached (peer count, routing id, PAIR slot) until the application reads.
+    pub(crate) async fn deliver(
+        &self,
+        peer: PeerId,
+        conn: &Conn,
+        mut msg: Message,
+    ) -> Result<(), ()> {
         loop {
             let space = self.space_notify.notified();
+            let conn_closed = conn.close_notify.notified();
             if self.closed.get() {
                 return Err(());
             }
@@ -213,7 +230,10 @@ impl Core {
                 Ok(()) => return Ok(()),
                 Err(m) => msg = m,
             }
-            space.await;
+            if conn.is_closed() {
+                return Err(());
+            }
+            futures_util::future::select(std::pin::pin!(space), std::pin::pin!(conn_closed)).await;
         }
     }
 
@@ -379,12 +399,16 @@ impl Core {
                     return Err(Error::Closed);
                 }
                 let hwm = self.options.borrow().sndhwm;
-                let st = self.state.borrow();
-                match st.peers.iter().find(|p| p.id == peer) {
-                    Some(p) if !p.conn.writer.has_room(hwm) => {}
-                    _ => return Ok(()),
+                let full = {
+                    let st = self.state.borrow();
+                    st.peers
+                        .iter()
+                        .find(|p| p.id == peer)
+                        .is_some_and(|p| !p.conn.writer.has_room(hwm))
+                };
+                if !full {
+                    return Ok(());
                 }
-                drop(st);
                 room.await;
             }
         })
