@@ -67,5 +67,6 @@ pub fn raw_tcp_round_trip(s: &mut TcpStream, body: &[u8], scratch: &mut [u8]) {
     let len = u16::try_from(body.len()).expect("body under 64 KiB");
     s.write_all(&len.to_be_bytes()).expect("write header");
     s.write_all(body).expect("write body");
-    s.read_exact(&mut scratch[..2 + body.len()]).expect("read echo");
+    s.read_exact(&mut scratch[..2 + body.len()])
+        .expect("read echo");
 }

@@ -30,6 +30,8 @@ pub(crate) struct Conn {
     pub(crate) writer: Rc<ConnWriter>,
     pub(crate) label: String,
     closed: Cell<bool>,
+    /// Notified when the connection is closed.
+    pub(crate) close_notify: crate::notify::Notify,
     reason: RefCell<Option<String>>,
     last_recv: Cell<Instant>,
     /// TTL announced in the peer's PINGs.
@@ -45,8 +47,9 @@ impl Conn {
         }
         tracing::debug!(peer = %self.label, %reason, "connection closed");
         *self.reason.borrow_mut() = Some(reason.to_string());
-        self.writer.abort();
+        self.writer.stream_lost();
         self.stream.shutdown_now();
+        self.close_notify.notify_all();
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -67,7 +70,13 @@ impl Conn {
 pub(crate) type OriginId = u64;
 
 /// Runs a connection from handshake to close. Returns when the connection is gone.
-pub(crate) async fn run_connection(core: Rc<Core>, mut stream: Stream, origin: OriginId) {
+/// `slot` is the connect() endpoint's persistent peer slot, if it has one.
+pub(crate) async fn run_connection(
+    core: Rc<Core>,
+    mut stream: Stream,
+    origin: OriginId,
+    slot: Option<PeerId>,
+) {
     let opts = core.options.borrow().clone();
     stream.configure(opts.tcp_keepalive);
     let label = stream.peer_label();
@@ -93,18 +102,19 @@ pub(crate) async fn run_connection(core: Rc<Core>, mut stream: Stream, origin: O
         }
     };
 
-    let writer = Rc::new(ConnWriter::new(core.room_notify.clone()));
+    let writer = core.writer_for(slot);
     let conn = Rc::new(Conn {
         stream: stream.clone(),
         writer: writer.clone(),
         label,
         closed: Cell::new(false),
+        close_notify: crate::notify::Notify::default(),
         reason: RefCell::new(None),
         last_recv: Cell::new(Instant::now()),
         remote_ttl: Cell::new(None),
         heartbeat_running: Cell::new(false),
     });
-    let peer_id = match core.attach(&peer, conn.clone(), origin) {
+    let peer_id = match core.attach(&peer, conn.clone(), origin, slot) {
         Ok(id) => id,
         Err(reason) => {
             conn.close(&reason);
@@ -209,7 +219,9 @@ async fn read_loop(
             if !frame.more {
                 msg_size = 0;
                 let msg = Message::from(std::mem::take(&mut parts));
-                if core.deliver(peer_id, msg).await.is_err() {
+                if core.deliver(peer_id, conn, msg).await.is_err() {
+                    // Socket closing, or this connection closed while waiting for
+                    // room (its reason is already recorded).
                     return None;
                 }
             }

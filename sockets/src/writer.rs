@@ -68,6 +68,9 @@ pub(crate) struct ConnWriter {
     queued: Cell<usize>,
     flusher_idle: Cell<bool>,
     state: Cell<State>,
+    /// Bumped when the connection behind this writer is lost; the flusher of that
+    /// connection then exits and a later connection starts a new one.
+    generation: Cell<u64>,
     wake: Notify,
     /// The socket's "a peer has room again" notifier.
     room: Rc<Notify>,
@@ -83,6 +86,7 @@ impl ConnWriter {
             queued: Cell::new(0),
             flusher_idle: Cell::new(false),
             state: Cell::new(State::Open),
+            generation: Cell::new(0),
             wake: Notify::default(),
             room,
         }
@@ -135,7 +139,20 @@ impl ConnWriter {
         }
     }
 
-    /// Stops at once; queued data is dropped.
+    /// The connection behind this writer is gone: its flusher stops. Messages not
+    /// yet handed to the kernel stay queued for the next connection; if the writer
+    /// was draining for a close, there is nothing left to deliver to.
+    pub(crate) fn stream_lost(&self) {
+        self.generation.set(self.generation.get() + 1);
+        if self.state.get() == State::Draining {
+            self.state.set(State::Closed);
+        }
+        self.flusher_idle.set(false);
+        self.wake.notify_all();
+        self.room.notify_all();
+    }
+
+    /// Stops for good; queued data is dropped.
     pub(crate) fn abort(&self) {
         self.state.set(State::Closed);
         self.wake.notify_all();
@@ -144,10 +161,11 @@ impl ConnWriter {
 
     /// The flusher: writes whatever accumulated, one write at a time, until closed.
     pub(crate) async fn run_flusher(self: Rc<Self>, mut stream: Stream, conn: Rc<Conn>) {
+        let generation = self.generation.get();
         let mut spare = BytesMut::with_capacity(INITIAL_BUFFER);
         loop {
             loop {
-                if self.state.get() == State::Closed {
+                if self.state.get() == State::Closed || self.generation.get() != generation {
                     return;
                 }
                 if !self.out.borrow().is_empty() {
@@ -189,7 +207,6 @@ impl ConnWriter {
             self.queued.set(self.queued.get().saturating_sub(msgs));
             self.room.notify_all();
             if let Err(e) = result {
-                self.state.set(State::Closed);
                 conn.close(&format!("write failed: {e}"));
                 return;
             }
