@@ -95,3 +95,21 @@ async fn req_sent_before_bind_gets_its_reply() {
     let r = timeout(WAIT, req.recv()).await.unwrap().unwrap();
     assert_eq!(r[0], "early request");
 }
+
+#[compio::test]
+async fn immediate_waits_for_a_real_connection() {
+    let ep = format!("tcp://127.0.0.1:{}", free_port());
+    let push = PushSocket::new();
+    push.set_immediate(true);
+    push.set_sndtimeo(Some(Duration::from_millis(50)));
+    push.connect(&ep).await.unwrap();
+    assert!(matches!(push.send("x").await, Err(Error::Timeout(_))));
+    let pull = PullSocket::new();
+    pull.bind(&ep).await.unwrap();
+    push.set_sndtimeo(Some(WAIT));
+    push.send("after").await.unwrap();
+    assert_eq!(
+        timeout(WAIT, pull.recv()).await.unwrap().unwrap()[0],
+        "after"
+    );
+}

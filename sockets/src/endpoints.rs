@@ -59,7 +59,9 @@ pub(crate) fn connect(core: &Rc<Core>, endpoint: &str) -> Result<()> {
     let task = core.register_endpoint(vec![endpoint.to_string(), parsed.to_string()]);
     // Like libzmq with ZMQ_IMMEDIATE off: the peer slot exists from now on, so sends
     // can queue before the connection is up. ROUTER peers need a routing id first.
-    let slot = (core.socket_type != SocketType::Router).then(|| core.create_pending(task.id));
+    let immediate = core.options.borrow().immediate;
+    let slot = (core.socket_type != SocketType::Router && !immediate)
+        .then(|| core.create_pending(task.id));
     compio::runtime::spawn(connect_loop(core.clone(), parsed, task, slot)).detach();
     Ok(())
 }
