@@ -426,15 +426,21 @@ impl Core {
         .await
     }
 
+    /// REQ and REP always receive next, so their sends take the direct write path.
+    fn eager_writes(&self) -> bool {
+        matches!(self.socket_type, SocketType::Req | SocketType::Rep)
+    }
+
     fn try_send_round_robin(&self, prefix: &[Bytes], body: &[Bytes]) -> Option<PeerId> {
         let hwm = self.options.borrow().sndhwm;
+        let eager = self.eager_writes();
         let mut st = self.state.borrow_mut();
         let n = st.peers.len();
         for i in 0..n {
             let idx = (st.rr + i) % n;
             let peer = &st.peers[idx];
             if peer.writer.has_room(hwm) {
-                peer.writer.encode_message(prefix, body);
+                peer.writer.encode_message(prefix, body, eager);
                 let id = peer.id;
                 st.rr = (idx + 1) % n;
                 return Some(id);
@@ -446,6 +452,7 @@ impl Core {
     /// Sends to one peer, never waiting.
     pub(crate) fn send_to(&self, peer: PeerId, prefix: &[Bytes], body: &[Bytes]) -> Routed {
         let hwm = self.options.borrow().sndhwm;
+        let eager = self.eager_writes();
         let st = self.state.borrow();
         let Some(p) = st.peers.iter().find(|p| p.id == peer) else {
             return Routed::NoSuchPeer;
@@ -453,7 +460,7 @@ impl Core {
         if !p.writer.has_room(hwm) {
             return Routed::Full;
         }
-        p.writer.encode_message(prefix, body);
+        p.writer.encode_message(prefix, body, eager);
         Routed::Sent
     }
 

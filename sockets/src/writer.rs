@@ -74,6 +74,8 @@ pub(crate) struct ConnWriter {
     wake: Notify,
     /// The socket's "a peer has room again" notifier.
     room: Rc<Notify>,
+    /// The live connection's stream, for the direct path (set while a flusher runs).
+    direct: RefCell<Option<Stream>>,
 }
 
 impl ConnWriter {
@@ -89,6 +91,7 @@ impl ConnWriter {
             generation: Cell::new(0),
             wake: Notify::default(),
             room,
+            direct: RefCell::new(None),
         }
     }
 
@@ -100,16 +103,32 @@ impl ConnWriter {
 
     /// Encodes `prefix` followed by `body` as one message. Both are frame lists;
     /// together they must hold at least one frame.
-    pub(crate) fn encode_message(&self, prefix: &[Bytes], body: &[Bytes]) {
+    ///
+    /// With `eager` (REQ and REP, whose next step is always a receive), a message
+    /// that finds the writer idle is written by this call itself with one
+    /// non-blocking `send`: no io_uring submission, no task wake-up. Whatever the
+    /// kernel does not take goes to the flusher as usual.
+    pub(crate) fn encode_message(&self, prefix: &[Bytes], body: &[Bytes], eager: bool) {
         debug_assert!(!(prefix.is_empty() && body.is_empty()));
-        {
-            let mut out = self.out.borrow_mut();
-            let total = prefix.len() + body.len();
-            for (i, f) in prefix.iter().chain(body.iter()).enumerate() {
-                out.put_frame(f, i + 1 != total);
-            }
-            out.msgs += 1;
+        let mut out = self.out.borrow_mut();
+        let was_idle = self.flusher_idle.get() && out.is_empty();
+        let total = prefix.len() + body.len();
+        for (i, f) in prefix.iter().chain(body.iter()).enumerate() {
+            out.put_frame(f, i + 1 != total);
         }
+        if eager && was_idle && out.chunks.is_empty() {
+            if let Some(stream) = self.direct.borrow().as_ref()
+                && let Ok(n) = stream.try_send_now(&out.tail)
+            {
+                if n == out.tail.len() {
+                    out.tail.clear();
+                    return;
+                }
+                let _ = out.tail.split_to(n);
+            }
+        }
+        out.msgs += 1;
+        drop(out);
         self.queued.set(self.queued.get() + 1);
         self.kick();
     }
@@ -144,6 +163,7 @@ impl ConnWriter {
     /// was draining for a close, there is nothing left to deliver to.
     pub(crate) fn stream_lost(&self) {
         self.generation.set(self.generation.get() + 1);
+        self.direct.borrow_mut().take();
         if self.state.get() == State::Draining {
             self.state.set(State::Closed);
         }
@@ -155,6 +175,7 @@ impl ConnWriter {
     /// Stops for good; queued data is dropped.
     pub(crate) fn abort(&self) {
         self.state.set(State::Closed);
+        self.direct.borrow_mut().take();
         self.wake.notify_all();
         self.room.notify_all();
     }
@@ -162,6 +183,7 @@ impl ConnWriter {
     /// The flusher: writes whatever accumulated, one write at a time, until closed.
     pub(crate) async fn run_flusher(self: Rc<Self>, mut stream: Stream, conn: Rc<Conn>) {
         let generation = self.generation.get();
+        *self.direct.borrow_mut() = Some(stream.clone());
         let mut spare = BytesMut::with_capacity(INITIAL_BUFFER);
         loop {
             loop {
