@@ -182,6 +182,13 @@ impl SocketBase {
         self.update(|o| o.maxmsgsize = max);
     }
 
+    /// ZMQ_IMMEDIATE (default false): when true, messages are only queued to peers
+    /// whose connection is complete, so sends wait (SNDTIMEO) while none is. Applies
+    /// to later connect() calls.
+    pub fn set_immediate(&self, immediate: bool) {
+        self.update(|o| o.immediate = immediate);
+    }
+
     /// ZMQ_TCP_KEEPALIVE for new connections (`None`: system default).
     pub fn set_tcp_keepalive(&self, keepalive: Option<bool>) {
         self.update(|o| o.tcp_keepalive = keepalive);

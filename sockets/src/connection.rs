@@ -47,7 +47,7 @@ impl Conn {
         }
         tracing::debug!(peer = %self.label, %reason, "connection closed");
         *self.reason.borrow_mut() = Some(reason.to_string());
-        self.writer.abort();
+        self.writer.stream_lost();
         self.stream.shutdown_now();
         self.close_notify.notify_all();
     }
@@ -70,7 +70,13 @@ impl Conn {
 pub(crate) type OriginId = u64;
 
 /// Runs a connection from handshake to close. Returns when the connection is gone.
-pub(crate) async fn run_connection(core: Rc<Core>, mut stream: Stream, origin: OriginId) {
+/// `slot` is the connect() endpoint's persistent peer slot, if it has one.
+pub(crate) async fn run_connection(
+    core: Rc<Core>,
+    mut stream: Stream,
+    origin: OriginId,
+    slot: Option<PeerId>,
+) {
     let opts = core.options.borrow().clone();
     stream.configure(opts.tcp_keepalive);
     let label = stream.peer_label();
@@ -96,7 +102,7 @@ pub(crate) async fn run_connection(core: Rc<Core>, mut stream: Stream, origin: O
         }
     };
 
-    let writer = Rc::new(ConnWriter::new(core.room_notify.clone()));
+    let writer = core.writer_for(slot);
     let conn = Rc::new(Conn {
         stream: stream.clone(),
         writer: writer.clone(),
@@ -108,7 +114,7 @@ pub(crate) async fn run_connection(core: Rc<Core>, mut stream: Stream, origin: O
         remote_ttl: Cell::new(None),
         heartbeat_running: Cell::new(false),
     });
-    let peer_id = match core.attach(&peer, conn.clone(), origin) {
+    let peer_id = match core.attach(&peer, conn.clone(), origin, slot) {
         Ok(id) => id,
         Err(reason) => {
             conn.close(&reason);

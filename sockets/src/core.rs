@@ -19,19 +19,29 @@ use crate::error::{Error, Result};
 use crate::message::Message;
 use crate::notify::Notify;
 use crate::options::SocketOptions;
+use crate::writer::ConnWriter;
 
 /// Identifies a connection for the lifetime of a socket (never reused).
 pub(crate) type PeerId = u64;
 
-/// A connected, handshaken peer.
+/// A peer slot ("pipe" in libzmq): an outbound buffer and an inbound queue, with the
+/// connection currently serving it.
+///
+/// Accepted connections get a slot when their handshake completes and lose it when
+/// they end. A connect() gets one slot at once that lives as long as the endpoint:
+/// like libzmq (ZMQ_IMMEDIATE off), messages can be queued to it before the first
+/// connection and between reconnections, and they go out when a connection is up.
 #[derive(Debug, Clone)]
 pub(crate) struct Peer {
     pub(crate) id: PeerId,
+    /// Routing id of the current connection (empty while none).
     pub(crate) routing_id: Bytes,
-    pub(crate) conn: Rc<Conn>,
-    #[allow(dead_code)]
-    pub(crate) version: Version,
+    pub(crate) writer: Rc<ConnWriter>,
+    pub(crate) conn: Option<Rc<Conn>>,
+    pub(crate) version: Option<Version>,
     pub(crate) origin: OriginId,
+    /// Created by connect(): survives its connections.
+    pub(crate) persistent: bool,
 }
 
 #[derive(Debug, Default)]
@@ -127,13 +137,44 @@ impl Core {
         self.closed.get()
     }
 
-    /// Registers a handshaken connection. Fails (with the reason to close it) when
-    /// the socket type refuses another peer or the routing id is taken.
+    /// Creates the persistent slot of a connect() endpoint (not for ROUTER, whose
+    /// peers are only addressable once their routing id is known).
+    pub(crate) fn create_pending(&self, origin: OriginId) -> PeerId {
+        let mut st = self.state.borrow_mut();
+        let id = st.next_peer_id;
+        st.next_peer_id += 1;
+        st.inbound.insert(id, InQueue::default());
+        st.peers.push(Peer {
+            id,
+            routing_id: Bytes::new(),
+            writer: Rc::new(ConnWriter::new(self.room_notify.clone())),
+            conn: None,
+            version: None,
+            origin,
+            persistent: true,
+        });
+        drop(st);
+        self.room_notify.notify_all();
+        id
+    }
+
+    /// The writer a new connection will use: its endpoint's slot's, or a fresh one.
+    pub(crate) fn writer_for(&self, slot: Option<PeerId>) -> Rc<ConnWriter> {
+        let st = self.state.borrow();
+        slot.and_then(|id| st.peers.iter().find(|p| p.id == id))
+            .map(|p| p.writer.clone())
+            .unwrap_or_else(|| Rc::new(ConnWriter::new(self.room_notify.clone())))
+    }
+
+    /// Registers a handshaken connection, in its endpoint's slot or in a new one.
+    /// Fails (with the reason to close it) when the socket type refuses another peer
+    /// or the routing id is taken.
     pub(crate) fn attach(
         &self,
         info: &PeerInfo,
         conn: Rc<Conn>,
         origin: OriginId,
+        slot: Option<PeerId>,
     ) -> Result<PeerId, String> {
         if self.closed.get() {
             return Err("socket is closed".into());
@@ -144,7 +185,7 @@ impl Core {
         if !st.endpoints.iter().any(|t| t.id == origin) {
             return Err("its endpoint was unbound or disconnected during the handshake".into());
         }
-        if self.socket_type == SocketType::Pair && !st.peers.is_empty() {
+        if self.socket_type == SocketType::Pair && st.peers.iter().any(|p| Some(p.id) != slot) {
             return Err("PAIR socket already has a peer".into());
         }
         let routing_id = match &info.routing_id {
@@ -157,43 +198,91 @@ impl Core {
                 Bytes::from(id)
             }
         };
-        if st.by_routing_id.contains_key(&routing_id) {
+        let routed = self.socket_type == SocketType::Router;
+        if routed && st.by_routing_id.contains_key(&routing_id) {
             return Err(format!(
                 "routing id {routing_id:02x?} is already used by another peer"
             ));
         }
-        let id = st.next_peer_id;
-        st.next_peer_id += 1;
-        st.by_routing_id.insert(routing_id.clone(), id);
-        st.inbound.insert(
-            id,
-            InQueue {
-                routing_id: routing_id.clone(),
-                ..InQueue::default()
-            },
-        );
-        st.peers.push(Peer {
-            id,
-            routing_id,
-            conn,
-            version: info.version,
-            origin,
-        });
+        let id = match slot.and_then(|id| st.peers.iter().position(|p| p.id == id)) {
+            Some(pos) => {
+                let peer = &mut st.peers[pos];
+                peer.conn = Some(conn);
+                peer.routing_id = routing_id.clone();
+                peer.version = Some(info.version);
+                peer.id
+            }
+            None if slot.is_some() => return Err("its endpoint was disconnected".into()),
+            None => {
+                let id = st.next_peer_id;
+                st.next_peer_id += 1;
+                st.inbound.insert(id, InQueue::default());
+                st.peers.push(Peer {
+                    id,
+                    routing_id: routing_id.clone(),
+                    writer: conn.writer.clone(),
+                    conn: Some(conn),
+                    version: Some(info.version),
+                    origin,
+                    persistent: false,
+                });
+                id
+            }
+        };
+        if let Some(q) = st.inbound.get_mut(&id) {
+            q.routing_id = routing_id.clone();
+        }
+        if routed {
+            st.by_routing_id.insert(routing_id, id);
+        }
         drop(st);
         self.room_notify.notify_all();
+        self.lifecycle.notify_all();
         Ok(id)
     }
 
-    /// Removes a peer whose connection ended. Messages it already delivered stay
-    /// readable.
+    /// Called when a peer's connection ended. An accepted peer's slot is removed; a
+    /// connect() slot stays, keeping its queued messages for the next connection.
+    /// Messages already received stay readable either way.
     pub(crate) fn detach(&self, id: PeerId) {
+        let keep = {
+            let mut st = self.state.borrow_mut();
+            let State {
+                peers,
+                by_routing_id,
+                endpoints,
+                ..
+            } = &mut *st;
+            match peers.iter_mut().find(|p| p.id == id) {
+                Some(p) => {
+                    by_routing_id.remove(&p.routing_id);
+                    p.conn = None;
+                    p.persistent && !self.closed.get() && endpoints.iter().any(|t| t.id == p.origin)
+                }
+                None => false,
+            }
+        };
+        if !keep {
+            self.remove_peer(id);
+        }
+        self.lifecycle.notify_all();
+        // A send waiting for this peer to have room (ROUTER_MANDATORY) must see it
+        // gone; the writer's own wake-up may have come before the detach.
+        self.room_notify.notify_all();
+    }
+
+    /// Drops a slot: its queued output is discarded, its received messages stay.
+    fn remove_peer(&self, id: PeerId) {
         let mut st = self.state.borrow_mut();
         if let Some(pos) = st.peers.iter().position(|p| p.id == id) {
             let peer = st.peers.remove(pos);
             if st.rr > pos {
                 st.rr -= 1;
             }
-            st.by_routing_id.remove(&peer.routing_id);
+            if st.by_routing_id.get(&peer.routing_id) == Some(&id) {
+                st.by_routing_id.remove(&peer.routing_id);
+            }
+            peer.writer.abort();
         }
         if let Some(q) = st.inbound.get_mut(&id) {
             if q.msgs.is_empty() {
@@ -202,11 +291,6 @@ impl Core {
                 q.detached = true;
             }
         }
-        drop(st);
-        self.lifecycle.notify_all();
-        // A send waiting for this peer to have room (ROUTER_MANDATORY) must see it
-        // gone; the writer's own wake-up may have come before the detach.
-        self.room_notify.notify_all();
     }
 
     /// Hands a complete inbound message to the socket, waiting while that peer's
@@ -345,15 +429,21 @@ impl Core {
         .await
     }
 
+    /// REQ and REP always receive next, so their sends take the direct write path.
+    fn eager_writes(&self) -> bool {
+        matches!(self.socket_type, SocketType::Req | SocketType::Rep)
+    }
+
     fn try_send_round_robin(&self, prefix: &[Bytes], body: &[Bytes]) -> Option<PeerId> {
         let hwm = self.options.borrow().sndhwm;
+        let eager = self.eager_writes();
         let mut st = self.state.borrow_mut();
         let n = st.peers.len();
         for i in 0..n {
             let idx = (st.rr + i) % n;
             let peer = &st.peers[idx];
-            if peer.conn.writer.has_room(hwm) {
-                peer.conn.writer.encode_message(prefix, body);
+            if peer.writer.has_room(hwm) {
+                peer.writer.encode_message(prefix, body, eager);
                 let id = peer.id;
                 st.rr = (idx + 1) % n;
                 return Some(id);
@@ -365,14 +455,15 @@ impl Core {
     /// Sends to one peer, never waiting.
     pub(crate) fn send_to(&self, peer: PeerId, prefix: &[Bytes], body: &[Bytes]) -> Routed {
         let hwm = self.options.borrow().sndhwm;
+        let eager = self.eager_writes();
         let st = self.state.borrow();
         let Some(p) = st.peers.iter().find(|p| p.id == peer) else {
             return Routed::NoSuchPeer;
         };
-        if !p.conn.writer.has_room(hwm) {
+        if !p.writer.has_room(hwm) {
             return Routed::Full;
         }
-        p.conn.writer.encode_message(prefix, body);
+        p.writer.encode_message(prefix, body, eager);
         Routed::Sent
     }
 
@@ -404,7 +495,7 @@ impl Core {
                     st.peers
                         .iter()
                         .find(|p| p.id == peer)
-                        .is_some_and(|p| !p.conn.writer.has_room(hwm))
+                        .is_some_and(|p| !p.writer.has_room(hwm))
                 };
                 if !full {
                     return Ok(());
@@ -417,7 +508,12 @@ impl Core {
 
     /// Number of connected (handshaken) peers.
     pub(crate) fn peer_count(&self) -> usize {
-        self.state.borrow().peers.len()
+        self.state
+            .borrow()
+            .peers
+            .iter()
+            .filter(|p| p.conn.is_some())
+            .count()
     }
 
     /// Registers a new bind/connect and returns its handle.
@@ -449,17 +545,21 @@ impl Core {
         };
         task.stopped.set(true);
         task.stop.notify_all();
-        let conns: Vec<Rc<Conn>> = self
-            .state
-            .borrow()
-            .peers
-            .iter()
-            .filter(|p| p.origin == task.id)
-            .map(|p| p.conn.clone())
-            .collect();
+        let (conns, slots): (Vec<Rc<Conn>>, Vec<PeerId>) = {
+            let st = self.state.borrow();
+            let mine = st.peers.iter().filter(|p| p.origin == task.id);
+            (
+                mine.clone().filter_map(|p| p.conn.clone()).collect(),
+                mine.map(|p| p.id).collect(),
+            )
+        };
         for c in conns {
             c.close("endpoint unbound or disconnected by the application");
         }
+        for id in slots {
+            self.remove_peer(id);
+        }
+        self.lifecycle.notify_all();
         Ok(())
     }
 
@@ -479,12 +579,16 @@ impl Core {
             t.stop.notify_all();
         }
         for p in peers {
+            let Some(conn) = p.conn else {
+                // A connect() slot that is not connected: nothing can be delivered.
+                self.remove_peer(p.id);
+                continue;
+            };
             match linger {
-                Some(d) if d.is_zero() => p.conn.close("socket closed with LINGER 0"),
+                Some(d) if d.is_zero() => conn.close("socket closed with LINGER 0"),
                 _ => {
-                    p.conn.writer.drain_and_close();
+                    p.writer.drain_and_close();
                     if let Some(d) = linger {
-                        let conn = p.conn.clone();
                         compio::runtime::spawn(async move {
                             compio::time::sleep(d).await;
                             conn.close("LINGER expired before queued messages were delivered");
@@ -494,6 +598,7 @@ impl Core {
                 }
             }
         }
+        self.lifecycle.notify_all();
         self.inbox_notify.notify_all();
         self.room_notify.notify_all();
         self.space_notify.notify_all();
@@ -504,7 +609,7 @@ impl Core {
     pub(crate) async fn wait_released(&self) {
         loop {
             let changed = self.lifecycle.notified();
-            if self.listeners_open.get() == 0 && self.state.borrow().peers.is_empty() {
+            if self.listeners_open.get() == 0 && self.peer_count() == 0 {
                 return;
             }
             changed.await;

@@ -8,7 +8,9 @@ use std::time::Duration;
 use futures_util::future::{Either, select};
 
 use crate::connection::run_connection;
-use crate::core::{Core, EndpointTask};
+use zeroring_zmtp::SocketType;
+
+use crate::core::{Core, EndpointTask, PeerId};
 use crate::endpoint::Endpoint;
 use crate::error::Result;
 use crate::transport::{self, Listener};
@@ -36,7 +38,8 @@ async fn accept_loop(core: Rc<Core>, listener: Listener, task: Rc<EndpointTask>)
         };
         match accepted {
             Ok(stream) => {
-                compio::runtime::spawn(run_connection(core.clone(), stream, task.id)).detach();
+                compio::runtime::spawn(run_connection(core.clone(), stream, task.id, None))
+                    .detach();
             }
             Err(e) => {
                 // EMFILE and friends: back off briefly instead of spinning.
@@ -54,11 +57,21 @@ async fn accept_loop(core: Rc<Core>, listener: Listener, task: Rc<EndpointTask>)
 pub(crate) fn connect(core: &Rc<Core>, endpoint: &str) -> Result<()> {
     let parsed: Endpoint = endpoint.parse()?;
     let task = core.register_endpoint(vec![endpoint.to_string(), parsed.to_string()]);
-    compio::runtime::spawn(connect_loop(core.clone(), parsed, task)).detach();
+    // Like libzmq with ZMQ_IMMEDIATE off: the peer slot exists from now on, so sends
+    // can queue before the connection is up. ROUTER peers need a routing id first.
+    let immediate = core.options.borrow().immediate;
+    let slot = (core.socket_type != SocketType::Router && !immediate)
+        .then(|| core.create_pending(task.id));
+    compio::runtime::spawn(connect_loop(core.clone(), parsed, task, slot)).detach();
     Ok(())
 }
 
-async fn connect_loop(core: Rc<Core>, endpoint: Endpoint, task: Rc<EndpointTask>) {
+async fn connect_loop(
+    core: Rc<Core>,
+    endpoint: Endpoint,
+    task: Rc<EndpointTask>,
+    slot: Option<PeerId>,
+) {
     let mut backoff: Option<Duration> = None;
     loop {
         if task.stopped.get() || core.is_closed() {
@@ -81,7 +94,7 @@ async fn connect_loop(core: Rc<Core>, endpoint: Endpoint, task: Rc<EndpointTask>
                     stream.shutdown_now();
                     return;
                 }
-                run_connection(core.clone(), stream, task.id).await;
+                run_connection(core.clone(), stream, task.id, slot).await;
             }
             Err(e) => tracing::trace!(%endpoint, error = %e, "connect failed; will retry"),
         }

@@ -44,6 +44,9 @@ pub struct SocketOptions {
     pub router_mandatory: bool,
     /// ZMQ_TCP_KEEPALIVE for new TCP connections (`None`: system default).
     pub tcp_keepalive: Option<bool>,
+    /// ZMQ_IMMEDIATE: when false (the default), a connect() can queue messages before
+    /// its connection is up; when true, only completed connections take messages.
+    pub immediate: bool,
 }
 
 impl Default for SocketOptions {
@@ -64,6 +67,7 @@ impl Default for SocketOptions {
             maxmsgsize: None,
             router_mandatory: false,
             tcp_keepalive: None,
+            immediate: false,
         }
     }
 }

@@ -62,6 +62,20 @@ impl Stream {
         };
     }
 
+    /// One non-blocking `send` straight from the caller (no io_uring submission):
+    /// returns how many bytes the kernel took, 0 when it would block.
+    pub(crate) fn try_send_now(&self, bytes: &[u8]) -> io::Result<usize> {
+        let flags = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
+        let r = match self {
+            Stream::Tcp(s) => SockRef::from(s).send_with_flags(bytes, flags),
+            Stream::Unix(s) => SockRef::from(s).send_with_flags(bytes, flags),
+        };
+        match r {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
+            other => other,
+        }
+    }
+
     /// Applies per-connection options (TCP_NODELAY always, keepalive if asked).
     pub(crate) fn configure(&self, keepalive: Option<bool>) {
         if let Stream::Tcp(s) = self {

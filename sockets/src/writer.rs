@@ -68,9 +68,14 @@ pub(crate) struct ConnWriter {
     queued: Cell<usize>,
     flusher_idle: Cell<bool>,
     state: Cell<State>,
+    /// Bumped when the connection behind this writer is lost; the flusher of that
+    /// connection then exits and a later connection starts a new one.
+    generation: Cell<u64>,
     wake: Notify,
     /// The socket's "a peer has room again" notifier.
     room: Rc<Notify>,
+    /// The live connection's stream, for the direct path (set while a flusher runs).
+    direct: RefCell<Option<Stream>>,
 }
 
 impl ConnWriter {
@@ -83,8 +88,10 @@ impl ConnWriter {
             queued: Cell::new(0),
             flusher_idle: Cell::new(false),
             state: Cell::new(State::Open),
+            generation: Cell::new(0),
             wake: Notify::default(),
             room,
+            direct: RefCell::new(None),
         }
     }
 
@@ -96,16 +103,33 @@ impl ConnWriter {
 
     /// Encodes `prefix` followed by `body` as one message. Both are frame lists;
     /// together they must hold at least one frame.
-    pub(crate) fn encode_message(&self, prefix: &[Bytes], body: &[Bytes]) {
+    ///
+    /// With `eager` (REQ and REP, whose next step is always a receive), a message
+    /// that finds the writer idle is written by this call itself with one
+    /// non-blocking `send`: no io_uring submission, no task wake-up. Whatever the
+    /// kernel does not take goes to the flusher as usual.
+    pub(crate) fn encode_message(&self, prefix: &[Bytes], body: &[Bytes], eager: bool) {
         debug_assert!(!(prefix.is_empty() && body.is_empty()));
-        {
-            let mut out = self.out.borrow_mut();
-            let total = prefix.len() + body.len();
-            for (i, f) in prefix.iter().chain(body.iter()).enumerate() {
-                out.put_frame(f, i + 1 != total);
-            }
-            out.msgs += 1;
+        let mut out = self.out.borrow_mut();
+        let was_idle = self.flusher_idle.get() && out.is_empty();
+        let total = prefix.len() + body.len();
+        for (i, f) in prefix.iter().chain(body.iter()).enumerate() {
+            out.put_frame(f, i + 1 != total);
         }
+        if eager
+            && was_idle
+            && out.chunks.is_empty()
+            && let Some(stream) = self.direct.borrow().as_ref()
+            && let Ok(n) = stream.try_send_now(&out.tail)
+        {
+            if n == out.tail.len() {
+                out.tail.clear();
+                return;
+            }
+            let _ = out.tail.split_to(n);
+        }
+        out.msgs += 1;
+        drop(out);
         self.queued.set(self.queued.get() + 1);
         self.kick();
     }
@@ -135,19 +159,36 @@ impl ConnWriter {
         }
     }
 
-    /// Stops at once; queued data is dropped.
+    /// The connection behind this writer is gone: its flusher stops. Messages not
+    /// yet handed to the kernel stay queued for the next connection; if the writer
+    /// was draining for a close, there is nothing left to deliver to.
+    pub(crate) fn stream_lost(&self) {
+        self.generation.set(self.generation.get() + 1);
+        self.direct.borrow_mut().take();
+        if self.state.get() == State::Draining {
+            self.state.set(State::Closed);
+        }
+        self.flusher_idle.set(false);
+        self.wake.notify_all();
+        self.room.notify_all();
+    }
+
+    /// Stops for good; queued data is dropped.
     pub(crate) fn abort(&self) {
         self.state.set(State::Closed);
+        self.direct.borrow_mut().take();
         self.wake.notify_all();
         self.room.notify_all();
     }
 
     /// The flusher: writes whatever accumulated, one write at a time, until closed.
     pub(crate) async fn run_flusher(self: Rc<Self>, mut stream: Stream, conn: Rc<Conn>) {
+        let generation = self.generation.get();
+        *self.direct.borrow_mut() = Some(stream.clone());
         let mut spare = BytesMut::with_capacity(INITIAL_BUFFER);
         loop {
             loop {
-                if self.state.get() == State::Closed {
+                if self.state.get() == State::Closed || self.generation.get() != generation {
                     return;
                 }
                 if !self.out.borrow().is_empty() {
@@ -189,7 +230,6 @@ impl ConnWriter {
             self.queued.set(self.queued.get().saturating_sub(msgs));
             self.room.notify_all();
             if let Err(e) = result {
-                self.state.set(State::Closed);
                 conn.close(&format!("write failed: {e}"));
                 return;
             }

@@ -524,6 +524,9 @@ async fn connecting_to_a_server_that_sends_garbage() {
         }
     });
     let push = PushSocket::new();
+    // Only completed connections take messages, so every send goes to the good peer
+    // (without this, the bad endpoint's connect() slot would take its share).
+    push.set_immediate(true);
     push.connect(&format!("tcp://{bad_addr}")).await.unwrap();
     push.connect(&good_ep.to_string()).await.unwrap();
     let mut i = 0;

@@ -146,7 +146,10 @@ async fn dealer_send_without_peers_times_out() {
         within("send with SNDTIMEO", dealer.send("x")).await,
         Err(Error::Timeout(_))
     ));
-    // Connecting to an endpoint nobody listens on does not make a peer either.
+    // With ZMQ_IMMEDIATE, connecting to an endpoint nobody listens on does not make
+    // a peer either. (Without it, the connect() slot takes messages at once, as in
+    // libzmq; see tests/connect_queueing.rs in the facade.)
+    dealer.set_immediate(true);
     dealer
         .connect(&format!("tcp://127.0.0.1:{}", free_port()))
         .await
