@@ -279,6 +279,170 @@ pub fn znothing(s: &zmq::Socket, ms: i64) {
     }
 }
 
+/// A one-frame message `"{word} {i}"`, as a function of `i`: the numbered requests
+/// and replies most exchanges use.
+pub fn numbered(word: &'static str) -> impl Fn(usize) -> Vec<Vec<u8>> {
+    move |i| vec![format!("{word} {i}").into_bytes()]
+}
+
+/// The libzmq side answering requests: for each `i` in `0..n`, expects `request(i)`
+/// on `s` and sends `reply(i)`.
+pub fn zserve(
+    s: &zmq::Socket,
+    n: usize,
+    request: impl Fn(usize) -> Vec<Vec<u8>>,
+    reply: impl Fn(usize) -> Vec<Vec<u8>>,
+) {
+    for i in 0..n {
+        assert_eq!(zrecv(s), request(i), "request {i}");
+        zsend(s, &reply(i));
+    }
+}
+
+/// The libzmq side asking: for each `i` in `0..n`, sends `request(i)` on `s` and
+/// expects `reply(i)`.
+pub fn zrequest(
+    s: &zmq::Socket,
+    n: usize,
+    request: impl Fn(usize) -> Vec<Vec<u8>>,
+    reply: impl Fn(usize) -> Vec<Vec<u8>>,
+) {
+    for i in 0..n {
+        zsend(s, &request(i));
+        assert_eq!(zrecv(s), reply(i), "reply {i}");
+    }
+}
+
+/// A zeroring socket type's name in wait messages ("REQ", "DEALER", ...).
+pub trait Named {
+    const NAME: &'static str;
+}
+
+/// A zeroring socket type that sends, so the loops below serve every type alike.
+#[allow(async_fn_in_trait)]
+pub trait Sends: Named {
+    async fn send_msg(&self, m: Message) -> zeroring::Result<()>;
+}
+
+/// A zeroring socket type that receives, so the loops below serve every type alike.
+#[allow(async_fn_in_trait)]
+pub trait Receives: Named {
+    async fn recv_msg(&self) -> zeroring::Result<Message>;
+}
+
+macro_rules! named {
+    ($($t:ident => $name:literal),*) => {$(
+        impl Named for zeroring::$t {
+            const NAME: &'static str = $name;
+        }
+    )*};
+}
+
+macro_rules! sends {
+    ($($t:ident),*) => {$(
+        impl Sends for zeroring::$t {
+            async fn send_msg(&self, m: Message) -> zeroring::Result<()> {
+                self.send(m).await
+            }
+        }
+    )*};
+}
+
+macro_rules! receives {
+    ($($t:ident),*) => {$(
+        impl Receives for zeroring::$t {
+            async fn recv_msg(&self) -> zeroring::Result<Message> {
+                self.recv().await
+            }
+        }
+    )*};
+}
+
+named!(
+    ReqSocket => "REQ",
+    RepSocket => "REP",
+    DealerSocket => "DEALER",
+    RouterSocket => "ROUTER",
+    PairSocket => "PAIR",
+    PushSocket => "PUSH",
+    PullSocket => "PULL"
+);
+sends!(
+    ReqSocket,
+    RepSocket,
+    DealerSocket,
+    RouterSocket,
+    PairSocket,
+    PushSocket
+);
+receives!(
+    ReqSocket,
+    RepSocket,
+    DealerSocket,
+    RouterSocket,
+    PairSocket,
+    PullSocket
+);
+
+/// The zeroring side sending `messages` in order on `s`.
+pub async fn send_all<S: Sends>(s: &S, messages: impl IntoIterator<Item = Vec<Vec<u8>>>) {
+    for m in messages {
+        ok(&format!("{} send", S::NAME), s.send_msg(msg(&m))).await;
+    }
+}
+
+/// The zeroring side receiving exactly `messages`, in order, on `s`.
+pub async fn recv_all<S: Receives>(s: &S, messages: impl IntoIterator<Item = Vec<Vec<u8>>>) {
+    for (i, want) in messages.into_iter().enumerate() {
+        let got = ok(&format!("{} recv", S::NAME), s.recv_msg()).await;
+        assert_eq!(frames(&got), want, "message {i}");
+    }
+}
+
+/// The libzmq side sending `messages` in order on `s`.
+pub fn zsend_all(s: &zmq::Socket, messages: impl IntoIterator<Item = Vec<Vec<u8>>>) {
+    for m in messages {
+        zsend(s, &m);
+    }
+}
+
+/// The libzmq side receiving exactly `messages`, in order, on `s`.
+pub fn zrecv_all(s: &zmq::Socket, messages: impl IntoIterator<Item = Vec<Vec<u8>>>) {
+    for (i, want) in messages.into_iter().enumerate() {
+        assert_eq!(zrecv(s), want, "message {i}");
+    }
+}
+
+/// The zeroring side asking: for each `i` in `0..n`, sends `request(i)` on `s` and
+/// expects `reply(i)`.
+pub async fn request_each<S: Sends + Receives>(
+    s: &S,
+    n: usize,
+    request: impl Fn(usize) -> Vec<Vec<u8>>,
+    reply: impl Fn(usize) -> Vec<Vec<u8>>,
+) {
+    for i in 0..n {
+        ok(&format!("{} send", S::NAME), s.send_msg(msg(&request(i)))).await;
+        let got = ok(&format!("{} recv", S::NAME), s.recv_msg()).await;
+        assert_eq!(frames(&got), reply(i), "reply {i}");
+    }
+}
+
+/// The zeroring side answering: for each `i` in `0..n`, expects `request(i)` on `s`
+/// and sends `reply(i)`.
+pub async fn serve_each<S: Sends + Receives>(
+    s: &S,
+    n: usize,
+    request: impl Fn(usize) -> Vec<Vec<u8>>,
+    reply: impl Fn(usize) -> Vec<Vec<u8>>,
+) {
+    for i in 0..n {
+        let got = ok(&format!("{} recv", S::NAME), s.recv_msg()).await;
+        assert_eq!(frames(&got), request(i), "request {i}");
+        ok(&format!("{} send", S::NAME), s.send_msg(msg(&reply(i)))).await;
+    }
+}
+
 /// True for a routing id that a ROUTER generated (libzmq and zeroring alike: five
 /// bytes, a zero byte and a 32-bit counter).
 pub fn is_generated_id(id: &[u8]) -> bool {

@@ -23,16 +23,9 @@ async fn req_rep(dir: Dir) {
     let req = ReqSocket::new();
     let _ipc = link_ipc(&req, &rep, dir, "req-rep").await;
     let peer = spawn_peer("libzmq REP", move || {
-        for i in 0..N {
-            assert_eq!(zrecv(&rep), parts(&[format!("request {i}")]));
-            zsend(&rep, &[format!("reply {i}")]);
-        }
+        zserve(&rep, N, numbered("request"), numbered("reply"));
     });
-    for i in 0..N {
-        ok("REQ send", req.send(format!("request {i}"))).await;
-        let reply = ok("REQ recv", req.recv()).await;
-        assert_eq!(frames(&reply), parts(&[format!("reply {i}")]));
-    }
+    request_each(&req, N, numbered("request"), numbered("reply")).await;
     peer.join().await;
 }
 
@@ -42,16 +35,9 @@ async fn rep_req(dir: Dir) {
     let rep = RepSocket::new();
     let _ipc = link_ipc(&rep, &req, dir, "rep-req").await;
     let peer = spawn_peer("libzmq REQ", move || {
-        for i in 0..N {
-            zsend(&req, &[format!("request {i}")]);
-            assert_eq!(zrecv(&req), parts(&[format!("reply {i}")]));
-        }
+        zrequest(&req, N, numbered("request"), numbered("reply"));
     });
-    for i in 0..N {
-        let m = ok("REP recv", rep.recv()).await;
-        assert_eq!(frames(&m), parts(&[format!("request {i}")]));
-        ok("REP send", rep.send(format!("reply {i}"))).await;
-    }
+    serve_each(&rep, N, numbered("request"), numbered("reply")).await;
     peer.join().await;
 }
 
@@ -104,20 +90,15 @@ async fn zeroring_router_libzmq_dealer_over_ipc() {
     let router = RouterSocket::new();
     let _ipc = link_ipc(&router, &dealer, Dir::ZeroringBinds, "router").await;
     let peer = spawn_peer("libzmq DEALER", move || {
-        for i in 0..N {
-            zsend(&dealer, &[format!("{i}")]);
-            assert_eq!(zrecv(&dealer), parts(&[format!("re {i}")]));
-        }
+        zrequest(&dealer, N, |i| parts(&[format!("{i}")]), numbered("re"));
     });
-    for i in 0..N {
-        let m = frames(&ok("ROUTER recv", router.recv()).await);
-        assert_eq!(m, parts(&["ipc-dealer".to_string(), format!("{i}")]));
-        ok(
-            "ROUTER send",
-            router.send(msg(&["ipc-dealer".to_string(), format!("re {i}")])),
-        )
-        .await;
-    }
+    serve_each(
+        &router,
+        N,
+        |i| parts(&["ipc-dealer".to_string(), format!("{i}")]),
+        |i| parts(&["ipc-dealer".to_string(), format!("re {i}")]),
+    )
+    .await;
     peer.join().await;
 }
 

@@ -49,14 +49,10 @@ async fn empty_frames_out(dir: Dir) {
     let z = DealerSocket::new();
     link(&z, &l, dir).await;
     let peer = spawn_peer("libzmq DEALER", move || {
-        for want in empty_frame_messages() {
-            assert_eq!(zrecv(&l), want);
-        }
+        zrecv_all(&l, empty_frame_messages());
         znothing(&l, 50);
     });
-    for m in empty_frame_messages() {
-        ok("DEALER send", z.send(msg(&m))).await;
-    }
+    send_all(&z, empty_frame_messages()).await;
     peer.join().await;
 }
 
@@ -66,14 +62,9 @@ async fn empty_frames_in(dir: Dir) {
     let z = DealerSocket::new();
     link(&z, &l, dir).await;
     let peer = spawn_peer("libzmq DEALER", move || {
-        for m in empty_frame_messages() {
-            zsend(&l, &m);
-        }
+        zsend_all(&l, empty_frame_messages());
     });
-    for want in empty_frame_messages() {
-        let got = ok("DEALER recv", z.recv()).await;
-        assert_eq!(frames(&got), want);
-    }
+    recv_all(&z, empty_frame_messages()).await;
     peer.join().await;
 }
 
@@ -113,9 +104,7 @@ async fn sizes_out(dir: Dir) {
         }
         zsend(&l, &["done"]);
     });
-    for m in size_messages() {
-        ok("PAIR send", z.send(msg(&m))).await;
-    }
+    send_all(&z, size_messages()).await;
     assert_eq!(frames(&ok("PAIR recv", z.recv()).await), parts(&["done"]));
     peer.join().await;
 }
@@ -126,9 +115,7 @@ async fn sizes_in(dir: Dir) {
     let z = PairSocket::new();
     link(&z, &l, dir).await;
     let peer = spawn_peer("libzmq PAIR", move || {
-        for m in size_messages() {
-            zsend(&l, &m);
-        }
+        zsend_all(&l, size_messages());
         assert_eq!(zrecv(&l), parts(&["done"]));
     });
     for want in size_messages() {
@@ -156,13 +143,9 @@ async fn stream_out(dir: Dir) {
     let z = DealerSocket::new();
     link(&z, &l, dir).await;
     let peer = spawn_peer("libzmq DEALER", move || {
-        for i in 0..STREAM {
-            assert_eq!(zrecv(&l), stream_message(i), "message {i}");
-        }
+        zrecv_all(&l, (0..STREAM).map(stream_message));
     });
-    for i in 0..STREAM {
-        ok("DEALER send", z.send(msg(&stream_message(i)))).await;
-    }
+    send_all(&z, (0..STREAM).map(stream_message)).await;
     peer.join().await;
 }
 
@@ -172,15 +155,20 @@ async fn stream_in(dir: Dir) {
     let z = DealerSocket::new();
     link(&z, &l, dir).await;
     let peer = spawn_peer("libzmq DEALER", move || {
-        for i in 0..STREAM {
-            zsend(&l, &stream_message(i));
-        }
+        zsend_all(&l, (0..STREAM).map(stream_message));
     });
-    for i in 0..STREAM {
-        let got = ok("DEALER recv", z.recv()).await;
-        assert_eq!(frames(&got), stream_message(i), "message {i}");
-    }
+    recv_all(&z, (0..STREAM).map(stream_message)).await;
     peer.join().await;
+}
+
+/// A request body that starts (and ends) with empty frames.
+fn empty_frames_request(_: usize) -> Vec<Vec<u8>> {
+    parts(&["", "a", "", ""])
+}
+
+/// A reply body that starts (and ends) with an empty frame.
+fn empty_frames_reply(_: usize) -> Vec<Vec<u8>> {
+    parts(&["", "b", ""])
 }
 
 /// REQ and REP find the envelope delimiter correctly when the body itself starts
@@ -192,12 +180,9 @@ async fn req_rep_bodies_with_empty_frames_zeroring_req() {
     let req = ReqSocket::new();
     link(&req, &rep, Dir::LibzmqBinds).await;
     let peer = spawn_peer("libzmq REP", move || {
-        assert_eq!(zrecv(&rep), parts(&["", "a", "", ""]));
-        zsend(&rep, &["", "b", ""]);
+        zserve(&rep, 1, empty_frames_request, empty_frames_reply);
     });
-    ok("REQ send", req.send(msg(&["", "a", "", ""]))).await;
-    let reply = ok("REQ recv", req.recv()).await;
-    assert_eq!(frames(&reply), parts(&["", "b", ""]));
+    request_each(&req, 1, empty_frames_request, empty_frames_reply).await;
     peer.join().await;
 }
 
@@ -209,12 +194,9 @@ async fn req_rep_bodies_with_empty_frames_zeroring_rep() {
     let rep = RepSocket::new();
     link(&rep, &req, Dir::ZeroringBinds).await;
     let peer = spawn_peer("libzmq REQ", move || {
-        zsend(&req, &["", "a", "", ""]);
-        assert_eq!(zrecv(&req), parts(&["", "b", ""]));
+        zrequest(&req, 1, empty_frames_request, empty_frames_reply);
     });
-    let request = ok("REP recv", rep.recv()).await;
-    assert_eq!(frames(&request), parts(&["", "a", "", ""]));
-    ok("REP send", rep.send(msg(&["", "b", ""]))).await;
+    serve_each(&rep, 1, empty_frames_request, empty_frames_reply).await;
     peer.join().await;
 }
 

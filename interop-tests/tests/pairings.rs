@@ -17,6 +17,27 @@ use zeroring_interop_tests::*;
 
 const N: usize = 5;
 
+/// Asserts a ROUTER's view of its peer's routing id: `expected` when the peer set
+/// one, a generated id otherwise.
+fn check_id(id: &[u8], set_id: bool, expected: &[u8]) {
+    if set_id {
+        assert_eq!(id, expected);
+    } else {
+        assert!(is_generated_id(id), "generated id: {id:?}");
+    }
+}
+
+/// `body` behind an envelope: a two-hop one for odd `i`, just the delimiter for even.
+fn enveloped(i: usize, body: String) -> Vec<Vec<u8>> {
+    let mut m = if i % 2 == 1 {
+        parts(&["hop-a", "hop-b", ""])
+    } else {
+        parts(&[""])
+    };
+    m.push(body.into_bytes());
+    m
+}
+
 both_dirs! {
     zeroring_req_libzmq_rep => req_rep;
     zeroring_rep_libzmq_req => rep_req;
@@ -38,20 +59,11 @@ async fn req_rep(dir: Dir) {
     let rep = zsocket(&ctx, zmq::REP);
     let req = ReqSocket::new();
     link(&req, &rep, dir).await;
+    let reply = |i| parts(&[format!("reply {i}"), "second frame".into()]);
     let peer = spawn_peer("libzmq REP", move || {
-        for i in 0..N {
-            assert_eq!(zrecv(&rep), parts(&[format!("request {i}")]));
-            zsend(&rep, &[format!("reply {i}"), "second frame".into()]);
-        }
+        zserve(&rep, N, numbered("request"), reply);
     });
-    for i in 0..N {
-        ok("REQ send", req.send(format!("request {i}"))).await;
-        let reply = ok("REQ recv", req.recv()).await;
-        assert_eq!(
-            frames(&reply),
-            parts(&[format!("reply {i}"), "second frame".into()])
-        );
-    }
+    request_each(&req, N, numbered("request"), reply).await;
     peer.join().await;
 }
 
@@ -60,21 +72,12 @@ async fn rep_req(dir: Dir) {
     let req = zsocket(&ctx, zmq::REQ);
     let rep = RepSocket::new();
     link(&rep, &req, dir).await;
+    let request = |i| parts(&[format!("request {i}"), "more".into()]);
     let peer = spawn_peer("libzmq REQ", move || {
-        for i in 0..N {
-            zsend(&req, &[format!("request {i}"), "more".into()]);
-            assert_eq!(zrecv(&req), parts(&[format!("reply {i}")]));
-        }
+        zrequest(&req, N, request, numbered("reply"));
     });
-    for i in 0..N {
-        let request = ok("REP recv", rep.recv()).await;
-        assert_eq!(
-            frames(&request),
-            parts(&[format!("request {i}"), "more".into()]),
-            "REP hands over the request without its envelope"
-        );
-        ok("REP send", rep.send(format!("reply {i}"))).await;
-    }
+    // REP hands over the request without its envelope.
+    serve_each(&rep, N, request, numbered("reply")).await;
     peer.join().await;
 }
 
@@ -93,22 +96,14 @@ async fn req_router(dir: Dir) {
         for i in 0..N {
             let m = zrecv(&router);
             assert_eq!(m.len(), 3, "ROUTER sees [id, \"\", body]: {m:?}");
-            if set_id {
-                assert_eq!(m[0], b"zr-req");
-            } else {
-                assert!(is_generated_id(&m[0]), "generated id: {:?}", m[0]);
-            }
+            check_id(&m[0], set_id, b"zr-req");
             assert_eq!(*first_id.get_or_insert_with(|| m[0].clone()), m[0]);
             assert_eq!(m[1], b"", "REQ puts an empty delimiter first");
             assert_eq!(m[2], format!("request {i}").as_bytes());
             zsend(&router, &[&m[0][..], b"", format!("reply {i}").as_bytes()]);
         }
     });
-    for i in 0..N {
-        ok("REQ send", req.send(format!("request {i}"))).await;
-        let reply = ok("REQ recv", req.recv()).await;
-        assert_eq!(frames(&reply), parts(&[format!("reply {i}")]));
-    }
+    request_each(&req, N, numbered("request"), numbered("reply")).await;
     peer.join().await;
 }
 
@@ -122,19 +117,12 @@ async fn router_req(dir: Dir) {
     let router = RouterSocket::new();
     link(&router, &req, dir).await;
     let peer = spawn_peer("libzmq REQ", move || {
-        for i in 0..N {
-            zsend(&req, &[format!("request {i}")]);
-            assert_eq!(zrecv(&req), parts(&[format!("reply {i}")]));
-        }
+        zrequest(&req, N, numbered("request"), numbered("reply"));
     });
     for i in 0..N {
         let m = frames(&ok("ROUTER recv", router.recv()).await);
         assert_eq!(m.len(), 3, "ROUTER sees [id, \"\", body]: {m:?}");
-        if set_id {
-            assert_eq!(m[0], b"lz-req");
-        } else {
-            assert!(is_generated_id(&m[0]), "generated id: {:?}", m[0]);
-        }
+        check_id(&m[0], set_id, b"lz-req");
         assert_eq!(m[1], b"");
         assert_eq!(m[2], format!("request {i}").as_bytes());
         let reply = vec![m[0].clone(), vec![], format!("reply {i}").into_bytes()];
@@ -149,26 +137,16 @@ async fn dealer_rep(dir: Dir) {
     let dealer = DealerSocket::new();
     link(&dealer, &rep, dir).await;
     let peer = spawn_peer("libzmq REP", move || {
-        for i in 0..N {
-            assert_eq!(zrecv(&rep), parts(&[format!("request {i}")]));
-            zsend(&rep, &[format!("reply {i}")]);
-        }
+        zserve(&rep, N, numbered("request"), numbered("reply"));
     });
-    for i in 0..N {
-        // Odd requests carry a two-hop envelope that libzmq's REP must hand back.
-        let envelope: Vec<Vec<u8>> = if i % 2 == 1 {
-            parts(&["hop-a", "hop-b", ""])
-        } else {
-            parts(&[""])
-        };
-        let mut request = envelope.clone();
-        request.push(format!("request {i}").into_bytes());
-        ok("DEALER send", dealer.send(request)).await;
-        let reply = frames(&ok("DEALER recv", dealer.recv()).await);
-        let mut want = envelope;
-        want.push(format!("reply {i}").into_bytes());
-        assert_eq!(reply, want);
-    }
+    // Odd requests carry a two-hop envelope that libzmq's REP must hand back.
+    request_each(
+        &dealer,
+        N,
+        |i| enveloped(i, format!("request {i}")),
+        |i| enveloped(i, format!("reply {i}")),
+    )
+    .await;
     peer.join().await;
 }
 
@@ -178,25 +156,15 @@ async fn rep_dealer(dir: Dir) {
     let rep = RepSocket::new();
     link(&rep, &dealer, dir).await;
     let peer = spawn_peer("libzmq DEALER", move || {
-        for i in 0..N {
-            let envelope: Vec<Vec<u8>> = if i % 2 == 1 {
-                parts(&["hop-a", "hop-b", ""])
-            } else {
-                parts(&[""])
-            };
-            let mut request = envelope.clone();
-            request.push(format!("request {i}").into_bytes());
-            zsend(&dealer, &request);
-            let mut want = envelope;
-            want.push(format!("reply {i}").into_bytes());
-            assert_eq!(zrecv(&dealer), want, "REP restores the whole envelope");
-        }
+        // REP restores the whole envelope.
+        zrequest(
+            &dealer,
+            N,
+            |i| enveloped(i, format!("request {i}")),
+            |i| enveloped(i, format!("reply {i}")),
+        );
     });
-    for i in 0..N {
-        let request = ok("REP recv", rep.recv()).await;
-        assert_eq!(frames(&request), parts(&[format!("request {i}")]));
-        ok("REP send", rep.send(format!("reply {i}"))).await;
-    }
+    serve_each(&rep, N, numbered("request"), numbered("reply")).await;
     peer.join().await;
 }
 
@@ -219,11 +187,7 @@ async fn dealer_router(dir: Dir) {
             ids.push(m[0].clone());
         }
         for (i, id) in ids.iter().enumerate() {
-            if set_id {
-                assert_eq!(id, b"zr-dealer");
-            } else {
-                assert!(is_generated_id(id), "generated id: {id:?}");
-            }
+            check_id(id, set_id, b"zr-dealer");
             assert_eq!(id, &ids[0]);
             zsend(&router, &[&id[..], format!("reply {i}").as_bytes()]);
         }
@@ -268,11 +232,7 @@ async fn router_dealer(dir: Dir) {
         assert_eq!(id.get_or_insert_with(|| m[0].clone()), &m[0]);
     }
     let id = id.unwrap();
-    if set_id {
-        assert_eq!(id, b"lz-dealer");
-    } else {
-        assert!(is_generated_id(&id), "generated id: {id:?}");
-    }
+    check_id(&id, set_id, b"lz-dealer");
     for i in 0..N {
         let reply = vec![id.clone(), format!("reply {i}").into_bytes(), b"x".to_vec()];
         ok("ROUTER send", router.send(reply)).await;
@@ -287,19 +247,11 @@ async fn dealer_dealer(dir: Dir) {
     link(&z, &l, dir).await;
     let peer = spawn_peer("libzmq DEALER", move || {
         zsend(&l, &["hello", "from libzmq"]);
-        for i in 0..N {
-            let m = zrecv(&l);
-            assert_eq!(m, parts(&[format!("ping {i}")]));
-            zsend(&l, &[format!("pong {i}")]);
-        }
+        zserve(&l, N, numbered("ping"), numbered("pong"));
     });
     let hello = ok("DEALER recv", z.recv()).await;
     assert_eq!(frames(&hello), parts(&["hello", "from libzmq"]));
-    for i in 0..N {
-        ok("DEALER send", z.send(format!("ping {i}"))).await;
-        let m = ok("DEALER recv", z.recv()).await;
-        assert_eq!(frames(&m), parts(&[format!("pong {i}")]));
-    }
+    request_each(&z, N, numbered("ping"), numbered("pong")).await;
     peer.join().await;
 }
 
@@ -332,11 +284,12 @@ async fn router_router(dir: Dir) {
         } else {
             assert_eq!(zrecv(&l), parts(&["zr-router", "hello"]));
         }
-        for i in 0..N {
-            let m = zrecv(&l);
-            assert_eq!(m, parts(&["zr-router".to_string(), format!("request {i}")]));
-            zsend(&l, &["zr-router".to_string(), format!("reply {i}")]);
-        }
+        zserve(
+            &l,
+            N,
+            |i| parts(&["zr-router".to_string(), format!("request {i}")]),
+            |i| parts(&["zr-router".to_string(), format!("reply {i}")]),
+        );
     });
     if libzmq_connects {
         let m = ok("ROUTER recv", z.recv()).await;
@@ -345,19 +298,19 @@ async fn router_router(dir: Dir) {
         wait_peers(&z, 1).await;
         ok("ROUTER send", z.send(vec!["lz-router", "hello"])).await;
     }
-    for i in 0..N {
-        ok(
-            "ROUTER send",
-            z.send(msg(&["lz-router".to_string(), format!("request {i}")])),
-        )
-        .await;
-        let m = ok("ROUTER recv", z.recv()).await;
-        assert_eq!(
-            frames(&m),
-            parts(&["lz-router".to_string(), format!("reply {i}")])
-        );
-    }
+    request_each(
+        &z,
+        N,
+        |i| parts(&["lz-router".to_string(), format!("request {i}")]),
+        |i| parts(&["lz-router".to_string(), format!("reply {i}")]),
+    )
+    .await;
     peer.join().await;
+}
+
+/// The PUSH-PULL pipeline's messages: `["item {i}", "x" repeated i times]`.
+fn items() -> impl Iterator<Item = Vec<Vec<u8>>> {
+    (0..4 * N).map(|i| parts(&[format!("item {i}"), "x".repeat(i)]))
 }
 
 async fn push_pull(dir: Dir) {
@@ -366,18 +319,10 @@ async fn push_pull(dir: Dir) {
     let push = PushSocket::new();
     link(&push, &pull, dir).await;
     let peer = spawn_peer("libzmq PULL", move || {
-        for i in 0..4 * N {
-            assert_eq!(zrecv(&pull), parts(&[format!("item {i}"), "x".repeat(i)]));
-        }
+        zrecv_all(&pull, items());
         znothing(&pull, 50);
     });
-    for i in 0..4 * N {
-        ok(
-            "PUSH send",
-            push.send(msg(&[format!("item {i}"), "x".repeat(i)])),
-        )
-        .await;
-    }
+    send_all(&push, items()).await;
     peer.join().await;
 }
 
@@ -387,14 +332,9 @@ async fn pull_push(dir: Dir) {
     let pull = PullSocket::new();
     link(&pull, &push, dir).await;
     let peer = spawn_peer("libzmq PUSH", move || {
-        for i in 0..4 * N {
-            zsend(&push, &[format!("item {i}"), "x".repeat(i)]);
-        }
+        zsend_all(&push, items());
     });
-    for i in 0..4 * N {
-        let m = ok("PULL recv", pull.recv()).await;
-        assert_eq!(frames(&m), parts(&[format!("item {i}"), "x".repeat(i)]));
-    }
+    recv_all(&pull, items()).await;
     peer.join().await;
 }
 
@@ -403,17 +343,11 @@ async fn pair_pair(dir: Dir) {
     let l = zsocket(&ctx, zmq::PAIR);
     let z = PairSocket::new();
     link(&z, &l, dir).await;
+    let pong = |i| parts(&[format!("pong {i}"), "!".into()]);
     let peer = spawn_peer("libzmq PAIR", move || {
-        for i in 0..N {
-            assert_eq!(zrecv(&l), parts(&[format!("ping {i}")]));
-            zsend(&l, &[format!("pong {i}"), "!".into()]);
-        }
+        zserve(&l, N, numbered("ping"), pong);
     });
-    for i in 0..N {
-        ok("PAIR send", z.send(format!("ping {i}"))).await;
-        let m = ok("PAIR recv", z.recv()).await;
-        assert_eq!(frames(&m), parts(&[format!("pong {i}"), "!".into()]));
-    }
+    request_each(&z, N, numbered("ping"), pong).await;
     peer.join().await;
 }
 
@@ -461,15 +395,8 @@ async fn libzmq_req_correlate_relaxed_zeroring_rep() {
     let rep = RepSocket::new();
     link(&rep, &req, Dir::ZeroringBinds).await;
     let peer = spawn_peer("libzmq REQ", move || {
-        for i in 0..N {
-            zsend(&req, &[format!("request {i}")]);
-            assert_eq!(zrecv(&req), parts(&[format!("reply {i}")]));
-        }
+        zrequest(&req, N, numbered("request"), numbered("reply"));
     });
-    for i in 0..N {
-        let m = ok("REP recv", rep.recv()).await;
-        assert_eq!(frames(&m), parts(&[format!("request {i}")]));
-        ok("REP send", rep.send(format!("reply {i}"))).await;
-    }
+    serve_each(&rep, N, numbered("request"), numbered("reply")).await;
     peer.join().await;
 }

@@ -183,6 +183,18 @@ async fn zeroring_closes_on_reserved_flag_bits_and_command_more() {
     }
 }
 
+/// Greets as a raw DEALER (reading the other side's 64-byte greeting) and sends a
+/// READY whose Identity starts with a zero byte.
+fn greet_as_dealer_with_zero_id(s: &mut TcpStream) {
+    s.write_all(&raw::greeting()).unwrap();
+    raw::read_n(s, 64);
+    s.write_all(&raw::ready(&[
+        ("Socket-Type", b"DEALER"),
+        ("Identity", b"\0abc"),
+    ]))
+    .unwrap();
+}
+
 #[compio::test]
 async fn identity_starting_with_zero_byte() {
     // libzmq's ROUTER takes it as the routing id.
@@ -190,13 +202,7 @@ async fn identity_starting_with_zero_byte() {
     let l = zsocket(&ctx, zmq::ROUTER);
     let ep = zbind(&l, "tcp://127.0.0.1:*");
     let mut s = connect_raw(&ep);
-    s.write_all(&raw::greeting()).unwrap();
-    raw::read_n(&mut s, 64);
-    s.write_all(&raw::ready(&[
-        ("Socket-Type", b"DEALER"),
-        ("Identity", b"\0abc"),
-    ]))
-    .unwrap();
+    greet_as_dealer_with_zero_id(&mut s);
     raw::read_frame(&mut s);
     s.write_all(&raw::frame(0, b"hi")).unwrap();
     assert_eq!(zrecv(&l), parts(&[&b"\0abc"[..], b"hi"]));
@@ -208,13 +214,7 @@ async fn identity_starting_with_zero_byte() {
         .to_string();
     let peer = spawn_peer("raw DEALER", move || {
         let mut s = connect_raw(&ep);
-        s.write_all(&raw::greeting()).unwrap();
-        raw::read_n(&mut s, 64);
-        s.write_all(&raw::ready(&[
-            ("Socket-Type", b"DEALER"),
-            ("Identity", b"\0abc"),
-        ]))
-        .unwrap();
+        greet_as_dealer_with_zero_id(&mut s);
         raw::frames_until_eof(&mut s)
     });
     let seen = peer.join().await;
@@ -275,10 +275,7 @@ async fn zeroring_reassembles_frames_split_across_reads() {
         let mut b = [0u8; 1];
         let _ = s.read(&mut b);
     });
-    for i in 0..COUNT {
-        let got = ok("recv", z.recv()).await;
-        assert_eq!(frames(&got), stream_message(i), "message {i}");
-    }
+    recv_all(&z, (0..COUNT).map(stream_message)).await;
     within("close", z.close()).await;
     peer.join().await;
 }

@@ -76,10 +76,7 @@ impl Harness {
     async fn hostile(&mut self, script: Vec<Step>) -> RawOutcome {
         let watch = panic_watch();
         let raw = raw_peer(self.addr, script, RAW_WAIT);
-        while !raw.is_finished() {
-            self.round_trip().await;
-            pause(5).await;
-        }
+        self.round_trips_until(|| raw.is_finished()).await;
         let outcome = join(raw).await;
         assert!(
             outcome.closed(),
@@ -92,6 +89,14 @@ impl Harness {
         self.round_trip().await;
         watch.assert_none();
         outcome
+    }
+
+    /// Keeps the good peer exchanging messages until `done` holds.
+    async fn round_trips_until(&mut self, done: impl Fn() -> bool) {
+        while !done() {
+            self.round_trip().await;
+            pause(5).await;
+        }
     }
 
     /// Drains what is still queued, then asserts that, apart from the good peer's
@@ -134,6 +139,29 @@ impl Harness {
     async fn assert_nothing_else_delivered(&mut self) {
         self.finish(&[], &[]).await;
     }
+}
+
+/// One READY metadata property: name length, name, a declared value length (which
+/// a hostile peer may get wrong) and the value bytes.
+fn property(name: &str, declared_len: u32, value: &[u8]) -> Vec<u8> {
+    let mut p = vec![name.len() as u8];
+    p.extend_from_slice(name.as_bytes());
+    p.extend_from_slice(&declared_len.to_be_bytes());
+    p.extend_from_slice(value);
+    p
+}
+
+/// The well-formed `Socket-Type: PUSH` property.
+fn push_socket_type() -> Vec<u8> {
+    property("Socket-Type", 4, b"PUSH")
+}
+
+/// A NULL greeting followed by a READY command carrying `metadata`.
+fn ready_with(metadata: &[u8]) -> Vec<Step> {
+    vec![
+        Step::Send(null_greeting()),
+        Step::Send(command("READY", metadata)),
+    ]
 }
 
 fn after_handshake(hostile: Vec<u8>) -> Vec<Step> {
@@ -253,15 +281,7 @@ async fn ready_with_an_incompatible_socket_type_is_closed_with_error() {
 #[compio::test]
 async fn ready_without_a_socket_type_is_closed() {
     let mut h = Harness::new(|_| {}).await;
-    let mut data = vec![8];
-    data.extend_from_slice(b"Identity");
-    data.extend_from_slice(&1u32.to_be_bytes());
-    data.push(b'x');
-    h.hostile(vec![
-        Step::Send(null_greeting()),
-        Step::Send(command("READY", &data)),
-    ])
-    .await;
+    h.hostile(ready_with(&property("Identity", 1, b"x"))).await;
     h.assert_nothing_else_delivered().await;
 }
 
@@ -333,33 +353,19 @@ async fn long_frame_claiming_huge_sizes_is_closed() {
 async fn ready_with_truncated_metadata_is_closed() {
     let mut h = Harness::new(|_| {}).await;
     // Socket-Type whose value length (200) runs past the end of the frame.
-    let mut data = vec![11];
-    data.extend_from_slice(b"Socket-Type");
-    data.extend_from_slice(&200u32.to_be_bytes());
-    data.extend_from_slice(b"PUSH");
-    h.hostile(vec![
-        Step::Send(null_greeting()),
-        Step::Send(command("READY", &data)),
-        Step::Send(data_frame(b"after bad ready", false)),
-    ])
-    .await;
+    let mut script = ready_with(&property("Socket-Type", 200, b"PUSH"));
+    script.push(Step::Send(data_frame(b"after bad ready", false)));
+    h.hostile(script).await;
     h.assert_nothing_else_delivered().await;
 }
 
 #[compio::test]
 async fn ready_with_truncated_property_name_is_closed() {
     let mut h = Harness::new(|_| {}).await;
-    let mut data = vec![11];
-    data.extend_from_slice(b"Socket-Type");
-    data.extend_from_slice(&4u32.to_be_bytes());
-    data.extend_from_slice(b"PUSH");
+    let mut data = push_socket_type();
     data.push(40); // a name length with only 3 bytes after it
     data.extend_from_slice(b"abc");
-    h.hostile(vec![
-        Step::Send(null_greeting()),
-        Step::Send(command("READY", &data)),
-    ])
-    .await;
+    h.hostile(ready_with(&data)).await;
     h.assert_nothing_else_delivered().await;
 }
 
@@ -477,10 +483,8 @@ async fn many_bad_peers_at_once() {
         .into_iter()
         .map(|s| raw_peer(h.addr, s, RAW_WAIT))
         .collect();
-    while raws.iter().any(|r| !r.is_finished()) {
-        h.round_trip().await;
-        pause(5).await;
-    }
+    h.round_trips_until(|| raws.iter().all(|r| r.is_finished()))
+        .await;
     for r in raws {
         let out = join(r).await;
         assert!(out.closed(), "{out:?}");
@@ -581,10 +585,7 @@ async fn unbind_during_a_handshake_refuses_that_connection() {
     .await;
     h.pull.unbind(&ep2.to_string()).unwrap();
     unbound.store(true, Ordering::SeqCst);
-    while !raw.is_finished() {
-        h.round_trip().await;
-        pause(5).await;
-    }
+    h.round_trips_until(|| raw.is_finished()).await;
     let out = join(raw).await;
     assert!(
         out.closed(),
@@ -600,20 +601,11 @@ async fn unbind_during_a_handshake_refuses_that_connection() {
 async fn ready_with_an_invalid_identity_is_closed() {
     let mut h = Harness::new(|_| {}).await;
     for identity in [b"\x00abc".to_vec(), vec![b'i'; 256]] {
-        let mut data = vec![11];
-        data.extend_from_slice(b"Socket-Type");
-        data.extend_from_slice(&4u32.to_be_bytes());
-        data.extend_from_slice(b"PUSH");
-        data.push(8);
-        data.extend_from_slice(b"Identity");
-        data.extend_from_slice(&(identity.len() as u32).to_be_bytes());
-        data.extend_from_slice(&identity);
-        h.hostile(vec![
-            Step::Send(null_greeting()),
-            Step::Send(command("READY", &data)),
-            Step::Send(data_frame(b"bad identity", false)),
-        ])
-        .await;
+        let mut data = push_socket_type();
+        data.extend_from_slice(&property("Identity", identity.len() as u32, &identity));
+        let mut script = ready_with(&data);
+        script.push(Step::Send(data_frame(b"bad identity", false)));
+        h.hostile(script).await;
     }
     h.assert_nothing_else_delivered().await;
 }
@@ -621,19 +613,9 @@ async fn ready_with_an_invalid_identity_is_closed() {
 #[compio::test]
 async fn oversized_ready_command_is_closed() {
     let mut h = Harness::new(|_| {}).await;
-    let mut data = vec![11];
-    data.extend_from_slice(b"Socket-Type");
-    data.extend_from_slice(&4u32.to_be_bytes());
-    data.extend_from_slice(b"PUSH");
-    data.push(5);
-    data.extend_from_slice(b"Blob-");
-    data.extend_from_slice(&(200_000u32).to_be_bytes());
-    data.extend_from_slice(&vec![b'b'; 200_000]);
-    h.hostile(vec![
-        Step::Send(null_greeting()),
-        Step::Send(command("READY", &data)),
-    ])
-    .await;
+    let mut data = push_socket_type();
+    data.extend_from_slice(&property("Blob-", 200_000, &[b'b'; 200_000]));
+    h.hostile(ready_with(&data)).await;
     h.assert_nothing_else_delivered().await;
 }
 

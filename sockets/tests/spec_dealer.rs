@@ -42,6 +42,18 @@ async fn check_round_robin(dealer: &DealerSocket, reps: &[RepSocket]) {
     }
 }
 
+/// Checks that `receiver` fair-queues `per_sender` messages queued by each of the
+/// (attached) `senders`.
+async fn check_fair_queue(receiver: &DealerSocket, senders: &[DealerSocket], per_sender: usize) {
+    assert_fair_queue(
+        senders.len(),
+        per_sender,
+        async |s, seq, attempt| senders[s].send(tag(s, seq, attempt)).await.unwrap(),
+        async || parse_tag(&receiver.recv().await.unwrap()[0]),
+    )
+    .await;
+}
+
 // SHALL route outgoing messages to available peers using a round-robin strategy.
 #[compio::test]
 async fn dealer_bound_round_robins_out() {
@@ -95,13 +107,7 @@ async fn dealer_fair_queues_in() {
         assert_msg(&within("recv", receiver.recv()).await.unwrap(), &[b"B"]);
     }
     // Several messages queued per peer: they are taken one peer at a time.
-    assert_fair_queue(
-        5,
-        3,
-        async |s, seq, attempt| senders[s].send(tag(s, seq, attempt)).await.unwrap(),
-        async || parse_tag(&receiver.recv().await.unwrap()[0]),
-    )
-    .await;
+    check_fair_queue(&receiver, &senders, 3).await;
     watch.assert_none();
 }
 
@@ -121,13 +127,7 @@ async fn dealer_connected_fair_queues_in() {
         receiver.peer_count() == 2 && senders.iter().all(|s| s.peer_count() == 1)
     })
     .await;
-    assert_fair_queue(
-        2,
-        4,
-        async |s, seq, attempt| senders[s].send(tag(s, seq, attempt)).await.unwrap(),
-        async || parse_tag(&receiver.recv().await.unwrap()[0]),
-    )
-    .await;
+    check_fair_queue(&receiver, &senders, 4).await;
     watch.assert_none();
 }
 

@@ -32,6 +32,23 @@ async fn check_round_robin(push: &PushSocket, pulls: &[PullSocket]) {
     }
 }
 
+/// Waits until every PUSH is attached to `pull` (and `pull` to all of them), then
+/// checks that `pull` fair-queues `per_sender` messages queued by each.
+async fn check_fair_queue(pull: &PullSocket, pushes: &[PushSocket], per_sender: usize) {
+    let n = pushes.len();
+    wait_until(&format!("{n} PUSHes attached"), || {
+        pull.peer_count() == n && pushes.iter().all(|p| p.peer_count() == 1)
+    })
+    .await;
+    assert_fair_queue(
+        n,
+        per_sender,
+        async |s, seq, attempt| pushes[s].send(tag(s, seq, attempt)).await.unwrap(),
+        async || parse_tag(&pull.recv().await.unwrap()[0]),
+    )
+    .await;
+}
+
 // PUSH: SHALL route outgoing messages to connected peers using a round-robin strategy.
 #[compio::test]
 async fn push_bound_round_robins_out() {
@@ -73,18 +90,8 @@ async fn pull_bound_fair_queues_in() {
     for p in &pushes {
         p.connect(&ep.to_string()).await.unwrap();
     }
-    wait_until("5 PUSHes attached", || {
-        pull.peer_count() == 5 && pushes.iter().all(|p| p.peer_count() == 1)
-    })
-    .await;
     // libzmq's case: two messages per peer, one from each peer first.
-    assert_fair_queue(
-        5,
-        2,
-        async |s, seq, attempt| pushes[s].send(tag(s, seq, attempt)).await.unwrap(),
-        async || parse_tag(&pull.recv().await.unwrap()[0]),
-    )
-    .await;
+    check_fair_queue(&pull, &pushes, 2).await;
     watch.assert_none();
 }
 
@@ -100,17 +107,7 @@ async fn pull_connected_fair_queues_two_pushes() {
         pull.connect(&ep.to_string()).await.unwrap();
         pushes.push(p);
     }
-    wait_until("2 PUSHes attached", || {
-        pull.peer_count() == 2 && pushes.iter().all(|p| p.peer_count() == 1)
-    })
-    .await;
-    assert_fair_queue(
-        2,
-        6,
-        async |s, seq, attempt| pushes[s].send(tag(s, seq, attempt)).await.unwrap(),
-        async || parse_tag(&pull.recv().await.unwrap()[0]),
-    )
-    .await;
+    check_fair_queue(&pull, &pushes, 6).await;
     watch.assert_none();
 }
 
