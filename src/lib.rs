@@ -21,7 +21,8 @@
 //!
 //! - [`zmtp`]: the wire protocol without I/O (crate `zeroring-zmtp`).
 //! - Socket types: [`ReqSocket`], [`RepSocket`], [`DealerSocket`], [`RouterSocket`],
-//!   [`PushSocket`], [`PullSocket`], [`PairSocket`]; all dereference to
+//!   [`PushSocket`], [`PullSocket`], [`PairSocket`], [`PubSocket`], [`SubSocket`],
+//!   [`XpubSocket`], [`XsubSocket`]; all dereference to
 //!   [`SocketBase`] for bind, connect and options.
 #![warn(missing_docs)]
 
@@ -31,8 +32,9 @@ pub use bytes;
 /// and `Runtime::new()`.
 pub use compio;
 pub use zeroring_sockets::{
-    DealerSocket, Endpoint, Error, Message, PairSocket, PullSocket, PushSocket, RepSocket,
-    ReqSocket, Result, RouterSocket, SocketBase, SocketOptions, SocketType,
+    DealerSocket, Endpoint, Error, Message, PairSocket, ProxySocket, PubSocket, PullSocket,
+    PushSocket, RepSocket, ReqSocket, Result, RouterSocket, SocketBase, SocketOptions, SocketType,
+    SubSocket, XpubSocket, XsubSocket, proxy, proxy_steerable,
 };
 /// The ZMTP 3.1 codec (greeting, frames, commands, handshake), without I/O.
 pub use zeroring_zmtp as zmtp;

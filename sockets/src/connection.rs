@@ -122,6 +122,7 @@ pub(crate) async fn run_connection(
         }
     };
     tracing::debug!(peer = %conn.label, socket_type = %peer.socket_type, version = %peer.version, "connection ready");
+    core.on_attached(peer_id);
     compio::runtime::spawn(writer.run_flusher(stream.clone(), conn.clone())).detach();
     if !opts.heartbeat_ivl.is_zero() {
         heartbeat::start(&conn, &opts);
@@ -202,7 +203,7 @@ async fn read_loop(
                 Err(e) => return Some(format!("protocol error: {e}")),
             };
             if frame.command {
-                if let Err(reason) = handle_command(conn, frame.body) {
+                if let Err(reason) = handle_command(core, peer_id, conn, frame.body) {
                     return Some(reason);
                 }
                 continue;
@@ -219,7 +220,7 @@ async fn read_loop(
             if !frame.more {
                 msg_size = 0;
                 let msg = Message::from(std::mem::take(&mut parts));
-                if core.deliver(peer_id, conn, msg).await.is_err() {
+                if core.inbound_message(peer_id, conn, msg).await.is_err() {
                     // Socket closing, or this connection closed while waiting for
                     // room (its reason is already recorded).
                     return None;
@@ -252,7 +253,7 @@ async fn read_loop(
     }
 }
 
-fn handle_command(conn: &Rc<Conn>, body: Bytes) -> Result<(), String> {
+fn handle_command(core: &Core, peer: PeerId, conn: &Rc<Conn>, body: Bytes) -> Result<(), String> {
     let cmd = Command::parse(body).map_err(|e| format!("protocol error: {e}"))?;
     match cmd {
         Command::Ping {
@@ -270,9 +271,8 @@ fn handle_command(conn: &Rc<Conn>, body: Bytes) -> Result<(), String> {
         Command::Pong(_) => {}
         Command::Error(reason) => return Err(format!("peer sent ERROR: {reason}")),
         Command::Ready(_) => return Err("protocol error: READY after the handshake".into()),
-        Command::Subscribe(_) | Command::Cancel(_) => {
-            tracing::trace!(peer = %conn.label, "ignoring subscription command on a non-publishing socket");
-        }
+        Command::Subscribe(topic) => core.on_subscription(peer, true, &topic),
+        Command::Cancel(topic) => core.on_subscription(peer, false, &topic),
         Command::Unknown { name, .. } => {
             tracing::debug!(peer = %conn.label, name = ?name, "ignoring unknown command");
         }

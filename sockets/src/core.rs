@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::message::Message;
 use crate::notify::Notify;
 use crate::options::SocketOptions;
+use crate::pubsub::PubSub;
 use crate::writer::ConnWriter;
 
 /// Identifies a connection for the lifetime of a socket (never reused).
@@ -81,6 +82,8 @@ pub(crate) struct Core {
     pub(crate) socket_type: SocketType,
     pub(crate) options: RefCell<SocketOptions>,
     state: RefCell<State>,
+    /// Subscriptions (PUB, SUB, XPUB, XSUB only).
+    pub(crate) pubsub: RefCell<PubSub>,
     /// A message arrived in some inbound queue.
     pub(crate) inbox_notify: Notify,
     /// A peer attached or detached, or a writer made room.
@@ -124,6 +127,7 @@ impl Core {
                 next_peer_id: 1,
                 ..State::default()
             }),
+            pubsub: RefCell::new(PubSub::default()),
             inbox_notify: Notify::default(),
             room_notify: Rc::new(Notify::default()),
             space_notify: Notify::default(),
@@ -262,6 +266,7 @@ impl Core {
                 None => false,
             }
         };
+        self.on_detached(id);
         if !keep {
             self.remove_peer(id);
         }
@@ -321,8 +326,30 @@ impl Core {
         }
     }
 
+    /// Runs `f` over the peer slots (connected or not).
+    pub(crate) fn with_peers<R>(&self, f: impl FnOnce(&[Peer]) -> R) -> R {
+        f(&self.state.borrow().peers)
+    }
+
+    /// Runs `f` on one peer slot, if it exists.
+    pub(crate) fn with_peer(&self, id: PeerId, f: impl FnOnce(&Peer)) {
+        if let Some(p) = self.state.borrow().peers.iter().find(|p| p.id == id) {
+            f(p);
+        }
+    }
+
+    /// Queues a message the socket generated itself (XPUB subscription reports)
+    /// in `peer`'s inbound queue, regardless of RCVHWM, as libzmq does.
+    pub(crate) fn deliver_now(&self, peer: PeerId, msg: Message) {
+        let _ = self.try_deliver_with(peer, msg, 0);
+    }
+
     fn try_deliver(&self, peer: PeerId, msg: Message) -> Result<(), Message> {
         let hwm = self.options.borrow().rcvhwm;
+        self.try_deliver_with(peer, msg, hwm)
+    }
+
+    fn try_deliver_with(&self, peer: PeerId, msg: Message, hwm: usize) -> Result<(), Message> {
         let mut st = self.state.borrow_mut();
         let Some(q) = st.inbound.get_mut(&peer) else {
             return Ok(());

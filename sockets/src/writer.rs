@@ -22,6 +22,11 @@ use crate::transport::Stream;
 
 /// Bodies at least this large are queued by reference instead of copied.
 pub(crate) const LARGE_BODY: usize = 8 * 1024;
+/// Segments of a pre-encoded (shared) message at least this large are queued by
+/// reference; smaller ones are cheaper to copy than to reference-count.
+pub(crate) const SHARED_SEGMENT: usize = 256;
+/// Most segments handed to one vectored write (Linux refuses more than 1024).
+const MAX_SEGMENTS: usize = 512;
 const INITIAL_BUFFER: usize = 16 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,6 +139,38 @@ impl ConnWriter {
         self.kick();
     }
 
+    /// Queues a message that was encoded once for several peers (PUB fan-out):
+    /// segments of [`SHARED_SEGMENT`] bytes or more are shared, not copied.
+    pub(crate) fn encode_shared(&self, segments: &[Bytes]) {
+        {
+            let mut out = self.out.borrow_mut();
+            for seg in segments {
+                if seg.len() >= SHARED_SEGMENT {
+                    if !out.tail.is_empty() {
+                        let head = out.tail.split().freeze();
+                        out.chunks.push(head);
+                    }
+                    out.chunks.push(seg.clone());
+                } else {
+                    out.tail.extend_from_slice(seg);
+                }
+            }
+            out.msgs += 1;
+        }
+        self.queued.set(self.queued.get() + 1);
+        self.kick();
+    }
+
+    /// Queues a single data frame that is protocol traffic rather than a user
+    /// message (a ZMTP 3.0 subscription): it does not count toward the HWM.
+    pub(crate) fn encode_control(&self, body: &Bytes) {
+        if self.state.get() == State::Closed {
+            return;
+        }
+        self.out.borrow_mut().put_frame(body, false);
+        self.kick();
+    }
+
     /// Queues a command frame (PING, PONG, ...). Commands do not count toward the HWM.
     pub(crate) fn encode_command(&self, cmd: &Command) {
         if self.state.get() == State::Closed {
@@ -206,16 +243,20 @@ impl ConnWriter {
             }
             let (msgs, chunks) = {
                 let mut out = self.out.borrow_mut();
-                let msgs = std::mem::take(&mut out.msgs);
                 if out.chunks.is_empty() {
                     std::mem::swap(&mut out.tail, &mut spare);
-                    (msgs, None)
+                    (std::mem::take(&mut out.msgs), None)
+                } else if out.chunks.len() >= MAX_SEGMENTS {
+                    // Too many segments for one write: send a prefix now. The
+                    // message count is settled when the rest goes out.
+                    let rest = out.chunks.split_off(MAX_SEGMENTS);
+                    (0, Some(std::mem::replace(&mut out.chunks, rest)))
                 } else {
                     let mut chunks = std::mem::take(&mut out.chunks);
                     if !out.tail.is_empty() {
                         chunks.push(out.tail.split().freeze());
                     }
-                    (msgs, Some(chunks))
+                    (std::mem::take(&mut out.msgs), Some(chunks))
                 }
             };
             let result = match chunks {
@@ -235,4 +276,26 @@ impl ConnWriter {
             }
         }
     }
+}
+
+/// Encodes a message once into segments that [`ConnWriter::encode_shared`] can queue
+/// on many connections: headers and small bodies packed together, bodies of
+/// [`SHARED_SEGMENT`] bytes or more kept as the caller's `Bytes`.
+pub(crate) fn encode_once(frames: &[Bytes]) -> Vec<Bytes> {
+    let mut segments = Vec::with_capacity(2);
+    let mut packed = BytesMut::new();
+    let last = frames.len().saturating_sub(1);
+    for (i, f) in frames.iter().enumerate() {
+        frame::encode_header(&mut packed, f.len(), i != last, false);
+        if f.len() >= SHARED_SEGMENT {
+            segments.push(packed.split().freeze());
+            segments.push(f.clone());
+        } else {
+            packed.extend_from_slice(f);
+        }
+    }
+    if !packed.is_empty() {
+        segments.push(packed.freeze());
+    }
+    segments
 }

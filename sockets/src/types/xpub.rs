@@ -1,0 +1,112 @@
+//! XPUB (RFC 29): a PUB that shows its application the subscriptions it receives
+//! (`0x01 topic` / `0x00 topic` messages, plus any other message a subscriber sends
+//! upstream), with libzmq's XPUB_VERBOSE, XPUB_VERBOSER, XPUB_NODROP, XPUB_MANUAL
+//! and XPUB_WELCOME_MSG.
+
+use bytes::Bytes;
+use zeroring_zmtp::SocketType;
+
+use crate::base::{SocketBase, typed_socket};
+use crate::core::with_timeout;
+use crate::error::{Error, Result};
+use crate::message::Message;
+use crate::pubsub::engine::Published;
+
+/// The extended publisher, for proxies and subscription-aware publishers.
+#[derive(Debug)]
+pub struct XpubSocket {
+    base: SocketBase,
+}
+
+typed_socket!(XpubSocket, SocketType::Xpub);
+
+impl XpubSocket {
+    fn from_base(base: SocketBase) -> XpubSocket {
+        XpubSocket { base }
+    }
+
+    fn update(&self, f: impl FnOnce(&mut crate::pubsub::publisher::XpubOptions)) {
+        f(&mut self.base.core.pubsub.borrow_mut().publisher.xpub);
+    }
+
+    /// ZMQ_XPUB_VERBOSE: report every subscribe, not only a topic's first.
+    pub fn set_xpub_verbose(&self, on: bool) {
+        self.update(|x| x.verbose = on);
+    }
+
+    /// ZMQ_XPUB_VERBOSER: report every subscribe and every cancel.
+    pub fn set_xpub_verboser(&self, on: bool) {
+        self.update(|x| x.verboser = on);
+    }
+
+    /// ZMQ_XPUB_NODROP: when a matching subscriber is over SNDHWM, send waits
+    /// (SNDTIMEO; zero fails at once with [`Error::Timeout`]) instead of dropping.
+    pub fn set_xpub_nodrop(&self, on: bool) {
+        self.update(|x| x.nodrop = on);
+    }
+
+    /// ZMQ_XPUB_MANUAL: report every subscription and apply none; the application
+    /// applies them with [`subscribe`](Self::subscribe) / [`unsubscribe`](Self::unsubscribe),
+    /// which act on the peer whose subscription was received last.
+    pub fn set_xpub_manual(&self, on: bool) {
+        self.update(|x| x.manual = on);
+    }
+
+    /// ZMQ_XPUB_WELCOME_MSG: a message sent to each subscriber when it connects
+    /// (`None`: off).
+    pub fn set_xpub_welcome_msg(&self, msg: Option<impl Into<Bytes>>) {
+        let msg = msg.map(Into::into);
+        self.update(|x| x.welcome = msg);
+    }
+
+    /// XPUB_MANUAL: subscribes the last subscribing peer to `topic`.
+    pub fn subscribe(&self, topic: impl AsRef<[u8]>) {
+        let core = &self.base.core;
+        core.pubsub
+            .borrow_mut()
+            .publisher
+            .apply_manual(true, topic.as_ref());
+    }
+
+    /// XPUB_MANUAL: unsubscribes the last subscribing peer from `topic`.
+    pub fn unsubscribe(&self, topic: impl AsRef<[u8]>) {
+        let core = &self.base.core;
+        core.pubsub
+            .borrow_mut()
+            .publisher
+            .apply_manual(false, topic.as_ref());
+    }
+
+    /// Publishes a message to every matching subscriber. Returns at once, unless
+    /// XPUB_NODROP is set and a matching subscriber is full.
+    pub async fn send(&self, msg: impl Into<Message>) -> Result<()> {
+        let msg = msg.into();
+        if msg.is_empty() {
+            return Err(Error::EmptyMessage);
+        }
+        let core = &self.base.core;
+        let nodrop = core.pubsub.borrow().publisher.xpub.nodrop;
+        if core.publish(msg.frames(), nodrop) == Published::Done {
+            return Ok(());
+        }
+        let timeout = core.options.borrow().sndtimeo;
+        with_timeout(timeout, "send", async {
+            loop {
+                let room = core.room_notify.notified();
+                if core.is_closed() {
+                    return Err(Error::Closed);
+                }
+                if core.publish(msg.frames(), nodrop) == Published::Done {
+                    return Ok(());
+                }
+                room.await;
+            }
+        })
+        .await
+    }
+
+    /// Receives the next subscription report or upstream message. Cancel-safe.
+    pub async fn recv(&self) -> Result<Message> {
+        Ok(self.base.core.recv().await?.msg)
+    }
+}

@@ -1,0 +1,54 @@
+//! XSUB (RFC 29): a SUB whose subscriptions are messages the application sends
+//! (`0x01 topic` subscribes, `0x00 topic` cancels), used for forwarders. Other sent
+//! messages go upstream to every publisher. Received messages are not filtered.
+
+use zeroring_zmtp::SocketType;
+
+use crate::base::{SocketBase, typed_socket};
+use crate::error::{Error, Result};
+use crate::message::Message;
+use crate::pubsub::parse_subscription;
+
+/// The extended subscriber, for proxies.
+#[derive(Debug)]
+pub struct XsubSocket {
+    base: SocketBase,
+}
+
+typed_socket!(XsubSocket, SocketType::Xsub);
+
+impl XsubSocket {
+    fn from_base(base: SocketBase) -> XsubSocket {
+        XsubSocket { base }
+    }
+
+    /// Sends a subscription message upstream (every subscribe is forwarded; a
+    /// cancel only when the last reference goes), or any other message to every
+    /// publisher with room.
+    pub async fn send(&self, msg: impl Into<Message>) -> Result<()> {
+        let msg = msg.into();
+        if msg.is_empty() {
+            return Err(Error::EmptyMessage);
+        }
+        let core = &self.base.core;
+        match parse_subscription(&msg) {
+            Some((true, topic)) => {
+                core.pubsub.borrow_mut().subscriber.subscribe(&topic);
+                core.send_subscription_upstream(true, &topic);
+            }
+            Some((false, topic)) => {
+                let last = core.pubsub.borrow_mut().subscriber.unsubscribe(&topic);
+                if last {
+                    core.send_subscription_upstream(false, &topic);
+                }
+            }
+            None => core.send_to_all(msg.frames()),
+        }
+        Ok(())
+    }
+
+    /// Receives the next message from any publisher (fair-queued). Cancel-safe.
+    pub async fn recv(&self) -> Result<Message> {
+        Ok(self.base.core.recv().await?.msg)
+    }
+}
