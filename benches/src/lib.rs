@@ -70,3 +70,5 @@ pub fn raw_tcp_round_trip(s: &mut TcpStream, body: &[u8], scratch: &mut [u8]) {
     s.read_exact(&mut scratch[..2 + body.len()])
         .expect("read echo");
 }
+
+pub mod fanout;

@@ -690,3 +690,163 @@ macro_rules! both_dirs {
         }
     )*};
 }
+
+// ---------------------------------------------------------------------------------
+// Publish-subscribe helpers (tests/pubsub.rs, tests/pubsub_wire.rs).
+//
+// Subscriptions travel asynchronously, so a test never sleeps and then asserts: the
+// publisher sends *probe* messages (last frame [`PROBE`]) on a subscribed topic
+// until the subscriber has seen one, with an overall deadline. Messages on one
+// connection stay in order, so once a probe arrived every subscription sent before
+// the probed one is in effect too; receivers then skip the probes still in flight.
+//
+// libzmq PUB/SUB sockets are driven from the compio runtime thread itself with
+// non-blocking calls (`DONTWAIT`, polled every millisecond): a libzmq PUB never
+// blocks anyway, and lock-step probing needs both sides on one thread. libzmq's own
+// I/O threads move the bytes meanwhile.
+// ---------------------------------------------------------------------------------
+
+named!(
+    PubSocket => "PUB",
+    SubSocket => "SUB",
+    XpubSocket => "XPUB",
+    XsubSocket => "XSUB"
+);
+sends!(PubSocket, XpubSocket, XsubSocket);
+receives!(SubSocket, XpubSocket, XsubSocket);
+
+/// The last frame of a probe message.
+pub const PROBE: &[u8] = b"__probe__";
+
+/// A probe on `topic`: `[topic, PROBE]`.
+pub fn probe(topic: &[u8]) -> Vec<Vec<u8>> {
+    vec![topic.to_vec(), PROBE.to_vec()]
+}
+
+/// Whether a message is a probe.
+pub fn is_probe<B: AsRef<[u8]>>(m: &[B]) -> bool {
+    m.len() >= 2 && m.last().is_some_and(|f| f.as_ref() == PROBE)
+}
+
+/// A non-blocking libzmq receive: a message if one is queued right now.
+pub fn ztry_recv(s: &zmq::Socket) -> Option<Vec<Vec<u8>>> {
+    match s.recv_multipart(zmq::DONTWAIT) {
+        Ok(m) => Some(m),
+        Err(zmq::Error::EAGAIN) => None,
+        Err(e) => panic!("libzmq recv: {e}"),
+    }
+}
+
+/// A non-blocking libzmq send (a PUB or XPUB drops rather than block; anything
+/// else must have room).
+pub fn zsend_now<B: AsRef<[u8]>>(s: &zmq::Socket, frames: &[B]) {
+    s.send_multipart(frames.iter().map(|f| f.as_ref()), zmq::DONTWAIT)
+        .unwrap_or_else(|e| panic!("libzmq send: {e}"));
+}
+
+/// Receives a message on a libzmq socket from the compio runtime thread, polling
+/// without blocking, for at most [`WAIT`].
+pub async fn zrecv_async(s: &zmq::Socket, what: &str) -> Vec<Vec<u8>> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(m) = ztry_recv(s) {
+            return m;
+        }
+        if Instant::now() >= deadline {
+            panic!("{what}: nothing arrived on the libzmq socket within {WAIT:?}");
+        }
+        compio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// Like [`zrecv_async`], skipping probes.
+pub async fn zrecv_data(s: &zmq::Socket, what: &str) -> Vec<Vec<u8>> {
+    loop {
+        let m = zrecv_async(s, what).await;
+        if !is_probe(&m) {
+            return m;
+        }
+    }
+}
+
+/// Receives on a zeroring socket (at most [`WAIT`]), skipping probes.
+pub async fn recv_data<S: Receives>(s: &S) -> Vec<Vec<u8>> {
+    loop {
+        let m = frames(&ok(&format!("{} recv", S::NAME), s.recv_msg()).await);
+        if !is_probe(&m) {
+            return m;
+        }
+    }
+}
+
+/// A zeroring publisher sends probes on `topic` until every libzmq subscriber in
+/// `subs` has received one (each is expected to be subscribed to a prefix of
+/// `topic`). Anything else a subscriber receives meanwhile fails the test.
+pub async fn sync_zsubs<S: Sends>(publisher: &S, topic: &[u8], subs: &[&zmq::Socket]) {
+    let deadline = Instant::now() + WAIT;
+    let mut synced = vec![false; subs.len()];
+    while synced.iter().any(|s| !s) {
+        if Instant::now() >= deadline {
+            panic!(
+                "{} -> libzmq subscribers: probes on {:?} never arrived (synced: {synced:?})",
+                S::NAME,
+                String::from_utf8_lossy(topic)
+            );
+        }
+        ok(
+            &format!("{} send probe", S::NAME),
+            publisher.send_msg(msg(&probe(topic))),
+        )
+        .await;
+        compio::time::sleep(Duration::from_millis(2)).await;
+        for (sub, done) in subs.iter().zip(synced.iter_mut()) {
+            while let Some(m) = ztry_recv(sub) {
+                assert!(is_probe(&m), "unexpected message while probing: {m:?}");
+                *done = true;
+            }
+        }
+    }
+}
+
+/// A libzmq publisher sends probes on `topic` until the zeroring subscriber has
+/// received one.
+pub async fn sync_zpub<S: Receives>(publisher: &zmq::Socket, topic: &[u8], sub: &S) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if Instant::now() >= deadline {
+            panic!(
+                "libzmq publisher -> {}: probes on {:?} never arrived",
+                S::NAME,
+                String::from_utf8_lossy(topic)
+            );
+        }
+        zsend_now(publisher, &probe(topic));
+        if let Ok(r) = compio::time::timeout(Duration::from_millis(5), sub.recv_msg()).await {
+            let m = frames(&r.unwrap_or_else(|e| panic!("{} recv: {e:?}", S::NAME)));
+            assert!(is_probe(&m), "unexpected message while probing: {m:?}");
+            return;
+        }
+    }
+}
+
+/// A zeroring publisher sends probes on `topic` until the zeroring subscriber has
+/// received one.
+pub async fn sync_zeroring<P: Sends, S: Receives>(publisher: &P, topic: &[u8], sub: &S) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if Instant::now() >= deadline {
+            panic!(
+                "{} -> {}: probes on {:?} never arrived",
+                P::NAME,
+                S::NAME,
+                String::from_utf8_lossy(topic)
+            );
+        }
+        ok("send probe", publisher.send_msg(msg(&probe(topic)))).await;
+        if let Ok(r) = compio::time::timeout(Duration::from_millis(5), sub.recv_msg()).await {
+            let m = frames(&r.unwrap_or_else(|e| panic!("{} recv: {e:?}", S::NAME)));
+            assert!(is_probe(&m), "unexpected message while probing: {m:?}");
+            return;
+        }
+    }
+}

@@ -122,6 +122,10 @@ impl_proxy_socket!(crate::RouterSocket, recv: yes, send: yes);
 impl_proxy_socket!(crate::PairSocket, recv: yes, send: yes);
 impl_proxy_socket!(crate::PushSocket, recv: no, send: yes);
 impl_proxy_socket!(crate::PullSocket, recv: yes, send: no);
+impl_proxy_socket!(crate::PubSocket, recv: no, send: yes);
+impl_proxy_socket!(crate::SubSocket, recv: yes, send: no);
+impl_proxy_socket!(crate::XpubSocket, recv: yes, send: yes);
+impl_proxy_socket!(crate::XsubSocket, recv: yes, send: yes);
 
 /// Forwards messages between `frontend` and `backend` until a socket operation
 /// fails (for example [`Error::Closed`](crate::Error::Closed)), and returns that

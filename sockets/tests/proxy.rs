@@ -49,7 +49,10 @@ fn stats(m: &Message) -> [u64; 8] {
 /// Asserts that no message arrives on `pull` within `ms` milliseconds.
 async fn assert_silent(pull: &PullSocket, ms: u64) {
     if let Ok(m) = compio::time::timeout(Duration::from_millis(ms), pull.recv()).await {
-        panic!("expected no message within {ms} ms, got {:?}", m.map(|m| show(&m)));
+        panic!(
+            "expected no message within {ms} ms, got {:?}",
+            m.map(|m| show(&m))
+        );
     }
 }
 
@@ -148,7 +151,9 @@ async fn streamer_forwards_pull_to_push() {
     consumer.connect(&back_ep).await.unwrap();
 
     for i in 0..200u32 {
-        let msg: Message = [format!("part-a-{i}"), format!("part-b-{i}")].into_iter().collect();
+        let msg: Message = [format!("part-a-{i}"), format!("part-b-{i}")]
+            .into_iter()
+            .collect();
         within("producer send", producer.send(msg)).await.unwrap();
     }
     for i in 0..200u32 {
@@ -201,9 +206,7 @@ async fn steerable_with_rep_control() {
     let control_ep = control.bind(ANY).await.unwrap().to_string();
     let outcome = {
         let (f, b, k) = (frontend.clone(), backend.clone(), control.clone());
-        spawn_recorded(
-            async move { proxy_steerable(&*f, &*b, None::<&PushSocket>, &*k).await },
-        )
+        spawn_recorded(async move { proxy_steerable(&*f, &*b, None::<&PushSocket>, &*k).await })
     };
 
     let producer = PushSocket::new();
@@ -225,7 +228,10 @@ async fn steerable_with_rep_control() {
     assert_silent(&consumer, 300).await;
 
     // While paused: 1 message of 2 bytes in on the frontend, out on the backend.
-    assert_eq!(stats(&command("STATISTICS").await), [1, 2, 0, 0, 0, 0, 1, 2]);
+    assert_eq!(
+        stats(&command("STATISTICS").await),
+        [1, 2, 0, 0, 0, 0, 1, 2]
+    );
 
     assert_msg(&command("RESUME").await, &[b""]);
     assert_msg(&within("recv m2", consumer.recv()).await.unwrap(), &[b"m2"]);
@@ -270,9 +276,7 @@ async fn steerable_with_pair_control_counts_both_directions() {
     let control_ep = control.bind(ANY).await.unwrap().to_string();
     let outcome = {
         let (f, b, k) = (frontend.clone(), backend.clone(), control.clone());
-        spawn_recorded(
-            async move { proxy_steerable(&*f, &*b, None::<&PushSocket>, &*k).await },
-        )
+        spawn_recorded(async move { proxy_steerable(&*f, &*b, None::<&PushSocket>, &*k).await })
     };
     let steer = PairSocket::new();
     steer.connect(&control_ep).await.unwrap();
@@ -285,17 +289,23 @@ async fn steerable_with_pair_control_counts_both_directions() {
 
     const ROUNDS: u64 = 10;
     for i in 0..ROUNDS {
-        within("client send", client.send(format!("q{i}"))).await.unwrap();
+        within("client send", client.send(format!("q{i}")))
+            .await
+            .unwrap();
         let q = within("worker recv", worker.recv()).await.unwrap();
         assert_msg(&q, &[format!("q{i}").as_bytes()]);
-        within("worker send", worker.send(format!("a{i}"))).await.unwrap();
+        within("worker send", worker.send(format!("a{i}")))
+            .await
+            .unwrap();
         let a = within("client recv", client.recv()).await.unwrap();
         assert_msg(&a, &[format!("a{i}").as_bytes()]);
     }
 
     // Neither command below is answered: the first reply is the statistics.
     within("control", steer.send("PAUSE")).await.unwrap();
-    within("control", steer.send("NOT-A-COMMAND")).await.unwrap();
+    within("control", steer.send("NOT-A-COMMAND"))
+        .await
+        .unwrap();
     within("control", steer.send("RESUME")).await.unwrap();
     within("control", steer.send("STATISTICS")).await.unwrap();
     let s = stats(&within("stats", steer.recv()).await.unwrap());
@@ -318,7 +328,10 @@ async fn steerable_with_pair_control_counts_both_directions() {
 
     // Still forwarding after the ignored command.
     within("client send", client.send("again")).await.unwrap();
-    assert_msg(&within("worker recv", worker.recv()).await.unwrap(), &[b"again"]);
+    assert_msg(
+        &within("worker recv", worker.recv()).await.unwrap(),
+        &[b"again"],
+    );
 
     within("control", steer.send("TERMINATE")).await.unwrap();
     wait_until("proxy returns", || outcome.borrow().is_some()).await;
@@ -329,7 +342,10 @@ async fn steerable_with_pair_control_counts_both_directions() {
 
 async fn assert_silent_pair(pair: &PairSocket, ms: u64) {
     if let Ok(m) = compio::time::timeout(Duration::from_millis(ms), pair.recv()).await {
-        panic!("expected no reply within {ms} ms, got {:?}", m.map(|m| show(&m)));
+        panic!(
+            "expected no reply within {ms} ms, got {:?}",
+            m.map(|m| show(&m))
+        );
     }
 }
 

@@ -100,3 +100,74 @@ async fn subscriptions_are_resent_after_the_publisher_restarts() {
     publisher.bind(&ep).await.unwrap();
     wait_for_subscription(&publisher, &sub, "k2").await;
 }
+
+#[compio::test]
+async fn xsub_xpub_proxy_forwards_both_ways() {
+    let publisher = PubSocket::new();
+    let pub_ep = publisher.bind("tcp://127.0.0.1:0").await.unwrap();
+    let xsub = XsubSocket::new();
+    xsub.connect(&pub_ep.to_string()).await.unwrap();
+    let xpub = XpubSocket::new();
+    let xpub_ep = xpub.bind("tcp://127.0.0.1:0").await.unwrap();
+    let proxy = compio::runtime::spawn(async move {
+        let r = zeroring::proxy(&xsub, &xpub, None::<&zeroring::PushSocket>).await;
+        drop((xsub, xpub));
+        r
+    });
+    let sub = SubSocket::new();
+    sub.connect(&xpub_ep.to_string()).await.unwrap();
+    sub.subscribe("via");
+    wait_for_subscription(&publisher, &sub, "via-proxy").await;
+    publisher.send(vec!["other", "x"]).await.unwrap();
+    publisher.send(vec!["via", "y"]).await.unwrap();
+    let m = timeout(WAIT, sub.recv()).await.unwrap().unwrap();
+    assert_eq!(&m[1][..], b"y");
+    drop(proxy);
+}
+
+#[compio::test]
+async fn a_slow_subscriber_loses_messages_alone() {
+    let publisher = PubSocket::new();
+    publisher.set_sndhwm(100);
+    let ep = publisher.bind("tcp://127.0.0.1:0").await.unwrap();
+    let fast = SubSocket::new();
+    let slow = SubSocket::new();
+    slow.set_rcvhwm(10);
+    for s in [&fast, &slow] {
+        s.connect(&ep.to_string()).await.unwrap();
+        s.subscribe("");
+    }
+    wait_for_subscription(&publisher, &fast, "warm").await;
+    wait_for_subscription(&publisher, &slow, "warm").await;
+    while let Ok(Ok(_)) = timeout(Duration::from_millis(50), fast.recv()).await {}
+    // Bursts the fast subscriber keeps up with; the slow one never reads, so its
+    // queues fill (kernel buffers, RCVHWM, SNDHWM) and it starts missing messages.
+    let body = vec![7u8; 1024];
+    let (bursts, per_burst) = (200, 50);
+    for b in 0..bursts {
+        for i in 0..per_burst {
+            let n = (b * per_burst + i) as u32;
+            publisher
+                .send(vec![b"d".to_vec(), n.to_be_bytes().to_vec(), body.clone()])
+                .await
+                .unwrap();
+        }
+        for i in 0..per_burst {
+            let m = timeout(WAIT, fast.recv()).await.unwrap().unwrap();
+            let n = u32::from_be_bytes(m[1][..].try_into().unwrap());
+            assert_eq!(
+                n as usize,
+                b * per_burst + i,
+                "fast subscriber lost or reordered"
+            );
+        }
+    }
+    let mut slow_got = 0;
+    while let Ok(Ok(_)) = timeout(Duration::from_millis(200), slow.recv()).await {
+        slow_got += 1;
+    }
+    assert!(
+        slow_got < bursts * per_burst,
+        "the slow subscriber should have missed messages (got {slow_got})"
+    );
+}
