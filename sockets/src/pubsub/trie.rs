@@ -2,12 +2,21 @@
 //! prefixes with their reference counts, and answers "does this message match any
 //! subscription?" in time linear in the message prefix that is walked.
 //!
+//! The trie is path-compressed (a radix trie): every edge carries a non-empty
+//! byte-string label, and a node other than the root either ends a topic or
+//! branches into at least two children. A trie therefore holds at most about two
+//! nodes per topic, and its memory is proportional to the total length of the
+//! stored topics plus their number (a 1 MiB topic costs about 1 MiB, not one node
+//! per byte).
+//!
 //! Nodes live in a flat arena (`Vec<Node>`) and refer to each other by index, so
 //! nothing here recurses: adding, removing, matching, cloning, formatting and
 //! dropping a trie holding a 64 KiB topic all use constant stack. Children are a
-//! small `Vec<(u8, NodeId)>` sorted by byte (binary search, at most 256 entries).
-//! Removal prunes every node that has a zero count and no children, and the arena
-//! is kept dense by moving its last node into each freed slot, so memory stays
+//! small `Vec<(u8, NodeId)>` sorted by the first byte of the child's label
+//! (binary search, at most 256 entries; sibling labels never share a first byte).
+//! Removal prunes every node that has a zero count and no children, merges a
+//! zero-count node having a single child into that child, and keeps the arena
+//! dense by moving its last node into each freed slot, so memory stays
 //! proportional to the live topics.
 
 use bytes::Bytes;
@@ -21,29 +30,36 @@ const ROOT: NodeId = 0;
 /// Arena shrinking is not considered below this capacity.
 const MIN_SHRINK_CAPACITY: usize = 64;
 
-/// One trie node: the topic spelled by the path from the root to it.
+/// One trie node: the topic spelled by the labels on the path from the root to it.
 #[derive(Debug, Default, Clone)]
 struct Node {
     /// Reference count of the topic ending exactly here (0: not a topic).
     count: usize,
     /// Parent node (unused for the root).
     parent: NodeId,
-    /// Byte on the edge from `parent` to this node (unused for the root).
-    byte: u8,
-    /// Children keyed by the next byte, sorted by that byte.
+    /// Label of the edge from `parent` to this node: never empty, except for the
+    /// root, whose label is always empty.
+    label: Box<[u8]>,
+    /// Children keyed by the first byte of their label, sorted by that byte.
     children: Vec<(u8, NodeId)>,
 }
 
 impl Node {
-    /// Position of the child for `byte` in `children`, or where to insert it.
+    /// Position of the child whose label starts with `byte` in `children`, or
+    /// where to insert it.
     fn child_pos(&self, byte: u8) -> Result<usize, usize> {
         self.children.binary_search_by_key(&byte, |&(b, _)| b)
     }
 
-    /// The child for `byte`, if any.
+    /// The child whose label starts with `byte`, if any.
     fn child(&self, byte: u8) -> Option<NodeId> {
         self.child_pos(byte).ok().map(|i| self.children[i].1)
     }
+}
+
+/// Length of the longest common prefix of `a` and `b`.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 /// A byte-prefix trie of subscription topics with reference counts.
@@ -67,22 +83,47 @@ impl Trie {
     /// Adds one reference to `topic`; true when the topic was absent before.
     pub(crate) fn add(&mut self, topic: &[u8]) -> bool {
         let mut cur = ROOT;
-        for &byte in topic {
-            cur = match self.node(cur).child_pos(byte) {
-                Ok(i) => self.node(cur).children[i].1,
+        let mut rest = topic;
+        while let Some(&first) = rest.first() {
+            match self.node(cur).child_pos(first) {
                 Err(i) => {
-                    let id = NodeId::try_from(self.nodes.len() + 1)
-                        .expect("subscription trie exceeds u32::MAX nodes");
-                    self.nodes.push(Node {
+                    // No edge starts with this byte: the rest becomes one new leaf.
+                    let id = self.push_node(Node {
                         count: 0,
                         parent: cur,
-                        byte,
+                        label: rest.into(),
                         children: Vec::new(),
                     });
-                    self.node_mut(cur).children.insert(i, (byte, id));
-                    id
+                    self.node_mut(cur).children.insert(i, (first, id));
+                    cur = id;
+                    rest = &[];
                 }
-            };
+                Ok(i) => {
+                    let child = self.node(cur).children[i].1;
+                    let label = &self.node(child).label;
+                    let common = common_prefix(label, rest);
+                    if common < label.len() {
+                        // Split the edge: a new node takes the common part of the
+                        // label and the old child keeps the remainder below it.
+                        let head: Box<[u8]> = label[..common].into();
+                        let tail: Box<[u8]> = label[common..].into();
+                        let mid = self.push_node(Node {
+                            count: 0,
+                            parent: cur,
+                            label: head,
+                            children: vec![(tail[0], child)],
+                        });
+                        let node = self.node_mut(child);
+                        node.label = tail;
+                        node.parent = mid;
+                        self.node_mut(cur).children[i].1 = mid;
+                        cur = mid;
+                    } else {
+                        cur = child;
+                    }
+                    rest = &rest[common..];
+                }
+            }
         }
         let node = self.node_mut(cur);
         node.count += 1;
@@ -144,19 +185,23 @@ impl Trie {
     /// True when some stored topic is a prefix of `data` (the empty topic matches everything).
     pub(crate) fn matches(&self, data: &[u8]) -> bool {
         let mut node = &self.root;
-        if node.count > 0 {
-            return true;
-        }
-        for &byte in data {
-            match node.child(byte) {
-                Some(id) => node = self.node(id),
-                None => return false,
-            }
+        let mut rest = data;
+        loop {
             if node.count > 0 {
                 return true;
             }
+            let Some(&first) = rest.first() else {
+                return false;
+            };
+            let Some(id) = node.child(first) else {
+                return false;
+            };
+            node = self.node(id);
+            match rest.strip_prefix(&*node.label) {
+                Some(after) => rest = after,
+                None => return false,
+            }
         }
-        false
     }
 
     /// Every stored topic once, in byte order (for resending after a reconnect).
@@ -165,25 +210,27 @@ impl Trie {
         if self.root.count > 0 {
             out.push(Bytes::new());
         }
-        // Pre-order walk with sorted children yields lexicographic order. Each
-        // stack entry is a node and the index of its next child to visit; `path`
-        // holds the bytes from the root to the node on top of the stack.
+        // Pre-order walk with sorted children yields lexicographic order (sibling
+        // labels differ in their first byte). Each stack entry is a node and the
+        // index of its next child to visit; `path` holds the concatenated labels
+        // from the root to the node on top of the stack.
         let mut path: Vec<u8> = Vec::new();
         let mut stack: Vec<(NodeId, usize)> = vec![(ROOT, 0)];
         while let Some(top) = stack.last_mut() {
             let (id, next) = *top;
             match self.node(id).children.get(next) {
-                Some(&(byte, child)) => {
+                Some(&(_, child)) => {
                     top.1 += 1;
-                    path.push(byte);
-                    if self.node(child).count > 0 {
+                    let node = self.node(child);
+                    path.extend_from_slice(&node.label);
+                    if node.count > 0 {
                         out.push(Bytes::copy_from_slice(&path));
                     }
                     stack.push((child, 0));
                 }
                 None => {
                     stack.pop();
-                    path.pop();
+                    path.truncate(path.len() - self.node(id).label.len());
                 }
             }
         }
@@ -220,43 +267,91 @@ impl Trie {
         }
     }
 
-    /// The node spelling exactly `topic`, if it exists (its count may be 0).
+    /// Appends `node` to the arena and returns its id.
+    fn push_node(&mut self, node: Node) -> NodeId {
+        let id = NodeId::try_from(self.nodes.len() + 1)
+            .expect("subscription trie exceeds u32::MAX nodes");
+        self.nodes.push(node);
+        id
+    }
+
+    /// The node spelling exactly `topic`, if it exists (its count may be 0). A
+    /// topic ending inside an edge label has no node.
     fn find(&self, topic: &[u8]) -> Option<NodeId> {
         let mut cur = ROOT;
-        for &byte in topic {
-            cur = self.node(cur).child(byte)?;
+        let mut rest = topic;
+        while let Some(&first) = rest.first() {
+            cur = self.node(cur).child(first)?;
+            rest = rest.strip_prefix(&*self.node(cur).label)?;
         }
         Some(cur)
     }
 
-    /// Frees `id` and then each ancestor, for as long as the node has a zero
-    /// count and no children. The root is never freed.
+    /// Restores the radix invariants after the count of `id` dropped to zero:
+    /// frees `id` and then each ancestor for as long as the node has a zero count
+    /// and no children, and merges the first zero-count node left with a single
+    /// child into that child. The root is never freed nor merged.
     fn prune(&mut self, mut id: NodeId) {
         while id != ROOT {
             let node = self.node(id);
-            if node.count > 0 || !node.children.is_empty() {
+            if node.count > 0 {
                 break;
             }
-            let (mut parent, byte) = (node.parent, node.byte);
-            let siblings = &mut self.node_mut(parent).children;
-            if let Ok(i) = siblings.binary_search_by_key(&byte, |&(b, _)| b) {
-                siblings.remove(i);
+            match node.children.len() {
+                0 => {
+                    let (mut parent, first) = (node.parent, node.label[0]);
+                    let siblings = &mut self.node_mut(parent).children;
+                    if let Ok(i) = siblings.binary_search_by_key(&first, |&(b, _)| b) {
+                        siblings.remove(i);
+                    }
+                    if siblings.is_empty() {
+                        // Release the allocation of a node that may survive as a leaf.
+                        *siblings = Vec::new();
+                    }
+                    if let Some(moved_from) = self.free_node(id)
+                        && parent == moved_from
+                    {
+                        parent = id;
+                    }
+                    id = parent;
+                }
+                1 => {
+                    self.merge_into_child(id);
+                    break;
+                }
+                _ => break,
             }
-            if siblings.is_empty() {
-                // Release the allocation of a node that may survive as a leaf.
-                *siblings = Vec::new();
-            }
-            if let Some(moved_from) = self.free_node(id)
-                && parent == moved_from
-            {
-                parent = id;
-            }
-            id = parent;
         }
         let cap = self.nodes.capacity();
         if cap > MIN_SHRINK_CAPACITY && self.nodes.len() < cap / 4 {
             self.nodes.shrink_to(cap / 2);
         }
+    }
+
+    /// Replaces the non-root, zero-count node `id` having exactly one child by
+    /// that child, whose label gets `id`'s label prepended.
+    fn merge_into_child(&mut self, id: NodeId) {
+        debug_assert_ne!(id, ROOT);
+        let node = self.node_mut(id);
+        debug_assert_eq!(node.count, 0);
+        debug_assert_eq!(node.children.len(), 1);
+        let (parent, child) = (node.parent, node.children[0].1);
+        let head = std::mem::take(&mut node.label);
+        node.children = Vec::new();
+        let child_node = self.node_mut(child);
+        let mut label = Vec::with_capacity(head.len() + child_node.label.len());
+        label.extend_from_slice(&head);
+        label.extend_from_slice(&child_node.label);
+        child_node.label = label.into_boxed_slice();
+        child_node.parent = parent;
+        let edges = &mut self.node_mut(parent).children;
+        let i = edges
+            .binary_search_by_key(&head[0], |&(b, _)| b)
+            .expect("merged node is linked from its parent");
+        edges[i].1 = child;
+        // `id` is now unlinked and childless; the child keeps the first byte of
+        // the edge, so the parent's key stays valid.
+        self.free_node(id);
     }
 
     /// Removes the childless, already unlinked node `id` from the arena by moving
@@ -271,10 +366,10 @@ impl Trie {
             return None;
         }
         // Relink the moved node: its parent's edge and its children's parent.
-        let (parent, byte) = (self.nodes[slot].parent, self.nodes[slot].byte);
+        let (parent, first) = (self.nodes[slot].parent, self.nodes[slot].label[0]);
         let edges = &mut self.node_mut(parent).children;
         let i = edges
-            .binary_search_by_key(&byte, |&(b, _)| b)
+            .binary_search_by_key(&first, |&(b, _)| b)
             .expect("moved node is linked from its parent");
         edges[i].1 = id;
         for k in 0..self.nodes[slot].children.len() {
@@ -290,17 +385,39 @@ impl Trie {
         self.nodes.len() + 1
     }
 
+    /// Total length of all edge labels (tests).
+    #[cfg(test)]
+    fn label_bytes(&self) -> usize {
+        self.nodes.iter().map(|n| n.label.len()).sum()
+    }
+
+    /// Heap memory owned by the trie: the arena, the labels and the child
+    /// vectors (tests).
+    #[cfg(test)]
+    fn heap_bytes(&self) -> usize {
+        let children = |n: &Node| n.children.capacity() * std::mem::size_of::<(u8, NodeId)>();
+        self.nodes.capacity() * std::mem::size_of::<Node>()
+            + children(&self.root)
+            + self
+                .nodes
+                .iter()
+                .map(|n| n.label.len() + children(n))
+                .sum::<usize>()
+    }
+
     /// Checks the structural invariants (tests only).
     #[cfg(test)]
     fn check_invariants(&self) {
+        assert!(self.root.label.is_empty());
         let mut topics = usize::from(self.root.count > 0);
         for (slot, node) in self.nodes.iter().enumerate() {
             let id = NodeId::try_from(slot + 1).unwrap();
+            assert!(!node.label.is_empty(), "empty label on node {id}");
             assert!(
-                node.count > 0 || !node.children.is_empty(),
-                "unpruned node {id}"
+                node.count > 0 || node.children.len() >= 2,
+                "unpruned or unmerged node {id}"
             );
-            assert_eq!(self.node(node.parent).child(node.byte), Some(id));
+            assert_eq!(self.node(node.parent).child(node.label[0]), Some(id));
             topics += usize::from(node.count > 0);
         }
         for id in 0..=self.nodes.len() {
@@ -308,11 +425,13 @@ impl Trie {
             assert!(node.children.windows(2).all(|w| w[0].0 < w[1].0));
             for &(byte, child) in &node.children {
                 assert_ne!(child, ROOT);
-                assert_eq!(self.node(child).byte, byte);
+                assert_eq!(self.node(child).label[0], byte);
                 assert_eq!(self.node(child).parent as usize, id);
             }
         }
         assert_eq!(topics, self.len);
+        // Path compression: a branching node per topic at most.
+        assert!(self.nodes.len() <= 2 * self.len);
     }
 }
 
@@ -440,8 +559,9 @@ mod tests {
         }
         t.check_invariants();
         assert_eq!(t.len(), 2);
-        // Only the spine of "topic" survives.
-        assert_eq!(t.node_count(), 1 + 5);
+        // Only the single-edge node of "topic" survives.
+        assert_eq!(t.node_count(), 1 + 1);
+        assert_eq!(t.label_bytes(), b"topic".len());
         assert!(t.remove(b"topic"));
         assert!(t.remove(b""));
         assert_eq!(t.len(), 0);
@@ -457,14 +577,21 @@ mod tests {
         let mut t = Trie::new();
         t.add(b"abc");
         t.add(b"abd");
-        t.add(b"ab");
-        assert_eq!(t.node_count(), 1 + 4);
-        assert!(t.remove(b"ab"));
-        assert_eq!(t.node_count(), 1 + 4);
-        assert!(t.remove(b"abc"));
+        // Root, "ab" (branching), "c" and "d".
         assert_eq!(t.node_count(), 1 + 3);
+        assert_eq!(t.label_bytes(), 4);
+        t.add(b"ab");
+        assert_eq!(t.node_count(), 1 + 3);
+        assert!(t.remove(b"ab"));
+        assert_eq!(t.node_count(), 1 + 3);
+        assert!(t.remove(b"abc"));
+        // "ab" no longer branches and merges with "d" into "abd".
+        assert_eq!(t.node_count(), 1 + 1);
+        assert_eq!(t.label_bytes(), 3);
         assert!(t.matches(b"abdx"));
         assert!(!t.matches(b"abcx"));
+        assert!(!t.matches(b"ab"));
+        assert_eq!(t.count(b"ab"), 0);
         t.check_invariants();
     }
 
@@ -505,7 +632,8 @@ mod tests {
             assert!(t.add(&topic), "len {n}");
             assert!(!t.add(&topic));
             assert_eq!(t.count(&topic), 2);
-            assert_eq!(t.node_count(), n + 1);
+            assert_eq!(t.node_count(), usize::from(n > 0) + 1);
+            assert_eq!(t.label_bytes(), n);
             assert!(t.matches(&topic));
             let mut longer = topic.clone();
             longer.extend_from_slice(b"tail");
@@ -533,6 +661,82 @@ mod tests {
         }
     }
 
+    #[test]
+    fn edge_split_and_merge() {
+        let mut t = Trie::new();
+        t.add(b"abcdef");
+        assert_eq!(t.node_count(), 1 + 1);
+        t.add(b"abcxyz");
+        // "abc" branches into "def" and "xyz".
+        assert_eq!(t.node_count(), 1 + 3);
+        assert!(!t.contains(b"abc"));
+        assert!(!t.matches(b"abcx"));
+        assert!(t.matches(b"abcxyz!"));
+        t.add(b"ab");
+        // "abc" splits into "ab" (a topic) and "c" (branching).
+        assert_eq!(t.node_count(), 1 + 4);
+        assert_eq!(t.label_bytes(), 2 + 1 + 3 + 3);
+        assert!(t.matches(b"abz"));
+        assert!(!t.matches(b"a"));
+        t.check_invariants();
+        assert!(t.remove(b"abcdef"));
+        // "c" no longer branches: merged into "cxyz".
+        assert_eq!(t.node_count(), 1 + 2);
+        assert_eq!(t.label_bytes(), 2 + 4);
+        t.check_invariants();
+        assert!(t.remove(b"ab"));
+        // "ab" is neither a topic nor branching: merged into "abcxyz".
+        assert_eq!(t.node_count(), 1 + 1);
+        assert_eq!(t.label_bytes(), 6);
+        assert_eq!(t.topics(), vec![Bytes::from_static(b"abcxyz")]);
+        assert!(!t.matches(b"abz"));
+        t.check_invariants();
+        // A topic ending inside an edge label is absent.
+        assert!(!t.remove(b"abc"));
+        assert!(!t.remove_all(b"abcx"));
+        assert_eq!(t.node_count(), 1 + 1);
+        assert!(t.remove(b"abcxyz"));
+        assert_eq!(t.node_count(), 1);
+        assert!(t.nodes.is_empty() && t.root.children.is_empty());
+        t.check_invariants();
+    }
+
+    #[test]
+    fn huge_topic_memory_is_proportional() {
+        const MIB: usize = 1 << 20;
+        let topic: Vec<u8> = (0..MIB).map(|i| (i * 7 % 251) as u8).collect();
+        let mut t = Trie::new();
+        assert!(t.add(&topic));
+        let single = t.heap_bytes();
+        assert!(single < 2 * MIB + 1024, "1 MiB topic uses {single} bytes");
+        assert!(t.matches(&topic));
+        assert!(!t.matches(&topic[..MIB - 1]));
+        // Split the edge in the middle and branch off it: still linear.
+        let half = &topic[..MIB / 2];
+        let mut sibling = half.to_vec();
+        sibling.push(255);
+        assert!(t.add(half));
+        assert!(t.add(&sibling));
+        let split = t.heap_bytes();
+        assert!(split < 2 * MIB + 4096, "split trie uses {split} bytes");
+        t.check_invariants();
+        // Removing the extra topics merges the edge back into one node.
+        assert!(t.remove(&sibling));
+        assert!(t.remove(half));
+        assert_eq!(t.node_count(), 1 + 1);
+        assert_eq!(t.label_bytes(), MIB);
+        assert!(t.heap_bytes() < 2 * MIB + 4096);
+        assert_eq!(t.count(&topic), 1);
+        t.check_invariants();
+        let c = t.clone();
+        assert_eq!(c.count(&topic), 1);
+        drop(c);
+        assert!(t.remove(&topic));
+        assert_eq!(t.node_count(), 1);
+        assert!(t.heap_bytes() < 4096);
+        eprintln!("heap bytes: 1 MiB topic {single}, after split {split}");
+    }
+
     #[derive(Debug, Clone)]
     enum Op {
         Add(Vec<u8>),
@@ -551,6 +755,30 @@ mod tests {
             3 => topic.clone().prop_map(Op::Remove),
             1 => topic.clone().prop_map(Op::RemoveAll),
             3 => data.prop_map(Op::Matches),
+            1 => topic.prop_map(Op::Count),
+        ]
+    }
+
+    /// Like [`op_strategy`] for topics made of `chunks` (up to `max_chunks` of
+    /// them), so that long topics share long prefixes, plus matching of data
+    /// that extends a topic.
+    fn chunked_op_strategy(
+        chunks: Vec<&'static [u8]>,
+        max_chunks: usize,
+    ) -> impl Strategy<Value = Op> {
+        let topic = proptest::collection::vec(proptest::sample::select(chunks), 0..=max_chunks)
+            .prop_map(|parts| parts.concat());
+        let tail = proptest::collection::vec(proptest::sample::select(vec![b'a', b'b']), 0..=3);
+        let extended = (topic.clone(), tail).prop_map(|(mut t, tail)| {
+            t.extend_from_slice(&tail);
+            t
+        });
+        prop_oneof![
+            4 => topic.clone().prop_map(Op::Add),
+            3 => topic.clone().prop_map(Op::Remove),
+            1 => topic.clone().prop_map(Op::RemoveAll),
+            2 => topic.clone().prop_map(Op::Matches),
+            2 => extended.prop_map(Op::Matches),
             1 => topic.prop_map(Op::Count),
         ]
     }
@@ -597,6 +825,7 @@ mod tests {
             prop_assert_eq!(trie.is_empty(), model.is_empty());
         }
         trie.check_invariants();
+        prop_assert!(trie.label_bytes() <= model.keys().map(Vec::len).sum::<usize>());
         let topics: Vec<Vec<u8>> = trie.topics().iter().map(|b| b.to_vec()).collect();
         let expected: Vec<Vec<u8>> = model.keys().cloned().collect();
         prop_assert_eq!(topics, expected);
@@ -626,6 +855,26 @@ mod tests {
         #[test]
         fn prop_matches_model_edge_bytes(
             ops in proptest::collection::vec(op_strategy(vec![0, 1, 0x7f, 0x80, 0xff], 6), 0..200)
+        ) {
+            check_against_model(&ops)?;
+        }
+
+        #[test]
+        fn prop_matches_model_long_two_letters(
+            ops in proptest::collection::vec(op_strategy(vec![b'a', b'b'], 64), 0..200)
+        ) {
+            check_against_model(&ops)?;
+        }
+
+        #[test]
+        fn prop_matches_model_long_shared_prefixes(
+            ops in proptest::collection::vec(
+                chunked_op_strategy(
+                    vec![&b"aaaaaaaaaaaaaaaa"[..], b"abababab", b"ab", b"a", b"b"],
+                    4,
+                ),
+                0..200,
+            )
         ) {
             check_against_model(&ops)?;
         }
