@@ -116,7 +116,7 @@ async fn nodrop_makes_send_fail_instead_of_dropping() {
             Ok(()) => sent += 1,
             Err(e) => break e,
         }
-        if sent % 5 == 0 {
+        if sent.is_multiple_of(5) {
             // Let the flusher run so the kernel buffers fill up.
             compio::time::sleep(Duration::from_millis(1)).await;
         }

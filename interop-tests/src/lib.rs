@@ -788,9 +788,10 @@ pub async fn sync_zsubs<S: Sends>(publisher: &S, topic: &[u8], subs: &[&zmq::Soc
     while synced.iter().any(|s| !s) {
         if Instant::now() >= deadline {
             panic!(
-                "{} -> libzmq subscribers: probes on {:?} never arrived (synced: {synced:?})",
+                "{} -> libzmq subscribers: probes on {:?} ({} bytes) never arrived (synced: {synced:?})",
                 S::NAME,
-                String::from_utf8_lossy(topic)
+                String::from_utf8_lossy(&topic[..topic.len().min(20)]),
+                topic.len()
             );
         }
         ok(
@@ -815,9 +816,10 @@ pub async fn sync_zpub<S: Receives>(publisher: &zmq::Socket, topic: &[u8], sub: 
     loop {
         if Instant::now() >= deadline {
             panic!(
-                "libzmq publisher -> {}: probes on {:?} never arrived",
+                "libzmq publisher -> {}: probes on {:?} ({} bytes) never arrived",
                 S::NAME,
-                String::from_utf8_lossy(topic)
+                String::from_utf8_lossy(&topic[..topic.len().min(20)]),
+                topic.len()
             );
         }
         zsend_now(publisher, &probe(topic));
@@ -836,10 +838,11 @@ pub async fn sync_zeroring<P: Sends, S: Receives>(publisher: &P, topic: &[u8], s
     loop {
         if Instant::now() >= deadline {
             panic!(
-                "{} -> {}: probes on {:?} never arrived",
+                "{} -> {}: probes on {:?} ({} bytes) never arrived",
                 P::NAME,
                 S::NAME,
-                String::from_utf8_lossy(topic)
+                String::from_utf8_lossy(&topic[..topic.len().min(20)]),
+                topic.len()
             );
         }
         ok("send probe", publisher.send_msg(msg(&probe(topic)))).await;
