@@ -32,9 +32,10 @@ pub use bytes;
 /// and `Runtime::new()`.
 pub use compio;
 pub use zeroring_sockets::{
-    DealerSocket, Endpoint, Error, Message, PairSocket, ProxySocket, PubSocket, PullSocket,
-    PushSocket, RepSocket, ReqSocket, Result, RouterSocket, SocketBase, SocketOptions, SocketType,
-    SubSocket, XpubSocket, XsubSocket, proxy, proxy_steerable,
+    DealerSocket, Endpoint, Error, MONITOR_CAPACITY, Message, Monitor, PairSocket, ProxySocket,
+    PubSocket, PullSocket, PushSocket, RepSocket, ReqSocket, Result, RouterSocket, SocketBase,
+    SocketEvent, SocketOptions, SocketType, SubSocket, XpubSocket, XsubSocket, proxy,
+    proxy_steerable,
 };
 /// The ZMTP 3.1 codec (greeting, frames, commands, handshake), without I/O.
 pub use zeroring_zmtp as zmtp;

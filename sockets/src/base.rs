@@ -87,6 +87,13 @@ impl SocketBase {
         self.core.wait_released().await;
     }
 
+    /// A new stream of this socket's events (listening, accepted, connected,
+    /// handshake succeeded/failed with the reason, disconnected with the reason,
+    /// closed). Events before this call are not included.
+    pub fn monitor(&self) -> crate::monitor::Monitor {
+        self.core.monitors.subscribe()
+    }
+
     /// Number of peers connected and past the handshake right now.
     pub fn peer_count(&self) -> usize {
         self.core.peer_count()

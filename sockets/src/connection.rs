@@ -17,6 +17,7 @@ use zeroring_zmtp::{Command, FrameDecoder, Handshake, HandshakeConfig, PeerInfo,
 use crate::core::{Core, PeerId};
 use crate::heartbeat;
 use crate::message::Message;
+use crate::monitor::SocketEvent;
 use crate::transport::Stream;
 use crate::writer::ConnWriter;
 
@@ -97,6 +98,10 @@ pub(crate) async fn run_connection(
         Ok(p) => p,
         Err(reason) => {
             tracing::debug!(peer = %label, %reason, "handshake failed");
+            core.monitors.emit(|| SocketEvent::HandshakeFailed {
+                peer: label.clone(),
+                reason: reason.clone(),
+            });
             stream.shutdown_now();
             return;
         }
@@ -117,10 +122,17 @@ pub(crate) async fn run_connection(
     let peer_id = match core.attach(&peer, conn.clone(), origin, slot) {
         Ok(id) => id,
         Err(reason) => {
+            core.monitors.emit(|| SocketEvent::HandshakeFailed {
+                peer: conn.label.clone(),
+                reason: reason.clone(),
+            });
             conn.close(&reason);
             return;
         }
     };
+    core.monitors.emit(|| SocketEvent::HandshakeSucceeded {
+        peer: conn.label.clone(),
+    });
     tracing::debug!(peer = %conn.label, socket_type = %peer.socket_type, version = %peer.version, "connection ready");
     core.on_attached(peer_id);
     compio::runtime::spawn(writer.run_flusher(stream.clone(), conn.clone())).detach();
@@ -130,9 +142,15 @@ pub(crate) async fn run_connection(
 
     let reason = read_loop(&core, &conn, &mut stream, buf, peer_id, &opts).await;
     core.detach(peer_id);
-    if let Some(reason) = reason {
-        conn.close(&reason);
+    if let Some(reason) = &reason {
+        conn.close(reason);
     }
+    core.monitors.emit(|| SocketEvent::Disconnected {
+        peer: conn.label.clone(),
+        reason: reason
+            .or_else(|| conn.close_reason())
+            .unwrap_or_else(|| "socket closed".to_string()),
+    });
 }
 
 async fn handshake(

@@ -17,6 +17,7 @@ use zeroring_zmtp::{PeerInfo, SocketType, Version};
 use crate::connection::{Conn, OriginId};
 use crate::error::{Error, Result};
 use crate::message::Message;
+use crate::monitor::MonitorHub;
 use crate::notify::Notify;
 use crate::options::SocketOptions;
 use crate::pubsub::PubSub;
@@ -82,6 +83,8 @@ pub(crate) struct Core {
     pub(crate) socket_type: SocketType,
     pub(crate) options: RefCell<SocketOptions>,
     state: RefCell<State>,
+    /// Event fan-out to the application's monitors.
+    pub(crate) monitors: MonitorHub,
     /// Subscriptions (PUB, SUB, XPUB, XSUB only).
     pub(crate) pubsub: RefCell<PubSub>,
     /// A message arrived in some inbound queue.
@@ -128,6 +131,7 @@ impl Core {
                 ..State::default()
             }),
             pubsub: RefCell::new(PubSub::default()),
+            monitors: MonitorHub::default(),
             inbox_notify: Notify::default(),
             room_notify: Rc::new(Notify::default()),
             space_notify: Notify::default(),

@@ -13,6 +13,7 @@ use zeroring_zmtp::SocketType;
 use crate::core::{Core, EndpointTask, PeerId};
 use crate::endpoint::Endpoint;
 use crate::error::Result;
+use crate::monitor::SocketEvent;
 use crate::transport::{self, Listener};
 
 /// Binds `endpoint` and starts accepting. Returns the resolved endpoint.
@@ -23,6 +24,9 @@ pub(crate) async fn bind(core: &Rc<Core>, endpoint: &str) -> Result<Endpoint> {
     core.listeners_open.set(core.listeners_open.get() + 1);
     compio::runtime::spawn(accept_loop(core.clone(), listener, task)).detach();
     tracing::debug!(endpoint = %resolved, "bound");
+    core.monitors.emit(|| SocketEvent::Listening {
+        endpoint: resolved.to_string(),
+    });
     Ok(resolved)
 }
 
@@ -38,6 +42,10 @@ async fn accept_loop(core: Rc<Core>, listener: Listener, task: Rc<EndpointTask>)
         };
         match accepted {
             Ok(stream) => {
+                core.monitors.emit(|| SocketEvent::Accepted {
+                    endpoint: task.names.last().cloned().unwrap_or_default(),
+                    peer: stream.peer_label(),
+                });
                 compio::runtime::spawn(run_connection(core.clone(), stream, task.id, None))
                     .detach();
             }
@@ -49,6 +57,9 @@ async fn accept_loop(core: Rc<Core>, listener: Listener, task: Rc<EndpointTask>)
         }
     }
     drop(listener);
+    core.monitors.emit(|| SocketEvent::Closed {
+        endpoint: task.names.last().cloned().unwrap_or_default(),
+    });
     core.listeners_open.set(core.listeners_open.get() - 1);
     core.lifecycle.notify_all();
 }
@@ -89,6 +100,9 @@ async fn connect_loop(
         match connected {
             Ok(stream) => {
                 tracing::debug!(%endpoint, "connected");
+                core.monitors.emit(|| SocketEvent::Connected {
+                    endpoint: endpoint.to_string(),
+                });
                 backoff = None;
                 if task.stopped.get() || core.is_closed() {
                     stream.shutdown_now();
@@ -96,7 +110,13 @@ async fn connect_loop(
                 }
                 run_connection(core.clone(), stream, task.id, slot).await;
             }
-            Err(e) => tracing::trace!(%endpoint, error = %e, "connect failed; will retry"),
+            Err(e) => {
+                tracing::trace!(%endpoint, error = %e, "connect failed; will retry");
+                core.monitors.emit(|| SocketEvent::ConnectRetried {
+                    endpoint: endpoint.to_string(),
+                    reason: e.to_string(),
+                });
+            }
         }
         // libzmq: wait RECONNECT_IVL; with RECONNECT_IVL_MAX above it, double the wait
         // after each failed attempt up to the maximum.

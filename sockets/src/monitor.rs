@@ -1,0 +1,173 @@
+//! Socket monitor events: what happened to a socket's endpoints and connections,
+//! with the reason when something failed, for the application to observe (libzmq's
+//! `zmq_socket_monitor`).
+//!
+//! Each [`Monitor`] has its own bounded queue: when the application does not read,
+//! the oldest events are dropped and counted, so a busy socket cannot grow memory
+//! through its monitors.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::fmt;
+use std::rc::{Rc, Weak};
+
+use crate::notify::Notify;
+
+/// Events kept per monitor before the oldest are dropped.
+pub const MONITOR_CAPACITY: usize = 4096;
+
+/// Something that happened to a socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SocketEvent {
+    /// A bind succeeded; the endpoint is the resolved one.
+    Listening {
+        /// The bound endpoint.
+        endpoint: String,
+    },
+    /// A bound endpoint accepted a TCP or ipc connection (handshake still to come).
+    Accepted {
+        /// The bound endpoint.
+        endpoint: String,
+        /// The remote side.
+        peer: String,
+    },
+    /// A connect() reached its endpoint (handshake still to come).
+    Connected {
+        /// The endpoint as given to connect().
+        endpoint: String,
+    },
+    /// A connection attempt failed; another follows after RECONNECT_IVL.
+    ConnectRetried {
+        /// The endpoint as given to connect().
+        endpoint: String,
+        /// Why the attempt failed.
+        reason: String,
+    },
+    /// The ZMTP handshake completed; the peer now takes part in the pattern.
+    HandshakeSucceeded {
+        /// The remote side.
+        peer: String,
+    },
+    /// The handshake failed (bad greeting, version, mechanism, socket type,
+    /// timeout, ...); the connection was closed.
+    HandshakeFailed {
+        /// The remote side.
+        peer: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// An established connection ended.
+    Disconnected {
+        /// The remote side.
+        peer: String,
+        /// Why (peer closed, protocol error, heartbeat timeout, ...).
+        reason: String,
+    },
+    /// A bound endpoint stopped listening (unbind or close).
+    Closed {
+        /// The endpoint.
+        endpoint: String,
+    },
+}
+
+impl fmt::Display for SocketEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SocketEvent::Listening { endpoint } => write!(f, "listening on {endpoint}"),
+            SocketEvent::Accepted { endpoint, peer } => write!(f, "accepted {peer} on {endpoint}"),
+            SocketEvent::Connected { endpoint } => write!(f, "connected to {endpoint}"),
+            SocketEvent::ConnectRetried { endpoint, reason } => {
+                write!(f, "connect to {endpoint} failed ({reason}); retrying")
+            }
+            SocketEvent::HandshakeSucceeded { peer } => write!(f, "handshake with {peer} done"),
+            SocketEvent::HandshakeFailed { peer, reason } => {
+                write!(f, "handshake with {peer} failed: {reason}")
+            }
+            SocketEvent::Disconnected { peer, reason } => {
+                write!(f, "disconnected from {peer}: {reason}")
+            }
+            SocketEvent::Closed { endpoint } => write!(f, "closed {endpoint}"),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Queue {
+    events: RefCell<VecDeque<SocketEvent>>,
+    dropped: Cell<u64>,
+    arrived: Notify,
+}
+
+/// A stream of a socket's events, from [`SocketBase::monitor`](crate::SocketBase::monitor).
+///
+/// ```no_run
+/// # compio::runtime::Runtime::new().unwrap().block_on(async {
+/// let pull = zeroring_sockets::PullSocket::new();
+/// let monitor = pull.monitor();
+/// pull.bind("tcp://127.0.0.1:0").await.unwrap();
+/// let event = monitor.recv().await;
+/// assert!(matches!(event, zeroring_sockets::SocketEvent::Listening { .. }));
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct Monitor {
+    queue: Rc<Queue>,
+}
+
+impl Monitor {
+    /// Waits for the next event. Cancel-safe.
+    pub async fn recv(&self) -> SocketEvent {
+        loop {
+            let arrived = self.queue.arrived.notified();
+            if let Some(e) = self.try_recv() {
+                return e;
+            }
+            arrived.await;
+        }
+    }
+
+    /// The next event, if one is queued.
+    pub fn try_recv(&self) -> Option<SocketEvent> {
+        self.queue.events.borrow_mut().pop_front()
+    }
+
+    /// Events dropped because more than [`MONITOR_CAPACITY`] were waiting.
+    pub fn dropped(&self) -> u64 {
+        self.queue.dropped.get()
+    }
+}
+
+/// The socket side: fans events out to the live monitors.
+#[derive(Debug, Default)]
+pub(crate) struct MonitorHub {
+    queues: RefCell<Vec<Weak<Queue>>>,
+}
+
+impl MonitorHub {
+    pub(crate) fn subscribe(&self) -> Monitor {
+        let queue = Rc::new(Queue::default());
+        let mut queues = self.queues.borrow_mut();
+        queues.retain(|q| q.strong_count() > 0);
+        queues.push(Rc::downgrade(&queue));
+        Monitor { queue }
+    }
+
+    pub(crate) fn emit(&self, event: impl FnOnce() -> SocketEvent) {
+        let queues = self.queues.borrow();
+        if queues.is_empty() {
+            return;
+        }
+        let event = event();
+        tracing::trace!(%event, "socket event");
+        for q in queues.iter().filter_map(Weak::upgrade) {
+            let mut events = q.events.borrow_mut();
+            if events.len() >= MONITOR_CAPACITY {
+                events.pop_front();
+                q.dropped.set(q.dropped.get() + 1);
+            }
+            events.push_back(event.clone());
+            drop(events);
+            q.arrived.notify_all();
+        }
+    }
+}
