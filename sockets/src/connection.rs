@@ -22,6 +22,7 @@ use crate::transport::Stream;
 use crate::writer::ConnWriter;
 
 const READ_CHUNK: usize = 64 * 1024;
+const HANDSHAKE_BUFFER: usize = 512;
 const MAX_READ_RESERVE: usize = 4 * 1024 * 1024;
 
 /// Shared state of one live connection.
@@ -83,7 +84,9 @@ pub(crate) async fn run_connection(
     let label = stream.peer_label();
     let mut cfg = HandshakeConfig::new(core.socket_type);
     cfg.routing_id = opts.routing_id.clone();
-    let mut buf = BytesMut::with_capacity(READ_CHUNK);
+    // Small until the handshake succeeds: a crowd of connections that never finish
+    // their handshake must not pin 64 KiB each.
+    let mut buf = BytesMut::with_capacity(HANDSHAKE_BUFFER);
 
     let handshake = handshake(&mut stream, cfg, &mut buf);
     let result = if opts.handshake_ivl.is_zero() {
