@@ -3,6 +3,8 @@
 //! that prints.
 
 mod demo;
+mod perf;
+mod soak;
 
 use std::fmt;
 
@@ -31,6 +33,13 @@ commands:
   demo [--messages N] [--size BYTES] [--round-trips N]
         run REQ/REP round trips and a PUSH/PULL stream between two threads
         over loopback TCP and print latency and throughput
+  soak [--minutes N] [--report-secs S]
+        run PUSH/PULL and DEALER/ROUTER traffic with reconnect churn over
+        loopback TCP for N minutes (default 10), verify order and counts,
+        print VmRSS every S seconds (default 30); fails if RSS grows > 10%
+        after warm-up
+  perf local_lat|remote_lat|local_thr|remote_thr <endpoint> <message-size> <count>
+        libzmq's perf tools with the same arguments and output lines
   help  print this text
 ";
 
@@ -42,6 +51,8 @@ pub fn run(args: &[String]) -> Result<(), CliError> {
             Ok(())
         }
         Some("demo") => demo::run(&args[1..]),
+        Some("soak") => soak::run(&args[1..]),
+        Some("perf") => perf::run(&args[1..]),
         Some(other) => Err(CliError(format!("unknown command {other:?}\n\n{USAGE}"))),
     }
 }
