@@ -214,7 +214,7 @@ async fn read_loop(
 ) -> Option<String> {
     let max = opts.maxmsgsize;
     let mut decoder = FrameDecoder::new(max);
-    let mut parts: Vec<Bytes> = Vec::new();
+    let mut parts = crate::message::Frames::new();
     let mut msg_size: u64 = 0;
     loop {
         loop {

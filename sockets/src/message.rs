@@ -3,9 +3,18 @@
 use std::ops::Index;
 
 use bytes::Bytes;
+use smallvec::SmallVec;
+
+/// Frames stored inline before a message spills to the heap: a message of up to
+/// this many frames costs no allocation besides its frames' bytes.
+pub(crate) const INLINE_FRAMES: usize = 3;
+
+/// The frame list of a message.
+pub(crate) type Frames = SmallVec<[Bytes; INLINE_FRAMES]>;
 
 /// A multipart message. Frames are [`Bytes`], so cloning a message or slicing frames
-/// out of a receive buffer never copies the payload.
+/// out of a receive buffer never copies the payload, and up to three frames are
+/// stored inline, so building or receiving a typical message does not allocate.
 ///
 /// ```
 /// use zeroring_sockets::Message;
@@ -17,7 +26,7 @@ use bytes::Bytes;
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Message {
-    frames: Vec<Bytes>,
+    frames: Frames,
 }
 
 impl Message {
@@ -29,7 +38,7 @@ impl Message {
     /// A message with room for `n` frames.
     pub fn with_capacity(n: usize) -> Message {
         Message {
-            frames: Vec::with_capacity(n),
+            frames: Frames::with_capacity(n),
         }
     }
 
@@ -64,7 +73,7 @@ impl Message {
 
     /// Takes the frames out.
     pub fn into_frames(self) -> Vec<Bytes> {
-        self.frames
+        self.frames.into_vec()
     }
 
     /// Number of frames.
@@ -92,9 +101,8 @@ impl Message {
         self.frames.iter().map(Bytes::len).sum()
     }
 
-    pub(crate) fn split_off_front(&mut self, n: usize) -> Vec<Bytes> {
-        let rest = self.frames.split_off(n);
-        std::mem::replace(&mut self.frames, rest)
+    pub(crate) fn split_off_front(&mut self, n: usize) -> Frames {
+        self.frames.drain(..n).collect()
     }
 }
 
@@ -115,7 +123,7 @@ impl<'a> IntoIterator for &'a Message {
 
 impl IntoIterator for Message {
     type Item = Bytes;
-    type IntoIter = std::vec::IntoIter<Bytes>;
+    type IntoIter = smallvec::IntoIter<[Bytes; INLINE_FRAMES]>;
     fn into_iter(self) -> Self::IntoIter {
         self.frames.into_iter()
     }
@@ -123,7 +131,9 @@ impl IntoIterator for Message {
 
 impl From<Bytes> for Message {
     fn from(b: Bytes) -> Message {
-        Message { frames: vec![b] }
+        let mut frames = Frames::new();
+        frames.push(b);
+        Message { frames }
     }
 }
 
@@ -159,6 +169,14 @@ impl From<String> for Message {
 
 impl From<Vec<Bytes>> for Message {
     fn from(frames: Vec<Bytes>) -> Message {
+        Message {
+            frames: Frames::from_vec(frames),
+        }
+    }
+}
+
+impl From<Frames> for Message {
+    fn from(frames: Frames) -> Message {
         Message { frames }
     }
 }

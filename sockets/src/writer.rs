@@ -246,12 +246,11 @@ impl ConnWriter {
                 if out.chunks.is_empty() {
                     std::mem::swap(&mut out.tail, &mut spare);
                     (std::mem::take(&mut out.msgs), None)
-                } else if out.chunks.len() >= MAX_SEGMENTS {
-                    // Too many segments for one write: send a prefix now. The
-                    // message count is settled when the rest goes out.
-                    let rest = out.chunks.split_off(MAX_SEGMENTS);
-                    (0, Some(std::mem::replace(&mut out.chunks, rest)))
                 } else {
+                    // The whole batch leaves `out`, even when it takes several
+                    // writes: if the connection is lost part-way, nothing that
+                    // starts in the middle of a message may stay queued for the
+                    // next connection.
                     let mut chunks = std::mem::take(&mut out.chunks);
                     if !out.tail.is_empty() {
                         chunks.push(out.tail.split().freeze());
@@ -266,7 +265,19 @@ impl ConnWriter {
                     spare.clear();
                     r
                 }
-                Some(chunks) => stream.write_vectored_all(chunks).await.0,
+                Some(mut chunks) => {
+                    // Linux takes at most 1024 segments per write.
+                    let mut r = Ok(());
+                    while !chunks.is_empty() {
+                        let rest = chunks.split_off(chunks.len().min(MAX_SEGMENTS));
+                        r = stream.write_vectored_all(chunks).await.0;
+                        if r.is_err() {
+                            break;
+                        }
+                        chunks = rest;
+                    }
+                    r
+                }
             };
             self.queued.set(self.queued.get().saturating_sub(msgs));
             self.room.notify_all();

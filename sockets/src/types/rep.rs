@@ -4,19 +4,18 @@
 
 use std::cell::RefCell;
 
-use bytes::Bytes;
 use zeroring_zmtp::SocketType;
 
 use crate::base::{SocketBase, typed_socket};
 use crate::core::{PeerId, Routed};
 use crate::error::{Error, Result};
-use crate::message::Message;
+use crate::message::{Frames, Message};
 
 /// The synchronous reply side of request-reply.
 #[derive(Debug)]
 pub struct RepSocket {
     base: SocketBase,
-    pending: RefCell<Option<(PeerId, Vec<Bytes>)>>,
+    pending: RefCell<Option<(PeerId, Frames)>>,
 }
 
 typed_socket!(RepSocket, SocketType::Rep);
