@@ -20,6 +20,7 @@ use crate::message::Message;
 use crate::monitor::MonitorHub;
 use crate::notify::Notify;
 use crate::options::SocketOptions;
+use crate::peer_map::PeerMap;
 use crate::pubsub::PubSub;
 use crate::writer::ConnWriter;
 
@@ -69,7 +70,7 @@ struct State {
     peers: Vec<Peer>,
     rr: usize,
     by_routing_id: HashMap<Bytes, PeerId>,
-    inbound: HashMap<PeerId, InQueue>,
+    inbound: PeerMap<InQueue>,
     ready: VecDeque<PeerId>,
     next_peer_id: PeerId,
     next_generated_id: u32,

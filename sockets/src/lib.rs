@@ -36,6 +36,7 @@ mod message;
 mod monitor;
 mod notify;
 mod options;
+mod peer_map;
 mod proxy;
 mod pubsub;
 mod transport;

@@ -6,14 +6,13 @@
 //! XPUB reports a subscribe only for the first subscriber of a topic and a cancel
 //! only for the last (unless XPUB_VERBOSE / XPUB_VERBOSER).
 
-use std::collections::HashMap;
-
 use bytes::Bytes;
 
 use super::subscription_frame;
 use super::trie::Trie;
 use crate::core::PeerId;
 use crate::message::Message;
+use crate::peer_map::PeerMap;
 
 /// XPUB behaviour switches (all off for PUB).
 #[derive(Debug, Clone, Default)]
@@ -34,7 +33,7 @@ pub(crate) struct XpubOptions {
 /// Subscriptions received by a PUB or XPUB socket.
 #[derive(Debug, Default)]
 pub(crate) struct PublisherState {
-    per_peer: HashMap<PeerId, Trie>,
+    per_peer: PeerMap<Trie>,
     /// Number of subscribers per topic.
     subscribers: Trie,
     pub(crate) xpub: XpubOptions,
