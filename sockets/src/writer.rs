@@ -76,6 +76,9 @@ pub(crate) struct ConnWriter {
     /// Bumped when the connection behind this writer is lost; the flusher of that
     /// connection then exits and a later connection starts a new one.
     generation: Cell<u64>,
+    /// The queue starts with the rest of a message whose beginning the direct path
+    /// already wrote: it is meaningless on any other connection.
+    partial_head: Cell<bool>,
     wake: Notify,
     /// The socket's "a peer has room again" notifier.
     room: Rc<Notify>,
@@ -94,6 +97,7 @@ impl ConnWriter {
             flusher_idle: Cell::new(false),
             state: Cell::new(State::Open),
             generation: Cell::new(0),
+            partial_head: Cell::new(false),
             wake: Notify::default(),
             room,
             direct: RefCell::new(None),
@@ -131,7 +135,11 @@ impl ConnWriter {
                 out.tail.clear();
                 return;
             }
-            let _ = out.tail.split_to(n);
+            if n > 0 {
+                let _ = out.tail.split_to(n);
+                // The rest of this message must follow on the same connection.
+                self.partial_head.set(true);
+            }
         }
         out.msgs += 1;
         drop(out);
@@ -202,6 +210,15 @@ impl ConnWriter {
     pub(crate) fn stream_lost(&self) {
         self.generation.set(self.generation.get() + 1);
         self.direct.borrow_mut().take();
+        if self.partial_head.replace(false) {
+            // A torn message must not reach the next connection: drop the queue
+            // (REQ/REP, the only users of the direct path, hold one message at most).
+            let mut out = self.out.borrow_mut();
+            out.tail.clear();
+            out.chunks.clear();
+            let msgs = std::mem::take(&mut out.msgs);
+            self.queued.set(self.queued.get().saturating_sub(msgs));
+        }
         if self.state.get() == State::Draining {
             self.state.set(State::Closed);
         }
@@ -243,6 +260,8 @@ impl ConnWriter {
             }
             let (msgs, chunks) = {
                 let mut out = self.out.borrow_mut();
+                // The batch taken now carries the rest of a directly written message.
+                self.partial_head.set(false);
                 if out.chunks.is_empty() {
                     std::mem::swap(&mut out.tail, &mut spare);
                     (std::mem::take(&mut out.msgs), None)
