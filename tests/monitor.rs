@@ -96,19 +96,25 @@ async fn handshake_failure_carries_the_reason() {
     raw.join().unwrap();
 }
 
-#[compio::test]
-async fn refused_connects_are_reported_and_retried() {
+/// A PUSH (with its monitor) connecting to a port where nothing listens.
+async fn pushing_to_nobody(reconnect_ivl: Duration) -> (PushSocket, Monitor) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
     let push = PushSocket::new();
-    push.set_reconnect_ivl(Duration::from_millis(20));
+    push.set_reconnect_ivl(reconnect_ivl);
     let m = push.monitor();
     push.connect(&format!("tcp://127.0.0.1:{port}"))
         .await
         .unwrap();
+    (push, m)
+}
+
+#[compio::test]
+async fn refused_connects_are_reported_and_retried() {
+    let (push, m) = pushing_to_nobody(Duration::from_millis(20)).await;
     for _ in 0..2 {
         expect(&m, "retry", |e| {
             matches!(e, SocketEvent::ConnectRetried { .. })
@@ -119,17 +125,7 @@ async fn refused_connects_are_reported_and_retried() {
 
 #[compio::test]
 async fn a_monitor_that_is_not_read_stays_bounded() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let push = PushSocket::new();
-    push.set_reconnect_ivl(Duration::from_millis(1));
-    let m = push.monitor();
-    push.connect(&format!("tcp://127.0.0.1:{port}"))
-        .await
-        .unwrap();
+    let (push, m) = pushing_to_nobody(Duration::from_millis(1)).await;
     timeout(WAIT, async {
         while m.dropped() == 0 {
             compio::time::sleep(Duration::from_millis(20)).await;
