@@ -114,7 +114,7 @@ async fn pushing_to_nobody(reconnect_ivl: Duration) -> (PushSocket, Monitor) {
 
 #[compio::test]
 async fn refused_connects_are_reported_and_retried() {
-    let (push, m) = pushing_to_nobody(Duration::from_millis(20)).await;
+    let (_push, m) = pushing_to_nobody(Duration::from_millis(20)).await;
     for _ in 0..2 {
         expect(&m, "retry", |e| {
             matches!(e, SocketEvent::ConnectRetried { .. })
@@ -125,7 +125,7 @@ async fn refused_connects_are_reported_and_retried() {
 
 #[compio::test]
 async fn a_monitor_that_is_not_read_stays_bounded() {
-    let (push, m) = pushing_to_nobody(Duration::from_millis(1)).await;
+    let (_push, m) = pushing_to_nobody(Duration::from_millis(1)).await;
     timeout(WAIT, async {
         while m.dropped() == 0 {
             compio::time::sleep(Duration::from_millis(20)).await;
