@@ -113,3 +113,47 @@ async fn immediate_waits_for_a_real_connection() {
         "after"
     );
 }
+
+#[compio::test]
+async fn close_delivers_what_was_queued_before_the_connection() {
+    // connect, send, close: like libzmq with the default infinite LINGER, the
+    // message still goes out once the peer shows up.
+    let ep = format!("tcp://127.0.0.1:{}", free_port());
+    let push = PushSocket::new();
+    push.set_reconnect_ivl(Duration::from_millis(10));
+    push.connect(&ep).await.unwrap();
+    push.send("queued before any peer").await.unwrap();
+    let ep2 = ep.clone();
+    let closing = compio::runtime::spawn(async move {
+        push.close().await;
+    });
+    compio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!closing.is_finished(), "close() must wait for delivery");
+    let pull = PullSocket::new();
+    pull.bind(&ep2).await.unwrap();
+    let m = timeout(WAIT, pull.recv()).await.unwrap().unwrap();
+    assert_eq!(m[0], "queued before any peer");
+    timeout(WAIT, closing).await.unwrap().unwrap();
+}
+
+#[compio::test]
+async fn close_gives_up_on_an_absent_peer_after_linger() {
+    let ep = format!("tcp://127.0.0.1:{}", free_port());
+    let push = PushSocket::new();
+    push.set_linger(Some(Duration::from_millis(100)));
+    push.connect(&ep).await.unwrap();
+    push.send("nobody will take this").await.unwrap();
+    timeout(WAIT, push.close())
+        .await
+        .expect("close() returns once LINGER expired");
+}
+
+#[compio::test]
+async fn close_with_linger_zero_drops_unconnected_messages_at_once() {
+    let ep = format!("tcp://127.0.0.1:{}", free_port());
+    let push = PushSocket::new();
+    push.set_linger(Some(Duration::ZERO));
+    push.connect(&ep).await.unwrap();
+    push.send("dropped").await.unwrap();
+    timeout(WAIT, push.close()).await.expect("prompt close");
+}

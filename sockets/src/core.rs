@@ -63,6 +63,9 @@ pub(crate) struct EndpointTask {
     pub(crate) names: Vec<String>,
     pub(crate) stopped: Cell<bool>,
     pub(crate) stop: Notify,
+    /// The socket is closed but this connect() still has queued messages to
+    /// deliver within LINGER: keep connecting until they are out.
+    pub(crate) draining: Cell<bool>,
 }
 
 #[derive(Debug, Default)]
@@ -185,10 +188,14 @@ impl Core {
         origin: OriginId,
         slot: Option<PeerId>,
     ) -> Result<PeerId, String> {
-        if self.closed.get() {
+        let mut st = self.state.borrow_mut();
+        let draining = st
+            .endpoints
+            .iter()
+            .any(|t| t.id == origin && t.draining.get());
+        if self.closed.get() && !(slot.is_some() && draining) {
             return Err("socket is closed".into());
         }
-        let mut st = self.state.borrow_mut();
         // unbind/disconnect while this connection was still in its handshake: the
         // endpoint is gone, so the connection must not become a peer.
         if !st.endpoints.iter().any(|t| t.id == origin) {
@@ -254,7 +261,7 @@ impl Core {
     /// connect() slot stays, keeping its queued messages for the next connection.
     /// Messages already received stay readable either way.
     pub(crate) fn detach(&self, id: PeerId) {
-        let keep = {
+        let (keep, finished_drain) = {
             let mut st = self.state.borrow_mut();
             let State {
                 peers,
@@ -266,11 +273,24 @@ impl Core {
                 Some(p) => {
                     by_routing_id.remove(&p.routing_id);
                     p.conn = None;
-                    p.persistent && !self.closed.get() && endpoints.iter().any(|t| t.id == p.origin)
+                    let keep = p.persistent
+                        && !self.closed.get()
+                        && endpoints.iter().any(|t| t.id == p.origin);
+                    // A closed socket's connect() that was delivering its last
+                    // messages is done now.
+                    let finished = endpoints
+                        .iter()
+                        .find(|t| p.persistent && self.closed.get() && t.id == p.origin)
+                        .cloned();
+                    (keep, finished)
                 }
-                None => false,
+                None => (false, None),
             }
         };
+        if let Some(task) = finished_drain {
+            task.stopped.set(true);
+            task.stop.notify_all();
+        }
         self.on_detached(id);
         if !keep {
             self.remove_peer(id);
@@ -282,7 +302,7 @@ impl Core {
     }
 
     /// Drops a slot: its queued output is discarded, its received messages stay.
-    fn remove_peer(&self, id: PeerId) {
+    pub(crate) fn remove_peer(&self, id: PeerId) {
         let mut st = self.state.borrow_mut();
         if let Some(pos) = st.peers.iter().position(|p| p.id == id) {
             let peer = st.peers.remove(pos);
@@ -557,6 +577,7 @@ impl Core {
             names,
             stopped: Cell::new(false),
             stop: Notify::default(),
+            draining: Cell::new(false),
         });
         st.endpoints.push(task.clone());
         task
@@ -602,18 +623,47 @@ impl Core {
             return;
         }
         let linger = self.options.borrow().linger;
-        let (endpoints, peers) = {
+        let peers = self.state.borrow().peers.clone();
+        // connect() slots that never connected (or are between connections) but
+        // hold messages keep connecting until they are delivered or LINGER ends,
+        // as libzmq does.
+        let mut draining = Vec::new();
+        for p in &peers {
+            if p.conn.is_none() {
+                if p.persistent && linger != Some(Duration::ZERO) && p.writer.has_queued() {
+                    p.writer.drain_and_close();
+                    draining.push(p.origin);
+                } else {
+                    self.remove_peer(p.id);
+                }
+            }
+        }
+        let stopped: Vec<Rc<EndpointTask>> = {
             let mut st = self.state.borrow_mut();
-            (std::mem::take(&mut st.endpoints), st.peers.clone())
+            let (keep, stop) = std::mem::take(&mut st.endpoints)
+                .into_iter()
+                .partition(|t| draining.contains(&t.id));
+            st.endpoints = keep;
+            stop
         };
-        for t in endpoints {
+        for t in stopped {
             t.stopped.set(true);
             t.stop.notify_all();
         }
+        for t in self.state.borrow().endpoints.iter() {
+            t.draining.set(true);
+            if let Some(d) = linger {
+                let task = t.clone();
+                compio::runtime::spawn(async move {
+                    compio::time::sleep(d).await;
+                    task.stopped.set(true);
+                    task.stop.notify_all();
+                })
+                .detach();
+            }
+        }
         for p in peers {
             let Some(conn) = p.conn else {
-                // A connect() slot that is not connected: nothing can be delivered.
-                self.remove_peer(p.id);
                 continue;
             };
             match linger {
@@ -641,7 +691,7 @@ impl Core {
     pub(crate) async fn wait_released(&self) {
         loop {
             let changed = self.lifecycle.notified();
-            if self.listeners_open.get() == 0 && self.peer_count() == 0 {
+            if self.listeners_open.get() == 0 && self.state.borrow().peers.is_empty() {
                 return;
             }
             changed.await;

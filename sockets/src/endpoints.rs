@@ -83,13 +83,30 @@ async fn connect_loop(
     task: Rc<EndpointTask>,
     slot: Option<PeerId>,
 ) {
+    connect_until_stopped(&core, &endpoint, &task, slot).await;
+    // A closed socket forgets the slot once this endpoint gives up (delivered,
+    // LINGER expired, or disconnect()).
+    if core.is_closed()
+        && let Some(id) = slot
+    {
+        core.remove_peer(id);
+        core.lifecycle.notify_all();
+    }
+}
+
+async fn connect_until_stopped(
+    core: &Rc<Core>,
+    endpoint: &Endpoint,
+    task: &Rc<EndpointTask>,
+    slot: Option<PeerId>,
+) {
     let mut backoff: Option<Duration> = None;
     loop {
-        if task.stopped.get() || core.is_closed() {
+        if task.stopped.get() || (core.is_closed() && !task.draining.get()) {
             return;
         }
         let stop = task.stop.notified();
-        let connected = match select(pin!(transport::connect(&endpoint)), pin!(stop)).await {
+        let connected = match select(pin!(transport::connect(endpoint)), pin!(stop)).await {
             Either::Left((r, _)) => r,
             Either::Right(_) => return,
         };
@@ -104,7 +121,7 @@ async fn connect_loop(
                     endpoint: endpoint.to_string(),
                 });
                 backoff = None;
-                if task.stopped.get() || core.is_closed() {
+                if task.stopped.get() || (core.is_closed() && !task.draining.get()) {
                     stream.shutdown_now();
                     return;
                 }

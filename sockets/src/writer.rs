@@ -110,6 +110,11 @@ impl ConnWriter {
         self.state.get() == State::Open && (hwm == 0 || self.queued.get() < hwm)
     }
 
+    /// True while messages are queued and not yet written.
+    pub(crate) fn has_queued(&self) -> bool {
+        self.queued.get() > 0
+    }
+
     /// Encodes `prefix` followed by `body` as one message. Both are frame lists;
     /// together they must hold at least one frame.
     ///
