@@ -2,6 +2,7 @@
 //! subcommands. Output goes to stdout; this module is the one place in the library
 //! that prints.
 
+mod bench;
 mod demo;
 mod perf;
 mod soak;
@@ -40,6 +41,10 @@ commands:
         after warm-up
   perf local_lat|remote_lat|local_thr|remote_thr <endpoint> <message-size> <count>
         libzmq's perf tools with the same arguments and output lines
+  bench [--quick] [--cases a,b] [--svg PATH]
+        zeroring vs libzmq vs zmq.rs vs raw TCP over loopback (REQ/REP,
+        PUSH/PULL, PUB/SUB, DEALER/ROUTER); Markdown table on stdout, SVG
+        chart (default bench.svg); needs `--features compare`
   help  print this text
 ";
 
@@ -50,6 +55,7 @@ pub fn run(args: &[String]) -> Result<(), CliError> {
             print!("{USAGE}");
             Ok(())
         }
+        Some("bench") => bench::run(&args[1..]),
         Some("demo") => demo::run(&args[1..]),
         Some("soak") => soak::run(&args[1..]),
         Some("perf") => perf::run(&args[1..]),

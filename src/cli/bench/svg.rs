@@ -1,0 +1,107 @@
+//! A hand-written SVG bar chart of the bench results: one group per case, one
+//! horizontal bar per implementation, bars normalized per case (the best one spans the
+//! full width; for latencies shorter times give longer bars), each labelled with its
+//! value.
+
+use std::fmt::Write as _;
+
+use super::runner::{Case, IMPLS, Outcome, format_value};
+
+const COLORS: [&str; 4] = ["#d9480f", "#1971c2", "#2f9e44", "#868e96"];
+const WIDTH: usize = 960;
+const LEFT: usize = 250;
+const BAR_AREA: usize = 560;
+const BAR: usize = 16;
+const GAP: usize = 3;
+const TITLE: usize = 22;
+const GROUP_GAP: usize = 14;
+const TOP: usize = 70;
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Renders the chart.
+pub(super) fn chart(results: &[(Case, Vec<Outcome>)]) -> String {
+    let group = TITLE + IMPLS.len() * (BAR + GAP) + GROUP_GAP;
+    let height = TOP + results.len() * group + 20;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="12">"#
+    );
+    let _ = writeln!(out, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    let _ = writeln!(
+        out,
+        r#"<text x="10" y="22" font-size="16" font-weight="bold">zeroring bench: loopback TCP, bars normalized per case (longest = best)</text>"#
+    );
+    for (i, name) in IMPLS.iter().enumerate() {
+        let x = 10 + i * 140;
+        let _ = writeln!(
+            out,
+            r#"<rect x="{x}" y="36" width="12" height="12" fill="{}"/><text x="{}" y="46">{}</text>"#,
+            COLORS[i],
+            x + 16,
+            escape(name)
+        );
+    }
+    for (g, (case, row)) in results.iter().enumerate() {
+        let y0 = TOP + g * group;
+        let _ = writeln!(
+            out,
+            r#"<text x="10" y="{}" font-weight="bold">{} ({})</text>"#,
+            y0 + 15,
+            escape(case.title),
+            if case.is_latency() {
+                "median round trip, lower is better"
+            } else {
+                "per second, higher is better"
+            }
+        );
+        let scores: Vec<Option<f64>> = row
+            .iter()
+            .map(|o| o.value().filter(|v| *v > 0.0))
+            .map(|v| v.map(|v| if case.is_latency() { 1.0 / v } else { v }))
+            .collect();
+        let best = scores.iter().flatten().cloned().fold(0.0f64, f64::max);
+        for (i, (outcome, score)) in row.iter().zip(&scores).enumerate() {
+            let y = y0 + TITLE + i * (BAR + GAP);
+            let _ = writeln!(
+                out,
+                r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
+                LEFT - 8,
+                y + BAR - 4,
+                escape(IMPLS[i])
+            );
+            match (score, outcome) {
+                (Some(sc), Outcome::Value(v)) if best > 0.0 => {
+                    let w = ((sc / best) * BAR_AREA as f64).round().max(1.0) as usize;
+                    let _ = writeln!(
+                        out,
+                        r#"<rect x="{LEFT}" y="{y}" width="{w}" height="{BAR}" fill="{}"/><text x="{}" y="{}">{}</text>"#,
+                        COLORS[i],
+                        LEFT + w + 6,
+                        y + BAR - 4,
+                        escape(&format_value(case, *v))
+                    );
+                }
+                _ => {
+                    let label = match outcome {
+                        Outcome::Stalled => "stalled",
+                        Outcome::Failed(_) => "failed",
+                        _ => "n/a",
+                    };
+                    let _ = writeln!(
+                        out,
+                        r##"<text x="{LEFT}" y="{}" fill="#868e96">{label}</text>"##,
+                        y + BAR - 4
+                    );
+                }
+            }
+        }
+    }
+    out.push_str("</svg>\n");
+    out
+}
