@@ -4,7 +4,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::runner::{Case, Kind, RunResult, median_us, rate};
+use super::runner::{Case, Kind, RunResult, median_us, rate, time_clients};
 
 const WARMUP: usize = 100;
 
@@ -186,12 +186,7 @@ fn dealer_router(size: usize, count: usize, peers: usize) -> RunResult {
             })
         })
         .collect();
-    barrier.wait();
-    let start = Instant::now();
-    for c in clients {
-        c.join().map_err(|_| "DEALER thread panicked")??;
-    }
-    let elapsed = start.elapsed();
+    let elapsed = time_clients(&barrier, clients)?;
     server.join().map_err(|_| "ROUTER thread panicked")??;
     Ok(Some(rate(peers * count, elapsed)))
 }

@@ -163,6 +163,20 @@ mod runner {
     /// An implementation's result: `Ok(None)` when it has no such pattern.
     pub(crate) type RunResult = Result<Option<f64>, String>;
 
+    /// Releases the DEALER client threads (each waits on `barrier` after its warm-up),
+    /// waits for all of them and returns how long they took together.
+    pub(crate) fn time_clients(
+        barrier: &std::sync::Barrier,
+        clients: Vec<std::thread::JoinHandle<Result<(), String>>>,
+    ) -> Result<Duration, String> {
+        barrier.wait();
+        let start = std::time::Instant::now();
+        for c in clients {
+            c.join().map_err(|_| "DEALER thread panicked")??;
+        }
+        Ok(start.elapsed())
+    }
+
     /// Median of round-trip samples, in µs.
     pub(crate) fn median_us(mut samples: Vec<Duration>) -> f64 {
         if samples.is_empty() {

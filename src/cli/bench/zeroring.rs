@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::runner::{Case, Kind, RunResult, median_us, rate};
+use super::runner::{Case, Kind, RunResult, median_us, rate, time_clients};
 use crate::{
     DealerSocket, PubSocket, PullSocket, PushSocket, RepSocket, ReqSocket, RouterSocket, SubSocket,
 };
@@ -225,12 +225,7 @@ fn dealer_router(size: usize, count: usize, peers: usize) -> RunResult {
             })
         })
         .collect();
-    barrier.wait();
-    let start = Instant::now();
-    for c in clients {
-        c.join().map_err(|_| "DEALER thread panicked")??;
-    }
-    let elapsed = start.elapsed();
+    let elapsed = time_clients(&barrier, clients)?;
     server.join().map_err(|_| "ROUTER thread panicked")??;
     Ok(Some(rate(peers * count, elapsed)))
 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use zeromq::{Socket, SocketRecv, SocketSend, ZmqMessage};
 
-use super::runner::{Case, Kind, RunResult, ZMQRS_STREAM_CAP, median_us, rate};
+use super::runner::{Case, Kind, RunResult, ZMQRS_STREAM_CAP, median_us, rate, time_clients};
 
 const WARMUP: usize = 100;
 
@@ -159,12 +159,7 @@ fn dealer_router(size: usize, count: usize, peers: usize) -> RunResult {
             })
         })
         .collect();
-    barrier.wait();
-    let start = Instant::now();
-    for c in clients {
-        c.join().map_err(|_| "DEALER thread panicked")??;
-    }
-    let elapsed = start.elapsed();
+    let elapsed = time_clients(&barrier, clients)?;
     done_tx.send(()).ok();
     server.join().map_err(|_| "ROUTER thread panicked")??;
     Ok(Some(rate(peers * count, elapsed)))
