@@ -3,8 +3,6 @@
 //! peer's `Identity` property or are generated (5 bytes: 0x00 and a u32).
 //! Unroutable messages are dropped silently unless ROUTER_MANDATORY is set.
 
-use std::cell::Cell;
-
 use zeroring_zmtp::SocketType;
 
 use crate::base::{SocketBase, typed_socket};
@@ -16,24 +14,19 @@ use crate::message::Message;
 #[derive(Debug)]
 pub struct RouterSocket {
     base: SocketBase,
-    mandatory: Cell<bool>,
 }
 
 typed_socket!(RouterSocket, SocketType::Router);
 
 impl RouterSocket {
     fn from_base(base: SocketBase) -> RouterSocket {
-        RouterSocket {
-            base,
-            mandatory: Cell::new(false),
-        }
+        RouterSocket { base }
     }
 
     /// ZMQ_ROUTER_MANDATORY: sending to an unknown routing id fails with
     /// [`Error::HostUnreachable`], and sending to a full peer waits (SNDTIMEO)
     /// instead of dropping.
     pub fn set_router_mandatory(&self, mandatory: bool) {
-        self.mandatory.set(mandatory);
         self.base.core.options.borrow_mut().router_mandatory = mandatory;
     }
 
@@ -57,13 +50,14 @@ impl RouterSocket {
             tracing::trace!("ROUTER message has only a routing id; nothing to send");
             return Ok(());
         }
+        let mandatory = self.base.core.options.borrow().router_mandatory;
         loop {
             match self.base.core.send_to_routing_id(rid, body) {
                 (Routed::Sent, _) => return Ok(()),
-                (Routed::NoSuchPeer, _) if self.mandatory.get() => {
+                (Routed::NoSuchPeer, _) if mandatory => {
                     return Err(Error::HostUnreachable(rid.to_vec()));
                 }
-                (Routed::Full, Some(peer)) if self.mandatory.get() => {
+                (Routed::Full, Some(peer)) if mandatory => {
                     self.base.core.wait_room(peer).await?;
                 }
                 _ => {
