@@ -3,21 +3,22 @@
 //! DEALER/ROUTER and PUB/SUB.
 
 use std::sync::mpsc;
-use std::thread;
 use std::time::Duration;
 
 use compio::time::timeout;
 use zeromq::{Socket, SocketRecv, SocketSend, ZmqMessage};
+use zeroring_interop_tests::{Peer, spawn_peer};
 
 const WAIT: Duration = Duration::from_secs(10);
 
-/// Runs a zmq.rs peer on its own thread with a tokio runtime.
-fn zmqrs<F, Fut>(f: F) -> thread::JoinHandle<()>
+/// Runs a zmq.rs peer on its own thread with a tokio runtime (await it with
+/// [`Peer::join`], which fails the test if the peer panics or hangs).
+fn zmqrs<F, Fut>(f: F) -> Peer<()>
 where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()>,
 {
-    thread::spawn(move || {
+    spawn_peer("zmq.rs", move || {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -32,17 +33,6 @@ where
 
 fn text(m: &ZmqMessage, i: usize) -> String {
     String::from_utf8(m.get(i).expect("frame").to_vec()).expect("utf8")
-}
-
-async fn join(h: thread::JoinHandle<()>) {
-    timeout(WAIT, async {
-        while !h.is_finished() {
-            compio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await
-    .expect("zmq.rs peer did not finish");
-    h.join().expect("zmq.rs peer panicked");
 }
 
 #[compio::test]
@@ -63,7 +53,7 @@ async fn zmqrs_req_to_zeroring_rep() {
         assert_eq!(m[0], format!("q{i}"));
         rep.send(format!("a{i}")).await.unwrap();
     }
-    join(peer).await;
+    peer.join().await;
 }
 
 #[compio::test]
@@ -87,7 +77,7 @@ async fn zeroring_req_to_zmqrs_rep() {
         let r = timeout(WAIT, req.recv()).await.unwrap().unwrap();
         assert_eq!(r[0], format!("a{i}"));
     }
-    join(peer).await;
+    peer.join().await;
 }
 
 #[compio::test]
@@ -110,7 +100,7 @@ async fn zmqrs_push_to_zeroring_pull_multipart() {
         assert_eq!(m[0], format!("m{i}"));
         assert_eq!(m[1].len(), 300);
     }
-    join(peer).await;
+    peer.join().await;
 }
 
 #[compio::test]
@@ -135,7 +125,7 @@ async fn zmqrs_dealer_to_zeroring_router() {
             .await
             .unwrap();
     }
-    join(peer).await;
+    peer.join().await;
 }
 
 #[compio::test]
@@ -185,5 +175,5 @@ async fn zeroring_pub_to_zmqrs_sub_filters() {
         publisher.send(format!("no.{i}")).await.unwrap();
         publisher.send(format!("yes.{i}")).await.unwrap();
     }
-    join(peer).await;
+    peer.join().await;
 }
