@@ -407,7 +407,12 @@ impl Core {
             };
             let now_empty = q.msgs.is_empty();
             let detached = q.detached;
-            let routing_id = q.routing_id.clone();
+            // Only ROUTER hands the routing id to the application.
+            let routing_id = if self.socket_type == SocketType::Router {
+                q.routing_id.clone()
+            } else {
+                Bytes::new()
+            };
             if now_empty {
                 q.in_ready = false;
                 if detached {

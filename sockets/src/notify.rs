@@ -13,14 +13,23 @@ use std::task::{Context, Poll, Waker};
 pub(crate) struct Notify {
     epoch: Cell<u64>,
     waiters: RefCell<Vec<Waker>>,
+    /// The list being woken, kept so its capacity is reused: a notify on the
+    /// per-message path allocates nothing in steady state.
+    waking: RefCell<Vec<Waker>>,
 }
 
 impl Notify {
     /// Wakes all current waiters.
     pub(crate) fn notify_all(&self) {
         self.epoch.set(self.epoch.get().wrapping_add(1));
-        let waiters = std::mem::take(&mut *self.waiters.borrow_mut());
-        for w in waiters {
+        let Ok(mut waking) = self.waking.try_borrow_mut() else {
+            // A wake-up re-entered notify_all: wake the newer waiters on their own.
+            let newer = std::mem::take(&mut *self.waiters.borrow_mut());
+            newer.into_iter().for_each(Waker::wake);
+            return;
+        };
+        std::mem::swap(&mut *waking, &mut *self.waiters.borrow_mut());
+        for w in waking.drain(..) {
             w.wake();
         }
     }
