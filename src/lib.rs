@@ -41,3 +41,4 @@ pub use zeroring_sockets::{
 pub use zeroring_zmtp as zmtp;
 
 pub mod cli;
+pub mod replog;
