@@ -13,5 +13,6 @@
 #![allow(dead_code)]
 
 pub mod error;
+pub mod record;
 
 pub use error::{ReplogError, Result};
