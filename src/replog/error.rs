@@ -47,7 +47,9 @@ pub enum ReplogError {
     },
     /// A follower has seen a newer leader epoch: this node was deposed and must not
     /// accept writes. Restart it as a follower of the new leader.
-    #[error("leader epoch {epoch} was fenced by epoch {newer}: this node is no longer the leader; restart it with --follow <new leader>")]
+    #[error(
+        "leader epoch {epoch} was fenced by epoch {newer}: this node is no longer the leader; restart it with --follow <new leader>"
+    )]
     Fenced {
         /// This node's epoch.
         epoch: u64,
@@ -56,7 +58,9 @@ pub enum ReplogError {
     },
     /// The write is durable on this node but not enough followers acknowledged it in
     /// time for the requested ack policy. It may still replicate later.
-    #[error("write at offset {offset} not acknowledged by {wanted} follower(s) within {waited_ms} ms (got {got}); check that the followers are running")]
+    #[error(
+        "write at offset {offset} not acknowledged by {wanted} follower(s) within {waited_ms} ms (got {got}); check that the followers are running"
+    )]
     AckTimeout {
         /// Offset of the write.
         offset: u64,
