@@ -9,10 +9,11 @@
 //!
 //! - [`record`]: the record framing shared by the files and the wire.
 //! - [`storage`]: segment files, recovery of a torn tail, and the in-memory variant.
-//! - [`error`]: [`ReplogError`].
+//! - [`error`]: the error type, [`ReplogError`].
 #![allow(dead_code)]
 
 pub mod error;
 pub mod record;
+pub mod storage;
 
 pub use error::{ReplogError, Result};

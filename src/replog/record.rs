@@ -25,9 +25,6 @@ pub const HEADER_LEN: usize = 24;
 /// Largest payload a record may carry: 16 MiB.
 pub const MAX_PAYLOAD: usize = 16 << 20;
 
-/// Smallest possible encoded record: a header and a one-byte payload.
-pub(crate) const MIN_RECORD_LEN: usize = HEADER_LEN + 1;
-
 /// Bytes [`encode`] appends for a payload of `payload_len` bytes.
 pub fn encoded_len(payload_len: usize) -> usize {
     HEADER_LEN + payload_len
