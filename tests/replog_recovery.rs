@@ -832,7 +832,7 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     /// Random appends (epochs never going down), batches, truncations, reads and
     /// reopens leave the files equal to a plain Vec model and to the memory backend.

@@ -378,3 +378,88 @@ fn remove_torn_tail(dir: &Path, found: &[Found], fail: &Failure) -> Result<u64> 
     );
     Ok(removed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::replog::record::encode;
+
+    /// Deterministic bytes that are not records.
+    fn garbage(n: usize, seed: u64) -> Vec<u8> {
+        let mut x = seed | 1;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
+    fn found(dir: &Path, base: u64, bytes: &[u8]) -> Found {
+        let path = dir.join(super::super::segment_file_name(base));
+        fs::write(&path, bytes).unwrap();
+        let file = File::open(&path).unwrap();
+        Found {
+            base,
+            path,
+            file,
+            len: bytes.len() as u64,
+        }
+    }
+
+    #[test]
+    fn find_record_across_scan_chunk_boundaries() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut rec = Vec::new();
+        encode(&mut rec, 2, 7, &[0x5A; 300]);
+        // Garbage alone: nothing.
+        let g = found(dir.path(), 0, &garbage(SCAN_CHUNK + 5000, 1));
+        assert_eq!(find_record(&g, 0, 5).unwrap(), None);
+        // A record whose header straddles the first chunk's end, and one whose body does.
+        for at in [SCAN_CHUNK - 10, SCAN_CHUNK - HEADER_LEN - 100, 3] {
+            let mut bytes = garbage(at, 2);
+            bytes.extend_from_slice(&rec);
+            bytes.extend_from_slice(&garbage(1000, 3));
+            let f = found(dir.path(), 0, &bytes);
+            assert_eq!(
+                find_record(&f, 0, 5).unwrap(),
+                Some((at as u64, 7)),
+                "at {at}"
+            );
+            // Too old an offset, or a scan starting after it: not found.
+            assert_eq!(find_record(&f, 0, 8).unwrap(), None);
+            assert_eq!(find_record(&f, at as u64 + 1, 5).unwrap(), None);
+            // Cut short: not a record.
+            let cut = found(dir.path(), 0, &bytes[..at + rec.len() - 1]);
+            assert_eq!(find_record(&cut, 0, 5).unwrap(), None);
+        }
+    }
+
+    #[test]
+    fn scan_reads_records_larger_than_the_chunk() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bytes = Vec::new();
+        encode(&mut bytes, 1, 0, b"small");
+        encode(&mut bytes, 1, 1, &vec![1; SCAN_CHUNK + 1000]);
+        encode(&mut bytes, 2, 2, b"after");
+        let whole = bytes.len() as u64;
+        encode(&mut bytes, 2, 3, &vec![3; SCAN_CHUNK]);
+        bytes.truncate(bytes.len() - 1);
+        let f = found(dir.path(), 0, &bytes);
+        let mut scan = Scan::default();
+        let fail = scan_segment(0, &f, &mut scan)
+            .unwrap()
+            .expect("torn last record");
+        assert_eq!(scan.expected, 3);
+        assert_eq!(
+            scan.positions,
+            [0, 29, 29 + HEADER_LEN as u64 + SCAN_CHUNK as u64 + 1000]
+        );
+        assert_eq!(scan.epochs.as_slice(), &[(1, 0), (2, 2)]);
+        assert_eq!(fail.position, whole);
+        assert!(fail.reason.contains("cut short"), "{}", fail.reason);
+        assert!(!fail.complete_record && !fail.misplaced);
+    }
+}
