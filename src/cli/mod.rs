@@ -4,6 +4,7 @@
 
 mod bench;
 mod demo;
+mod log;
 mod perf;
 mod soak;
 
@@ -48,19 +49,36 @@ commands:
   help  print this text
 ";
 
+/// The whole usage text, the log subcommands included.
+fn usage() -> String {
+    format!("{USAGE}\nreplicated log:\n{}", log::USAGE)
+}
+
 /// Runs the CLI with the arguments after the program name.
 pub fn run(args: &[String]) -> Result<(), CliError> {
     match args.first().map(String::as_str) {
         None | Some("help" | "--help" | "-h") => {
-            print!("{USAGE}");
+            print!("{}", usage());
             Ok(())
         }
         Some("bench") => bench::run(&args[1..]),
         Some("demo") => demo::run(&args[1..]),
         Some("soak") => soak::run(&args[1..]),
         Some("perf") => perf::run(&args[1..]),
-        Some(other) => Err(CliError(format!("unknown command {other:?}\n\n{USAGE}"))),
+        Some("log") => log::run(&args[1..]),
+        Some(other) => Err(CliError(format!(
+            "unknown command {other:?}\n\n{}",
+            usage()
+        ))),
     }
+}
+
+/// The value after `--name`, if the flag is present.
+pub(crate) fn text_flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
 }
 
 /// Reads `--name VALUE` pairs into numbers, with defaults.

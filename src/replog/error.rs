@@ -74,6 +74,17 @@ pub enum ReplogError {
     /// A peer sent a message this protocol does not understand.
     #[error("replication protocol: {0}")]
     Protocol(String),
+    /// The node answered a client request with an error (its message follows).
+    #[error("the node refused the request: {0}")]
+    Remote(String),
+    /// A client request got no answer in time: the node may be down or overloaded.
+    #[error("no answer from {endpoint} within {waited_ms} ms: is the node running?")]
+    NoAnswer {
+        /// The node's endpoint.
+        endpoint: String,
+        /// How long the client waited.
+        waited_ms: u64,
+    },
     /// The messaging layer failed (bind, connect, send, receive).
     #[error(transparent)]
     Socket(#[from] zeroring_sockets::Error),
