@@ -167,6 +167,16 @@ impl Wal {
         }
     }
 
+    /// What this replica acknowledges to its leader: every offset below this is
+    /// accepted under its own mode (synced under Strict; appended otherwise, with
+    /// Buffered's bounded loss window, as for the node's own writes).
+    pub(crate) fn accepted_offset(&self) -> u64 {
+        match self.mode {
+            Durability::Strict => self.durable.get(),
+            _ => self.next_offset(),
+        }
+    }
+
     /// Appends one record written by this node as leader.
     pub(crate) fn append(&self, epoch: u64, payload: &[u8]) -> Result<u64> {
         self.check_failed()?;

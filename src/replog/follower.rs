@@ -111,7 +111,7 @@ async fn hello(inner: &Inner, session: &Session) -> Result<()> {
 }
 
 async fn ack(inner: &Inner, session: &Session) -> Result<()> {
-    let durable = inner.wal.durable_offset();
+    let durable = inner.wal.accepted_offset();
     session.reported_durable.set(durable);
     let request = Request::Ack {
         received: inner.wal.next_offset(),
@@ -198,8 +198,8 @@ fn append(inner: &Inner, batch: &Bytes) -> Result<()> {
     Ok(())
 }
 
-/// Reports the durable offset when a sync moves it (a Strict or Buffered follower
-/// makes records durable after it has acknowledged receiving them).
+/// Reports the durable offset when a sync moves it (a Strict follower makes records
+/// durable after it has acknowledged receiving them).
 async fn report_durable(inner: Rc<Inner>, session: Rc<Session>, generation: u64) {
     loop {
         let current = || inner.follow_generation.get() == generation && !inner.closed.get();
@@ -207,7 +207,7 @@ async fn report_durable(inner: Rc<Inner>, session: Rc<Session>, generation: u64)
             .wal
             .synced
             .wait_until(|| {
-                !current() || inner.wal.durable_offset() > session.reported_durable.get()
+                !current() || inner.wal.accepted_offset() > session.reported_durable.get()
             })
             .await;
         if !current() {
@@ -218,7 +218,7 @@ async fn report_durable(inner: Rc<Inner>, session: Rc<Session>, generation: u64)
                 return;
             }
         } else {
-            session.reported_durable.set(inner.wal.durable_offset());
+            session.reported_durable.set(inner.wal.accepted_offset());
         }
     }
 }
