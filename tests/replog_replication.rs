@@ -307,39 +307,59 @@ async fn a_follower_refuses_corrupt_or_out_of_order_records_and_resynchronises()
         fake.send(all)
     };
     let num = |v: u64| Bytes::copy_from_slice(&v.to_le_bytes());
-    send(vec![Bytes::from_static(b"START"), num(1), num(0)]).await.unwrap();
+    send(vec![Bytes::from_static(b"START"), num(1), num(0)])
+        .await
+        .unwrap();
     let ack = within("ACK after START", fake.recv()).await.unwrap();
     assert_eq!(&ack[2][..], b"ACK");
     // One good record, then a batch whose CRC is broken.
     let mut put = Vec::new();
-    zeroring::replog::store::Op::Put { key: b"k", value: b"v" }.encode(&mut put);
+    zeroring::replog::store::Op::Put {
+        key: b"k",
+        value: b"v",
+    }
+    .encode(&mut put);
     let mut good = Vec::new();
     record::encode(&mut good, 1, 0, &put);
-    send(vec![Bytes::from_static(b"REC"), num(1), Bytes::from(good)]).await.unwrap();
+    send(vec![Bytes::from_static(b"REC"), num(1), Bytes::from(good)])
+        .await
+        .unwrap();
     within("ACK after a good batch", fake.recv()).await.unwrap();
     assert_eq!(follower.get(b"k").as_deref(), Some(&b"v"[..]));
     let mut bad = Vec::new();
     record::encode(&mut bad, 1, 1, &put);
     let last = bad.len() - 1;
     bad[last] ^= 0x40;
-    send(vec![Bytes::from_static(b"REC"), num(1), Bytes::from(bad)]).await.unwrap();
+    send(vec![Bytes::from_static(b"REC"), num(1), Bytes::from(bad)])
+        .await
+        .unwrap();
     // The follower does not apply it and says HELLO again from its own log end.
-    let again = within("HELLO after a corrupt batch", fake.recv()).await.unwrap();
+    let again = within("HELLO after a corrupt batch", fake.recv())
+        .await
+        .unwrap();
     assert_eq!(&again[2][..], b"HELLO");
     assert_eq!(&again[6][..], &1u64.to_le_bytes());
     assert_eq!(follower.status().next_offset, 1);
     // A gap (offset 5 when 1 is expected) is refused the same way.
-    send(vec![Bytes::from_static(b"START"), num(1), num(1)]).await.unwrap();
+    send(vec![Bytes::from_static(b"START"), num(1), num(1)])
+        .await
+        .unwrap();
     within("ACK after START", fake.recv()).await.unwrap();
     let mut gap = Vec::new();
     record::encode(&mut gap, 1, 5, &put);
-    send(vec![Bytes::from_static(b"REC"), num(1), Bytes::from(gap)]).await.unwrap();
+    send(vec![Bytes::from_static(b"REC"), num(1), Bytes::from(gap)])
+        .await
+        .unwrap();
     let again = within("HELLO after a gap", fake.recv()).await.unwrap();
     assert_eq!(&again[2][..], b"HELLO");
     // Records from an older epoch than the follower has seen are refused with FENCED.
-    send(vec![Bytes::from_static(b"START"), num(3), num(1)]).await.unwrap();
+    send(vec![Bytes::from_static(b"START"), num(3), num(1)])
+        .await
+        .unwrap();
     within("ACK after START", fake.recv()).await.unwrap();
-    send(vec![Bytes::from_static(b"REC"), num(2), Bytes::new()]).await.unwrap();
+    send(vec![Bytes::from_static(b"REC"), num(2), Bytes::new()])
+        .await
+        .unwrap();
     let fenced = within("FENCED", fake.recv()).await.unwrap();
     assert_eq!(&fenced[2][..], b"FENCED");
     assert_eq!(&fenced[3][..], &3u64.to_le_bytes());

@@ -235,14 +235,16 @@ fn config(dir: &Path, name: &str, mode: Durability) -> NodeConfig {
     NodeConfig::new(d, mode, "tcp://127.0.0.1:0")
 }
 
-/// A follower node on its own thread and runtime until dropped.
-struct RemoteFollower {
+/// A node on its own thread and runtime (like another process) until dropped.
+struct NodeThread {
+    endpoint: String,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-impl RemoteFollower {
-    fn start(cfg: NodeConfig) -> RemoteFollower {
+impl NodeThread {
+    fn start(cfg: NodeConfig) -> Result<NodeThread, CliError> {
+        let (tx, rx) = std::sync::mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::spawn(move || {
@@ -251,24 +253,30 @@ impl RemoteFollower {
                 let node = match Node::open(cfg).await {
                     Ok(node) => node,
                     Err(e) => {
-                        tracing::error!(error = %e, "bench follower failed to start");
+                        tx.send(Err(e.to_string())).ok();
                         return;
                     }
                 };
+                tx.send(Ok(node.endpoint().to_owned())).ok();
                 while !flag.load(Ordering::Relaxed) {
                     compio::time::sleep(Duration::from_millis(10)).await;
                 }
                 node.close().await.ok();
             })
         });
-        RemoteFollower {
+        let endpoint = rx
+            .recv()
+            .map_err(|_| CliError("bench node thread died".into()))?
+            .map_err(CliError)?;
+        Ok(NodeThread {
+            endpoint,
             stop,
             thread: Some(thread),
-        }
+        })
     }
 }
 
-impl Drop for RemoteFollower {
+impl Drop for NodeThread {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.thread.take() {
@@ -348,7 +356,7 @@ fn measure_mode(dir: &Path, mode: Durability, plan: &Plan) -> Result<ModeResult,
         // With one follower in the same mode.
         let leader = Node::open(config(dir, "leader2", mode)).await?;
         let follower =
-            RemoteFollower::start(config(dir, "follower", mode).following(leader.endpoint()));
+            NodeThread::start(config(dir, "follower", mode).following(leader.endpoint()))?;
         wait_for_follower(&leader).await?;
         let replicated_latency = put_latencies(&leader, puts.min(20_000), Ack::All).await?;
         let base = leader.status().next_offset;
@@ -399,31 +407,8 @@ struct ClientLatency {
 
 /// Strict puts and GETs from a client over loopback, the node on its own thread.
 fn client_round_trip(dir: &Path) -> Result<ClientLatency, CliError> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    let cfg = config(dir, "client-node", Durability::Strict);
-    let server = std::thread::spawn(move || {
-        let rt = compio::runtime::Runtime::new().expect("runtime");
-        rt.block_on(async move {
-            let node = match Node::open(cfg).await {
-                Ok(node) => node,
-                Err(e) => {
-                    tx.send(Err(e.to_string())).ok();
-                    return;
-                }
-            };
-            tx.send(Ok(node.endpoint().to_owned())).ok();
-            while !flag.load(Ordering::Relaxed) {
-                compio::time::sleep(Duration::from_millis(10)).await;
-            }
-            node.close().await.ok();
-        })
-    });
-    let endpoint = rx
-        .recv()
-        .map_err(|_| CliError("bench node thread died".into()))?
-        .map_err(CliError)?;
+    let node = NodeThread::start(config(dir, "client-node", Durability::Strict))?;
+    let endpoint = node.endpoint.clone();
     let rt = compio::runtime::Runtime::new().map_err(|e| CliError(e.to_string()))?;
     let result = rt.block_on(async {
         let client = LogClient::connect(&endpoint).await?;
@@ -445,7 +430,6 @@ fn client_round_trip(dir: &Path) -> Result<ClientLatency, CliError> {
             get_p50: percentiles(gets).0,
         })
     });
-    stop.store(true, Ordering::Relaxed);
-    server.join().ok();
+    drop(node);
     result
 }
