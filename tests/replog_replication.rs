@@ -8,7 +8,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::within;
+use common::{within, within_for};
 use zeroring::replog::{Ack, Durability, LogClient, Node, NodeConfig, ReplogError, Role};
 
 const ANY: &str = "tcp://127.0.0.1:0";
@@ -113,7 +113,8 @@ async fn follower_far_behind_catches_up() {
     let end = leader.status().next_offset;
     assert!(end > RECORDS);
     let follower = Node::open(memory_follower(&leader)).await.unwrap();
-    within("catch up 10^6 records", async {
+    // Generous: a debug build on a loaded 2-core machine.
+    within_for(Duration::from_secs(120), "catch up 10^6 records", async {
         while follower.status().next_offset < end {
             compio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -365,4 +366,53 @@ async fn a_follower_refuses_corrupt_or_out_of_order_records_and_resynchronises()
     assert_eq!(&fenced[3][..], &3u64.to_le_bytes());
     assert_eq!(follower.status().next_offset, 1);
     follower.close().await.unwrap();
+}
+
+#[compio::test]
+async fn oversized_or_garbage_requests_do_not_disturb_the_node() {
+    use zeroring::bytes::Bytes;
+    let leader = Node::open(memory_leader()).await.unwrap();
+    // 40 MiB in one frame: more than any record can hold; the connection is closed
+    // before it is buffered, and no reply comes.
+    let hostile = zeroring::DealerSocket::new();
+    hostile.connect(leader.endpoint()).await.unwrap();
+    let huge = Bytes::from(vec![0u8; 40 << 20]);
+    let frames = vec![
+        Bytes::new(),
+        Bytes::from_static(b"PUT"),
+        Bytes::from_static(b"k"),
+        huge,
+    ];
+    hostile.send(frames).await.unwrap();
+    // Garbage of every shape from another peer gets ERR answers.
+    let client = zeroring::DealerSocket::new();
+    client.connect(leader.endpoint()).await.unwrap();
+    for frames in [
+        vec![Bytes::new()],
+        vec![Bytes::new(), Bytes::from_static(b"HELLO")],
+        vec![
+            Bytes::new(),
+            Bytes::from_static(b"ACK"),
+            Bytes::from_static(b"x"),
+        ],
+        vec![Bytes::new(), Bytes::from_static(b"\xff\xfe")],
+    ] {
+        client.send(frames).await.unwrap();
+        let reply = within("ERR reply", client.recv()).await.unwrap();
+        assert_eq!(&reply[1][..], b"ERR", "{reply:?}");
+    }
+    // A message without the delimiter is ignored; the node keeps serving.
+    client
+        .send(vec![Bytes::from_static(b"GET"), Bytes::from_static(b"k")])
+        .await
+        .unwrap();
+    let good = LogClient::connect(leader.endpoint()).await.unwrap();
+    good.put(b"k", b"v", Ack::Leader, false).await.unwrap();
+    assert_eq!(good.get(b"k").await.unwrap().as_deref(), Some(&b"v"[..]));
+    assert!(
+        compio::time::timeout(Duration::from_millis(200), hostile.recv())
+            .await
+            .is_err()
+    );
+    leader.close().await.unwrap();
 }

@@ -50,6 +50,7 @@ async fn run(inner: Rc<Inner>, leader: String, generation: u64) {
     let dealer = DealerSocket::new();
     dealer.set_linger(Some(Duration::from_millis(0)));
     dealer.set_rcvhwm(100_000);
+    dealer.set_maxmsgsize(Some(super::node::MAX_FRAME));
     if let Err(e) = dealer.connect(&leader).await {
         tracing::error!(leader, error = %e, "cannot follow");
         return;

@@ -24,6 +24,10 @@ use super::protocol::Ack;
 use super::store::{KvStore, Op};
 use crate::RouterSocket;
 
+/// Largest frame a node or follower accepts: one record of the largest payload plus
+/// its framing, with room to spare.
+pub(crate) const MAX_FRAME: u64 = 2 * super::record::MAX_PAYLOAD as u64;
+
 /// How to run a node.
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
@@ -208,6 +212,9 @@ impl Node {
         router.set_sndhwm(100_000);
         router.set_rcvhwm(100_000);
         router.set_linger(Some(Duration::from_millis(200)));
+        // A frame larger than the biggest record (plus framing) is hostile or broken:
+        // the peer's connection is closed instead of buffering it.
+        router.set_maxmsgsize(Some(MAX_FRAME));
         let endpoint = router.bind(&cfg.bind).await?.to_string();
         let name = cfg
             .name
