@@ -89,6 +89,18 @@ pub enum Role {
     },
 }
 
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Role::Leader { fenced_by: None } => f.write_str("leader"),
+            Role::Leader { fenced_by: Some(e) } => {
+                write!(f, "leader (fenced by epoch {e}: not accepting writes)")
+            }
+            Role::Follower { leader } => write!(f, "follower of {leader}"),
+        }
+    }
+}
+
 /// A follower as its leader sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FollowerStatus {
@@ -121,14 +133,7 @@ pub struct Status {
 
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.role {
-            Role::Leader { fenced_by: None } => writeln!(f, "role: leader")?,
-            Role::Leader { fenced_by: Some(e) } => writeln!(
-                f,
-                "role: leader (fenced by epoch {e}: not accepting writes)"
-            )?,
-            Role::Follower { leader } => writeln!(f, "role: follower of {leader}")?,
-        }
+        writeln!(f, "role: {}", self.role)?;
         writeln!(f, "epoch: {}", self.epoch)?;
         writeln!(f, "durability: {}", self.durability)?;
         writeln!(f, "next_offset: {}", self.next_offset)?;

@@ -69,7 +69,7 @@ fn serve(args: &[String]) -> Result<(), CliError> {
             let status = node.status();
             println!("listening on {}", node.endpoint());
             println!(
-                "role: {:?}, epoch {}, {} records, mode {}",
+                "role: {}, epoch {}, {} records, mode {}",
                 status.role, status.epoch, status.next_offset, status.durability
             );
             std::io::stdout().flush().ok();
