@@ -48,6 +48,7 @@ pub use endpoint::Endpoint;
 pub use error::{Error, Result};
 pub use message::Message;
 pub use monitor::{MONITOR_CAPACITY, Monitor, SocketEvent};
+pub use notify::{Notified, Notify};
 pub use options::SocketOptions;
 pub use proxy::{ProxySocket, proxy, proxy_steerable};
 pub use types::dealer::DealerSocket;

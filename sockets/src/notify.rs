@@ -10,7 +10,7 @@ use std::task::{Context, Poll, Waker};
 
 /// Wakes every task waiting on it.
 #[derive(Debug, Default)]
-pub(crate) struct Notify {
+pub struct Notify {
     epoch: Cell<u64>,
     waiters: RefCell<Vec<Waker>>,
     /// The list being woken, kept so its capacity is reused: a notify on the
@@ -20,7 +20,7 @@ pub(crate) struct Notify {
 
 impl Notify {
     /// Wakes all current waiters.
-    pub(crate) fn notify_all(&self) {
+    pub fn notify_all(&self) {
         self.epoch.set(self.epoch.get().wrapping_add(1));
         let Ok(mut waking) = self.waking.try_borrow_mut() else {
             // A wake-up re-entered notify_all: wake the newer waiters on their own.
@@ -36,7 +36,7 @@ impl Notify {
 
     /// A future that completes at the next `notify_all` after its creation. Check
     /// your condition after creating it and before awaiting it.
-    pub(crate) fn notified(&self) -> Notified<'_> {
+    pub fn notified(&self) -> Notified<'_> {
         Notified {
             notify: self,
             epoch: self.epoch.get(),
@@ -46,7 +46,7 @@ impl Notify {
 
 /// Future returned by [`Notify::notified`].
 #[derive(Debug)]
-pub(crate) struct Notified<'a> {
+pub struct Notified<'a> {
     notify: &'a Notify,
     epoch: u64,
 }

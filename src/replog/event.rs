@@ -4,52 +4,35 @@
 //!
 //! Waiting is level-triggered: a waiter checks its own condition, and if it is not
 //! met it parks until the next [`Event::notify`]. Every notify wakes every waiter; each
-//! rechecks its condition. Wakers are kept in a reused list, so notifying allocates
-//! nothing once the list has grown.
+//! rechecks its condition. Built on the sockets' `Notify` (a reused waker list, so
+//! notifying allocates nothing once the list has grown).
 
-use std::cell::{Cell, RefCell};
-use std::future::poll_fn;
-use std::task::{Poll, Waker};
 use std::time::Duration;
+
+use zeroring_sockets::Notify;
 
 /// Wakes every waiting task when notified.
 #[derive(Default)]
 pub(crate) struct Event {
-    generation: Cell<u64>,
-    wakers: RefCell<Vec<Waker>>,
-    spare: RefCell<Vec<Waker>>,
+    notify: Notify,
 }
 
 impl Event {
     /// Wakes every task parked in [`Event::wait_until`].
     pub(crate) fn notify(&self) {
-        self.generation.set(self.generation.get().wrapping_add(1));
-        let mut spare = self.spare.borrow_mut();
-        std::mem::swap(&mut *spare, &mut *self.wakers.borrow_mut());
-        for waker in spare.drain(..) {
-            waker.wake();
-        }
+        self.notify.notify_all();
     }
 
     /// Returns once `ready()` is true, rechecking it after every notify.
     pub(crate) async fn wait_until(&self, mut ready: impl FnMut() -> bool) {
-        let mut seen = None;
-        poll_fn(|cx| {
-            let generation = self.generation.get();
-            if seen != Some(generation) {
-                if ready() {
-                    return Poll::Ready(());
-                }
-                seen = Some(generation);
-                self.wakers.borrow_mut().push(cx.waker().clone());
-            } else if !self.wakers.borrow().iter().any(|w| w.will_wake(cx.waker())) {
-                // Polled again without a notify (another future in a select woke
-                // us): keep a registration.
-                self.wakers.borrow_mut().push(cx.waker().clone());
+        loop {
+            // Registered before the check, so a notify in between is not missed.
+            let notified = self.notify.notified();
+            if ready() {
+                return;
             }
-            Poll::Pending
-        })
-        .await
+            notified.await;
+        }
     }
 
     /// Like [`Event::wait_until`], giving up after `limit`; returns whether `ready()`
@@ -68,6 +51,7 @@ impl Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::Cell;
     use std::rc::Rc;
 
     #[compio::test]
