@@ -144,6 +144,9 @@ pub(crate) async fn run_connection(
     }
 
     let reason = read_loop(&core, &conn, &mut stream, buf, peer_id, &opts).await;
+    // The loop may end (protocol error) right after queueing messages it had not
+    // woken the receiver for yet.
+    core.wake_receiver();
     core.detach(peer_id);
     if let Some(reason) = &reason {
         conn.close(reason);
@@ -216,6 +219,11 @@ async fn read_loop(
     let mut decoder = FrameDecoder::new(max);
     let mut parts = crate::message::Frames::new();
     let mut msg_size: u64 = 0;
+    // Publishers look at every inbound message (subscriptions); every other socket
+    // queues the messages of one read straight into the peer's queue and wakes the
+    // receiver once.
+    let plain = !core.is_publisher();
+    let mut unwoken = false;
     loop {
         loop {
             let frame = match decoder.decode(&mut buf) {
@@ -240,13 +248,29 @@ async fn read_loop(
             parts.push(frame.body);
             if !frame.more {
                 msg_size = 0;
-                let msg = Message::from(std::mem::take(&mut parts));
+                let mut msg = Message::from(std::mem::take(&mut parts));
+                if plain {
+                    match core.queue_inbound(peer_id, msg) {
+                        Ok(()) => {
+                            unwoken = true;
+                            continue;
+                        }
+                        Err(m) => msg = m,
+                    }
+                }
+                // The waiting path: the receiver must see what is queued first.
+                if std::mem::take(&mut unwoken) {
+                    core.wake_receiver();
+                }
                 if core.inbound_message(peer_id, conn, msg).await.is_err() {
                     // Socket closing, or this connection closed while waiting for
                     // room (its reason is already recorded).
                     return None;
                 }
             }
+        }
+        if std::mem::take(&mut unwoken) {
+            core.wake_receiver();
         }
         if conn.is_closed() {
             return conn.close_reason();

@@ -367,13 +367,35 @@ impl Core {
     /// in `peer`'s inbound queue, regardless of RCVHWM, as libzmq does.
     pub(crate) fn deliver_now(&self, peer: PeerId, msg: Message) {
         let _ = self.try_deliver_with(peer, msg, 0);
+        self.inbox_notify.notify_all();
     }
 
     fn try_deliver(&self, peer: PeerId, msg: Message) -> Result<(), Message> {
         let hwm = self.options.borrow().rcvhwm;
+        self.try_deliver_with(peer, msg, hwm)?;
+        self.inbox_notify.notify_all();
+        Ok(())
+    }
+
+    /// The reader's fast path: queues a whole message under RCVHWM without waking
+    /// the receiver. The caller wakes it once ([`Core::wake_receiver`]) after
+    /// queueing everything one read brought in, and before it waits for anything.
+    /// Gives the message back when the queue is full or the socket is closed (the
+    /// caller then takes the waiting path, [`Core::inbound_message`]).
+    pub(crate) fn queue_inbound(&self, peer: PeerId, msg: Message) -> Result<(), Message> {
+        if self.closed.get() {
+            return Err(msg);
+        }
+        let hwm = self.options.borrow().rcvhwm;
         self.try_deliver_with(peer, msg, hwm)
     }
 
+    /// Wakes a receiver waiting for messages that [`Core::queue_inbound`] queued.
+    pub(crate) fn wake_receiver(&self) {
+        self.inbox_notify.notify_all();
+    }
+
+    /// Queues `msg` (no wake-up) unless the queue is at `hwm` (0: unlimited).
     fn try_deliver_with(&self, peer: PeerId, msg: Message, hwm: usize) -> Result<(), Message> {
         let mut st = self.state.borrow_mut();
         let Some(q) = st.inbound.get_mut(&peer) else {
@@ -387,12 +409,11 @@ impl Core {
             q.in_ready = true;
             st.ready.push_back(peer);
         }
-        drop(st);
-        self.inbox_notify.notify_all();
         Ok(())
     }
 
     /// Takes the next message in fair-queue order.
+    #[inline]
     pub(crate) fn try_recv(&self) -> Option<Received> {
         let hwm = self.options.borrow().rcvhwm;
         let mut st = self.state.borrow_mut();
@@ -436,28 +457,35 @@ impl Core {
 
     /// Waits for the next message (fair-queued), honouring RCVTIMEO.
     pub(crate) async fn recv(&self) -> Result<Received> {
+        // Fast path: a message is waiting; no timer, no waiting future.
+        if let Some(m) = self.try_recv() {
+            return Ok(m);
+        }
+        self.recv_wait().await
+    }
+
+    /// The waiting part of [`Core::recv`] (socket types try [`Core::try_recv`]
+    /// first).
+    pub(crate) async fn recv_wait(&self) -> Result<Received> {
         let timeout = self.options.borrow().rcvtimeo;
-        with_timeout(timeout, "recv", async {
-            loop {
-                let arrived = self.inbox_notify.notified();
-                if let Some(m) = self.try_recv() {
-                    return Ok(m);
-                }
-                if self.closed.get() {
-                    return Err(Error::Closed);
-                }
-                arrived.await;
+        wait_for(&self.inbox_notify, timeout, "recv", || {
+            if let Some(m) = self.try_recv() {
+                return Some(Ok(m));
             }
+            self.closed.get().then_some(Err(Error::Closed))
         })
         .await
     }
 
-    /// Sends a whole message round-robin (DEALER, PUSH, PAIR).
-    pub(crate) async fn send_message(&self, msg: Message) -> Result<PeerId> {
+    /// Sends a whole message round-robin (DEALER, PUSH, PAIR) if a peer has room:
+    /// `Ok(true)` when it was queued, `Ok(false)` when the caller has to wait
+    /// ([`Core::send_wait`]). Socket types try this before building the waiting
+    /// future, so a send that does not wait costs no future state.
+    pub(crate) fn try_send_message(&self, msg: &Message) -> Result<bool> {
         if msg.is_empty() {
             return Err(Error::EmptyMessage);
         }
-        self.send_round_robin(&[], msg.frames()).await
+        Ok(self.try_send_round_robin(&[], msg.frames()).is_some())
     }
 
     /// Sends to the next peer in round-robin order that has room; waits (SNDTIMEO)
@@ -470,18 +498,17 @@ impl Core {
         if let Some(id) = self.try_send_round_robin(prefix, body) {
             return Ok(id);
         }
+        self.send_wait(prefix, body).await
+    }
+
+    /// The waiting part of [`Core::send_round_robin`].
+    pub(crate) async fn send_wait(&self, prefix: &[Bytes], body: &[Bytes]) -> Result<PeerId> {
         let timeout = self.options.borrow().sndtimeo;
-        with_timeout(timeout, "send", async {
-            loop {
-                let room = self.room_notify.notified();
-                if self.closed.get() {
-                    return Err(Error::Closed);
-                }
-                if let Some(id) = self.try_send_round_robin(prefix, body) {
-                    return Ok(id);
-                }
-                room.await;
+        wait_for(&self.room_notify, timeout, "send", || {
+            if self.closed.get() {
+                return Some(Err(Error::Closed));
             }
+            self.try_send_round_robin(prefix, body).map(Ok)
         })
         .await
     }
@@ -540,25 +567,18 @@ impl Core {
     /// Waits (SNDTIMEO) until the peer has room or is gone.
     pub(crate) async fn wait_room(&self, peer: PeerId) -> Result<()> {
         let timeout = self.options.borrow().sndtimeo;
-        with_timeout(timeout, "send", async {
-            loop {
-                let room = self.room_notify.notified();
-                if self.closed.get() {
-                    return Err(Error::Closed);
-                }
-                let hwm = self.options.borrow().sndhwm;
-                let full = {
-                    let st = self.state.borrow();
-                    st.peers
-                        .iter()
-                        .find(|p| p.id == peer)
-                        .is_some_and(|p| !p.writer.has_room(hwm))
-                };
-                if !full {
-                    return Ok(());
-                }
-                room.await;
+        wait_for(&self.room_notify, timeout, "send", || {
+            if self.closed.get() {
+                return Some(Err(Error::Closed));
             }
+            let hwm = self.options.borrow().sndhwm;
+            let st = self.state.borrow();
+            let full = st
+                .peers
+                .iter()
+                .find(|p| p.id == peer)
+                .is_some_and(|p| !p.writer.has_room(hwm));
+            (!full).then_some(Ok(()))
         })
         .await
     }
@@ -700,6 +720,40 @@ impl Core {
                 return;
             }
             changed.await;
+        }
+    }
+}
+
+/// Waits until `attempt` gives an answer, trying again after every wake-up of
+/// `notify`, for at most `timeout` (zero: try once; `None`: no limit).
+///
+/// This is the compact waiting path of send and recv: its state is a few words
+/// (the timer is boxed, and only created when a wait with a timeout actually
+/// sleeps), so the futures of sends and receives that do not wait stay small
+/// and cheap to move.
+pub(crate) async fn wait_for<T>(
+    notify: &Notify,
+    timeout: Option<Duration>,
+    op: &'static str,
+    mut attempt: impl FnMut() -> Option<Result<T>>,
+) -> Result<T> {
+    let mut deadline: Option<std::pin::Pin<Box<dyn Future<Output = ()>>>> = None;
+    loop {
+        let changed = notify.notified();
+        if let Some(r) = attempt() {
+            return r;
+        }
+        match timeout {
+            None => changed.await,
+            Some(d) if d.is_zero() => return Err(Error::Timeout(op)),
+            Some(d) => {
+                let sleep = deadline.get_or_insert_with(|| Box::pin(compio::time::sleep(d)));
+                if let futures_util::future::Either::Right(_) =
+                    futures_util::future::select(changed, sleep.as_mut()).await
+                {
+                    return Err(Error::Timeout(op));
+                }
+            }
         }
     }
 }

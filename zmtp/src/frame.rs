@@ -5,7 +5,7 @@
 //! The decoder takes a [`BytesMut`] that may end anywhere and slices complete bodies
 //! out of it without copying.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::error::ZmtpError;
 
@@ -152,7 +152,7 @@ impl FrameDecoder {
                     return Err(ZmtpError::TooLarge { size, max });
                 }
                 let size = usize::try_from(size).map_err(|_| ZmtpError::InvalidSize(size))?;
-                let _ = buf.split_to(hlen);
+                buf.advance(hlen);
                 let p = Pending {
                     more,
                     command,
