@@ -223,6 +223,7 @@ async fn read_loop(
     // queues the messages of one read straight into the peer's queue and wakes the
     // receiver once.
     let plain = !core.is_publisher();
+    let inbox = core.inbox(peer_id);
     let mut unwoken = false;
     loop {
         loop {
@@ -249,8 +250,8 @@ async fn read_loop(
             if !frame.more {
                 msg_size = 0;
                 let mut msg = Message::from(std::mem::take(&mut parts));
-                if plain {
-                    match core.queue_inbound(peer_id, msg) {
+                if plain && let Some(inbox) = &inbox {
+                    match core.queue_inbound(inbox, msg) {
                         Ok(()) => {
                             unwoken = true;
                             continue;

@@ -47,12 +47,31 @@ pub(crate) struct Peer {
     pub(crate) persistent: bool,
 }
 
+/// One peer's inbound queue, bounded by RCVHWM.
+///
+/// Shared by `Rc` between the socket's peer table, the ready list (while it holds
+/// messages) and the connection reader, so neither a delivery nor a receive looks
+/// anything up by peer id.
 #[derive(Debug, Default)]
-struct InQueue {
-    routing_id: Bytes,
-    msgs: VecDeque<Message>,
-    in_ready: bool,
-    detached: bool,
+pub(crate) struct Inbox {
+    id: PeerId,
+    routing_id: RefCell<Bytes>,
+    msgs: RefCell<VecDeque<Message>>,
+    /// In the socket's ready list.
+    in_ready: Cell<bool>,
+    /// The peer is gone; the queue stays until its messages are read.
+    detached: Cell<bool>,
+    /// No longer part of the socket: messages handed to it are dropped.
+    removed: Cell<bool>,
+}
+
+impl Inbox {
+    fn new(id: PeerId) -> Rc<Inbox> {
+        Rc::new(Inbox {
+            id,
+            ..Inbox::default()
+        })
+    }
 }
 
 /// A bind or connect registered on the socket.
@@ -73,8 +92,9 @@ struct State {
     peers: Vec<Peer>,
     rr: usize,
     by_routing_id: HashMap<Bytes, PeerId>,
-    inbound: PeerMap<InQueue>,
-    ready: VecDeque<PeerId>,
+    inbound: PeerMap<Rc<Inbox>>,
+    /// Inboxes holding messages, in fair-queue order.
+    ready: VecDeque<Rc<Inbox>>,
     next_peer_id: PeerId,
     next_generated_id: u32,
     endpoints: Vec<Rc<EndpointTask>>,
@@ -155,7 +175,7 @@ impl Core {
         let mut st = self.state.borrow_mut();
         let id = st.next_peer_id;
         st.next_peer_id += 1;
-        st.inbound.insert(id, InQueue::default());
+        st.inbound.insert(id, Inbox::new(id));
         st.peers.push(Peer {
             id,
             routing_id: Bytes::new(),
@@ -232,7 +252,7 @@ impl Core {
             None => {
                 let id = st.next_peer_id;
                 st.next_peer_id += 1;
-                st.inbound.insert(id, InQueue::default());
+                st.inbound.insert(id, Inbox::new(id));
                 st.peers.push(Peer {
                     id,
                     routing_id: routing_id.clone(),
@@ -245,8 +265,8 @@ impl Core {
                 id
             }
         };
-        if let Some(q) = st.inbound.get_mut(&id) {
-            q.routing_id = routing_id.clone();
+        if let Some(q) = st.inbound.get(&id) {
+            *q.routing_id.borrow_mut() = routing_id.clone();
         }
         if routed {
             st.by_routing_id.insert(routing_id, id);
@@ -314,11 +334,12 @@ impl Core {
             }
             peer.writer.abort();
         }
-        if let Some(q) = st.inbound.get_mut(&id) {
-            if q.msgs.is_empty() {
+        if let Some(q) = st.inbound.get(&id) {
+            if q.msgs.borrow().is_empty() {
+                q.removed.set(true);
                 st.inbound.remove(&id);
             } else {
-                q.detached = true;
+                q.detached.set(true);
             }
         }
     }
@@ -377,17 +398,23 @@ impl Core {
         Ok(())
     }
 
+    /// The inbound queue of `peer`, for its connection reader.
+    pub(crate) fn inbox(&self, peer: PeerId) -> Option<Rc<Inbox>> {
+        self.state.borrow().inbound.get(&peer).cloned()
+    }
+
     /// The reader's fast path: queues a whole message under RCVHWM without waking
     /// the receiver. The caller wakes it once ([`Core::wake_receiver`]) after
     /// queueing everything one read brought in, and before it waits for anything.
     /// Gives the message back when the queue is full or the socket is closed (the
     /// caller then takes the waiting path, [`Core::inbound_message`]).
-    pub(crate) fn queue_inbound(&self, peer: PeerId, msg: Message) -> Result<(), Message> {
+    #[inline]
+    pub(crate) fn queue_inbound(&self, inbox: &Rc<Inbox>, msg: Message) -> Result<(), Message> {
         if self.closed.get() {
             return Err(msg);
         }
         let hwm = self.options.borrow().rcvhwm;
-        self.try_deliver_with(peer, msg, hwm)
+        self.push_inbox(inbox, msg, hwm)
     }
 
     /// Wakes a receiver waiting for messages that [`Core::queue_inbound`] queued.
@@ -397,17 +424,26 @@ impl Core {
 
     /// Queues `msg` (no wake-up) unless the queue is at `hwm` (0: unlimited).
     fn try_deliver_with(&self, peer: PeerId, msg: Message, hwm: usize) -> Result<(), Message> {
-        let mut st = self.state.borrow_mut();
-        let Some(q) = st.inbound.get_mut(&peer) else {
+        let inbox = self.state.borrow().inbound.get(&peer).cloned();
+        match inbox {
+            Some(inbox) => self.push_inbox(&inbox, msg, hwm),
+            None => Ok(()),
+        }
+    }
+
+    #[inline]
+    fn push_inbox(&self, inbox: &Rc<Inbox>, msg: Message, hwm: usize) -> Result<(), Message> {
+        if inbox.removed.get() {
             return Ok(());
-        };
-        if hwm != 0 && q.msgs.len() >= hwm {
+        }
+        let mut q = inbox.msgs.borrow_mut();
+        if hwm != 0 && q.len() >= hwm {
             return Err(msg);
         }
-        q.msgs.push_back(msg);
-        if !q.in_ready {
-            q.in_ready = true;
-            st.ready.push_back(peer);
+        q.push_back(msg);
+        drop(q);
+        if !inbox.in_ready.replace(true) {
+            self.state.borrow_mut().ready.push_back(inbox.clone());
         }
         Ok(())
     }
@@ -417,42 +453,46 @@ impl Core {
     pub(crate) fn try_recv(&self) -> Option<Received> {
         let hwm = self.options.borrow().rcvhwm;
         let mut st = self.state.borrow_mut();
-        while let Some(pid) = st.ready.pop_front() {
-            let Some(q) = st.inbound.get_mut(&pid) else {
+        loop {
+            let inbox = st.ready.front()?;
+            let mut q = inbox.msgs.borrow_mut();
+            let was_full = hwm != 0 && q.len() >= hwm;
+            let Some(msg) = q.pop_front() else {
+                drop(q);
+                inbox.in_ready.set(false);
+                st.ready.pop_front();
                 continue;
             };
-            let was_full = hwm != 0 && q.msgs.len() >= hwm;
-            let Some(msg) = q.msgs.pop_front() else {
-                q.in_ready = false;
-                continue;
-            };
-            let now_empty = q.msgs.is_empty();
-            let detached = q.detached;
+            let now_empty = q.is_empty();
+            drop(q);
+            let peer = inbox.id;
             // Only ROUTER hands the routing id to the application.
             let routing_id = if self.socket_type == SocketType::Router {
-                q.routing_id.clone()
+                inbox.routing_id.borrow().clone()
             } else {
                 Bytes::new()
             };
             if now_empty {
-                q.in_ready = false;
-                if detached {
-                    st.inbound.remove(&pid);
+                inbox.in_ready.set(false);
+                if inbox.detached.get() {
+                    inbox.removed.set(true);
+                    st.inbound.remove(&peer);
                 }
-            } else {
-                st.ready.push_back(pid);
+                st.ready.pop_front();
+            } else if st.ready.len() > 1 {
+                // Fair queuing: this peer goes behind the others with messages.
+                st.ready.rotate_left(1);
             }
             drop(st);
             if was_full {
                 self.space_notify.notify_all();
             }
             return Some(Received {
-                peer: pid,
+                peer,
                 routing_id,
                 msg,
             });
         }
-        None
     }
 
     /// Waits for the next message (fair-queued), honouring RCVTIMEO.
@@ -523,15 +563,20 @@ impl Core {
         let eager = self.eager_writes();
         let mut st = self.state.borrow_mut();
         let n = st.peers.len();
-        for i in 0..n {
-            let idx = (st.rr + i) % n;
+        // Round-robin without a division per message.
+        let mut idx = st.rr;
+        for _ in 0..n {
+            if idx >= n {
+                idx = 0;
+            }
             let peer = &st.peers[idx];
             if peer.writer.has_room(hwm) {
                 peer.writer.encode_message(prefix, body, eager);
                 let id = peer.id;
-                st.rr = (idx + 1) % n;
+                st.rr = if idx + 1 == n { 0 } else { idx + 1 };
                 return Some(id);
             }
+            idx += 1;
         }
         None
     }

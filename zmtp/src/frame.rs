@@ -37,6 +37,7 @@ pub fn header_len(len: usize) -> usize {
 }
 
 /// Appends a frame header for a body of `len` bytes.
+#[inline]
 pub fn encode_header(out: &mut BytesMut, len: usize, more: bool, command: bool) {
     let mut flags = 0;
     if more {
@@ -46,11 +47,12 @@ pub fn encode_header(out: &mut BytesMut, len: usize, more: bool, command: bool) 
         flags |= FLAG_COMMAND;
     }
     if len > 255 {
-        out.put_u8(flags | FLAG_LONG);
-        out.put_u64(len as u64);
+        let mut header = [0u8; 9];
+        header[0] = flags | FLAG_LONG;
+        header[1..].copy_from_slice(&(len as u64).to_be_bytes());
+        out.put_slice(&header);
     } else {
-        out.put_u8(flags);
-        out.put_u8(len as u8);
+        out.put_slice(&[flags, len as u8]);
     }
 }
 
@@ -115,7 +117,27 @@ impl FrameDecoder {
     ///
     /// Returns `Ok(None)` when more input is needed; the bytes seen so far are kept in
     /// `buf` (or, for a header already checked, in the decoder).
+    #[inline]
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, ZmtpError> {
+        // Fast path: a whole short data frame (flags 0 or MORE) under the size limit
+        // is in the buffer. Everything else, including every error, goes the long way.
+        if self.pending.is_none()
+            && let [flags, size, ..] = buf[..]
+            && flags & !FLAG_MORE == 0
+            && buf.len() >= 2 + usize::from(size)
+            && self.max_size.is_none_or(|max| u64::from(size) <= max)
+        {
+            buf.advance(2);
+            return Ok(Some(Frame {
+                more: flags != 0,
+                command: false,
+                body: buf.split_to(usize::from(size)).freeze(),
+            }));
+        }
+        self.decode_slow(buf)
+    }
+
+    fn decode_slow(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, ZmtpError> {
         let pending = match self.pending {
             Some(p) => p,
             None => {
