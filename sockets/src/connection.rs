@@ -223,6 +223,9 @@ async fn read_loop(
     // queues the messages of one read straight into the peer's queue and wakes the
     // receiver once.
     let plain = !core.is_publisher();
+    // The previous read buffer: frames sliced from it may still be queued or held
+    // by the application; once they are all dropped it is reused (see make_room).
+    let mut spare = BytesMut::new();
     let inbox = core.inbox(peer_id);
     let mut unwoken = false;
     loop {
@@ -279,7 +282,7 @@ async fn read_loop(
         let want = decoder
             .bytes_wanted(buf.len())
             .clamp(READ_CHUNK, MAX_READ_RESERVE);
-        buf.reserve(want);
+        make_room(&mut buf, &mut spare, want);
         let BufResult(r, b) = stream.read(buf).await;
         buf = b;
         match r {
@@ -297,6 +300,29 @@ async fn read_loop(
             Err(e) => return Some(format!("read failed: {e}")),
         }
     }
+}
+
+/// Gives `buf` room for at least `want` more bytes without allocating when it can.
+///
+/// Frames are sliced out of the read buffer, so right after a read's messages were
+/// queued the buffer is still shared with them and cannot be reused in place. The
+/// reader then alternates between two buffers: it continues in `spare` (the one
+/// before) if everything sliced from it is gone, carrying over the bytes of an
+/// incomplete frame; only if both are still in use does it allocate. The buffer
+/// it leaves becomes the new `spare`.
+fn make_room(buf: &mut BytesMut, spare: &mut BytesMut, want: usize) {
+    if buf.try_reclaim(want) {
+        return;
+    }
+    let needed = buf.len() + want;
+    let mut next = if spare.try_reclaim(needed) {
+        std::mem::take(spare)
+    } else {
+        BytesMut::with_capacity(needed.max(READ_CHUNK))
+    };
+    next.extend_from_slice(buf);
+    buf.clear();
+    *spare = std::mem::replace(buf, next);
 }
 
 fn handle_command(core: &Core, peer: PeerId, conn: &Rc<Conn>, body: Bytes) -> Result<(), String> {

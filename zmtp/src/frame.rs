@@ -119,22 +119,40 @@ impl FrameDecoder {
     /// `buf` (or, for a header already checked, in the decoder).
     #[inline]
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, ZmtpError> {
-        // Fast path: a whole short data frame (flags 0 or MORE) under the size limit
-        // is in the buffer. Everything else, including every error, goes the long way.
+        // Fast path: a whole data frame under the size limit is in the buffer.
+        // Everything else (commands, partial frames, every error) goes the long way.
         if self.pending.is_none()
-            && let [flags, size, ..] = buf[..]
-            && flags & !FLAG_MORE == 0
-            && buf.len() >= 2 + usize::from(size)
-            && self.max_size.is_none_or(|max| u64::from(size) <= max)
+            && let Some((more, hlen, size)) = self.whole_data_frame(buf)
         {
-            buf.advance(2);
+            buf.advance(hlen);
             return Ok(Some(Frame {
-                more: flags != 0,
+                more,
                 command: false,
-                body: buf.split_to(usize::from(size)).freeze(),
+                body: buf.split_to(size).freeze(),
             }));
         }
         self.decode_slow(buf)
+    }
+
+    /// The header of a valid data frame whose body is complete in `buf`: (MORE,
+    /// header length, body size).
+    #[inline]
+    fn whole_data_frame(&self, buf: &[u8]) -> Option<(bool, usize, usize)> {
+        let (&flags, rest) = buf.split_first()?;
+        if flags & !(FLAG_MORE | FLAG_LONG) != 0 {
+            return None;
+        }
+        let (size, hlen) = if flags & FLAG_LONG == 0 {
+            (u64::from(*rest.first()?), 2)
+        } else {
+            let raw: [u8; 8] = rest.get(..8)?.try_into().ok()?;
+            (u64::from_be_bytes(raw), 9)
+        };
+        if self.max_size.is_some_and(|max| size > max) {
+            return None;
+        }
+        let size = usize::try_from(size).ok()?;
+        (buf.len() - hlen >= size).then_some((flags & FLAG_MORE != 0, hlen, size))
     }
 
     fn decode_slow(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, ZmtpError> {
