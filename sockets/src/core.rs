@@ -507,7 +507,29 @@ impl Core {
     /// The waiting part of [`Core::recv`] (socket types try [`Core::try_recv`]
     /// first).
     pub(crate) async fn recv_wait(&self) -> Result<Received> {
-        let timeout = self.options.borrow().rcvtimeo;
+        let (mut timeout, spin) = {
+            let o = self.options.borrow();
+            (o.rcvtimeo, o.busy_poll)
+        };
+        if !spin.is_zero() && timeout != Some(Duration::ZERO) {
+            // Busy-poll: give the runtime back without parking, so it keeps
+            // reaping completions, and look again; park only after `spin`.
+            let start = std::time::Instant::now();
+            let limit = timeout.map_or(spin, |t| t.min(spin));
+            loop {
+                if let Some(m) = self.try_recv() {
+                    return Ok(m);
+                }
+                if self.closed.get() {
+                    return Err(Error::Closed);
+                }
+                if start.elapsed() >= limit {
+                    break;
+                }
+                yield_now().await;
+            }
+            timeout = timeout.map(|t| t.saturating_sub(start.elapsed()));
+        }
         wait_for(&self.inbox_notify, timeout, "recv", || {
             if let Some(m) = self.try_recv() {
                 return Some(Ok(m));
@@ -801,6 +823,20 @@ pub(crate) async fn wait_for<T>(
             }
         }
     }
+}
+
+/// Returns to the runtime once, scheduled to run again at once.
+async fn yield_now() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if std::mem::replace(&mut yielded, true) {
+            std::task::Poll::Ready(())
+        } else {
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await
 }
 
 /// Runs `fut` under an optional timeout; zero means "try once" (the future is polled
