@@ -449,7 +449,7 @@ impl Core {
     }
 
     /// Takes the next message in fair-queue order.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn try_recv(&self) -> Option<Received> {
         let hwm = self.options.borrow().rcvhwm;
         let mut st = self.state.borrow_mut();
