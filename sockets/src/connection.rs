@@ -22,6 +22,9 @@ use crate::transport::Stream;
 use crate::writer::ConnWriter;
 
 const READ_CHUNK: usize = 64 * 1024;
+/// Reads grow up to this once a stream keeps them at least half full (fewer reads
+/// and wake-ups per message); connections with light traffic stay at [`READ_CHUNK`].
+const STREAM_READ_CHUNK: usize = 256 * 1024;
 const HANDSHAKE_BUFFER: usize = 512;
 const MAX_READ_RESERVE: usize = 4 * 1024 * 1024;
 
@@ -226,6 +229,7 @@ async fn read_loop(
     // The previous read buffer: frames sliced from it may still be queued or held
     // by the application; once they are all dropped it is reused (see make_room).
     let mut spare = BytesMut::new();
+    let mut chunk = READ_CHUNK;
     let inbox = core.inbox(peer_id);
     let mut unwoken = false;
     loop {
@@ -281,7 +285,7 @@ async fn read_loop(
         }
         let want = decoder
             .bytes_wanted(buf.len())
-            .clamp(READ_CHUNK, MAX_READ_RESERVE);
+            .clamp(chunk, MAX_READ_RESERVE);
         make_room(&mut buf, &mut spare, want);
         let BufResult(r, b) = stream.read(buf).await;
         buf = b;
@@ -296,7 +300,15 @@ async fn read_loop(
                     "peer closed the connection in the middle of a message".to_string()
                 });
             }
-            Ok(_) => conn.last_recv.set(Instant::now()),
+            Ok(n) => {
+                conn.last_recv.set(Instant::now());
+                // A read that took half the chunk or more means a stream is
+                // backed up: read bigger from now on. (No shrinking: the buffers
+                // keep their capacity anyway.)
+                if n >= chunk / 2 {
+                    chunk = (chunk * 2).min(STREAM_READ_CHUNK);
+                }
+            }
             Err(e) => return Some(format!("read failed: {e}")),
         }
     }
