@@ -279,6 +279,10 @@ async fn read_loop(
         }
         if std::mem::take(&mut unwoken) {
             core.wake_receiver();
+            // Let the receiver run before the next read is prepared and submitted:
+            // a reply it sends (REQ/REP) then leaves before the read's submission
+            // work instead of after it.
+            crate::core::yield_now().await;
         }
         if conn.is_closed() {
             return conn.close_reason();

@@ -826,7 +826,7 @@ pub(crate) async fn wait_for<T>(
 }
 
 /// Returns to the runtime once, scheduled to run again at once.
-async fn yield_now() {
+pub(crate) async fn yield_now() {
     let mut yielded = false;
     std::future::poll_fn(|cx| {
         if std::mem::replace(&mut yielded, true) {
