@@ -22,6 +22,9 @@ use crate::transport::Stream;
 use crate::writer::ConnWriter;
 
 const READ_CHUNK: usize = 64 * 1024;
+/// Reads grow up to this once a stream keeps them at least half full (fewer reads
+/// and wake-ups per message); connections with light traffic stay at [`READ_CHUNK`].
+const STREAM_READ_CHUNK: usize = 256 * 1024;
 const HANDSHAKE_BUFFER: usize = 512;
 const MAX_READ_RESERVE: usize = 4 * 1024 * 1024;
 
@@ -144,6 +147,9 @@ pub(crate) async fn run_connection(
     }
 
     let reason = read_loop(&core, &conn, &mut stream, buf, peer_id, &opts).await;
+    // The loop may end (protocol error) right after queueing messages it had not
+    // woken the receiver for yet.
+    core.wake_receiver();
     core.detach(peer_id);
     if let Some(reason) = &reason {
         conn.close(reason);
@@ -216,6 +222,16 @@ async fn read_loop(
     let mut decoder = FrameDecoder::new(max);
     let mut parts = crate::message::Frames::new();
     let mut msg_size: u64 = 0;
+    // Publishers look at every inbound message (subscriptions); every other socket
+    // queues the messages of one read straight into the peer's queue and wakes the
+    // receiver once.
+    let plain = !core.is_publisher();
+    // The previous read buffer: frames sliced from it may still be queued or held
+    // by the application; once they are all dropped it is reused (see make_room).
+    let mut spare = BytesMut::new();
+    let mut chunk = READ_CHUNK;
+    let inbox = core.inbox(peer_id);
+    let mut unwoken = false;
     loop {
         loop {
             let frame = match decoder.decode(&mut buf) {
@@ -240,7 +256,20 @@ async fn read_loop(
             parts.push(frame.body);
             if !frame.more {
                 msg_size = 0;
-                let msg = Message::from(std::mem::take(&mut parts));
+                let mut msg = Message::from(std::mem::take(&mut parts));
+                if plain && let Some(inbox) = &inbox {
+                    match core.queue_inbound(inbox, msg) {
+                        Ok(()) => {
+                            unwoken = true;
+                            continue;
+                        }
+                        Err(m) => msg = m,
+                    }
+                }
+                // The waiting path: the receiver must see what is queued first.
+                if std::mem::take(&mut unwoken) {
+                    core.wake_receiver();
+                }
                 if core.inbound_message(peer_id, conn, msg).await.is_err() {
                     // Socket closing, or this connection closed while waiting for
                     // room (its reason is already recorded).
@@ -248,13 +277,20 @@ async fn read_loop(
                 }
             }
         }
+        if std::mem::take(&mut unwoken) {
+            core.wake_receiver();
+            // Let the receiver run before the next read is prepared and submitted:
+            // a reply it sends (REQ/REP) then leaves before the read's submission
+            // work instead of after it.
+            crate::core::yield_now().await;
+        }
         if conn.is_closed() {
             return conn.close_reason();
         }
         let want = decoder
             .bytes_wanted(buf.len())
-            .clamp(READ_CHUNK, MAX_READ_RESERVE);
-        buf.reserve(want);
+            .clamp(chunk, MAX_READ_RESERVE);
+        make_room(&mut buf, &mut spare, want);
         let BufResult(r, b) = stream.read(buf).await;
         buf = b;
         match r {
@@ -268,10 +304,41 @@ async fn read_loop(
                     "peer closed the connection in the middle of a message".to_string()
                 });
             }
-            Ok(_) => conn.last_recv.set(Instant::now()),
+            Ok(n) => {
+                conn.last_recv.set(Instant::now());
+                // A read that took half the chunk or more means a stream is
+                // backed up: read bigger from now on. (No shrinking: the buffers
+                // keep their capacity anyway.)
+                if n >= chunk / 2 {
+                    chunk = (chunk * 2).min(STREAM_READ_CHUNK);
+                }
+            }
             Err(e) => return Some(format!("read failed: {e}")),
         }
     }
+}
+
+/// Gives `buf` room for at least `want` more bytes without allocating when it can.
+///
+/// Frames are sliced out of the read buffer, so right after a read's messages were
+/// queued the buffer is still shared with them and cannot be reused in place. The
+/// reader then alternates between two buffers: it continues in `spare` (the one
+/// before) if everything sliced from it is gone, carrying over the bytes of an
+/// incomplete frame; only if both are still in use does it allocate. The buffer
+/// it leaves becomes the new `spare`.
+fn make_room(buf: &mut BytesMut, spare: &mut BytesMut, want: usize) {
+    if buf.try_reclaim(want) {
+        return;
+    }
+    let needed = buf.len() + want;
+    let mut next = if spare.try_reclaim(needed) {
+        std::mem::take(spare)
+    } else {
+        BytesMut::with_capacity(needed.max(READ_CHUNK))
+    };
+    next.extend_from_slice(buf);
+    buf.clear();
+    *spare = std::mem::replace(buf, next);
 }
 
 fn handle_command(core: &Core, peer: PeerId, conn: &Rc<Conn>, body: Bytes) -> Result<(), String> {

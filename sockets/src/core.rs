@@ -47,12 +47,31 @@ pub(crate) struct Peer {
     pub(crate) persistent: bool,
 }
 
+/// One peer's inbound queue, bounded by RCVHWM.
+///
+/// Shared by `Rc` between the socket's peer table, the ready list (while it holds
+/// messages) and the connection reader, so neither a delivery nor a receive looks
+/// anything up by peer id.
 #[derive(Debug, Default)]
-struct InQueue {
-    routing_id: Bytes,
-    msgs: VecDeque<Message>,
-    in_ready: bool,
-    detached: bool,
+pub(crate) struct Inbox {
+    id: PeerId,
+    routing_id: RefCell<Bytes>,
+    msgs: RefCell<VecDeque<Message>>,
+    /// In the socket's ready list.
+    in_ready: Cell<bool>,
+    /// The peer is gone; the queue stays until its messages are read.
+    detached: Cell<bool>,
+    /// No longer part of the socket: messages handed to it are dropped.
+    removed: Cell<bool>,
+}
+
+impl Inbox {
+    fn new(id: PeerId) -> Rc<Inbox> {
+        Rc::new(Inbox {
+            id,
+            ..Inbox::default()
+        })
+    }
 }
 
 /// A bind or connect registered on the socket.
@@ -73,8 +92,9 @@ struct State {
     peers: Vec<Peer>,
     rr: usize,
     by_routing_id: HashMap<Bytes, PeerId>,
-    inbound: PeerMap<InQueue>,
-    ready: VecDeque<PeerId>,
+    inbound: PeerMap<Rc<Inbox>>,
+    /// Inboxes holding messages, in fair-queue order.
+    ready: VecDeque<Rc<Inbox>>,
     next_peer_id: PeerId,
     next_generated_id: u32,
     endpoints: Vec<Rc<EndpointTask>>,
@@ -155,7 +175,7 @@ impl Core {
         let mut st = self.state.borrow_mut();
         let id = st.next_peer_id;
         st.next_peer_id += 1;
-        st.inbound.insert(id, InQueue::default());
+        st.inbound.insert(id, Inbox::new(id));
         st.peers.push(Peer {
             id,
             routing_id: Bytes::new(),
@@ -232,7 +252,7 @@ impl Core {
             None => {
                 let id = st.next_peer_id;
                 st.next_peer_id += 1;
-                st.inbound.insert(id, InQueue::default());
+                st.inbound.insert(id, Inbox::new(id));
                 st.peers.push(Peer {
                     id,
                     routing_id: routing_id.clone(),
@@ -245,8 +265,8 @@ impl Core {
                 id
             }
         };
-        if let Some(q) = st.inbound.get_mut(&id) {
-            q.routing_id = routing_id.clone();
+        if let Some(q) = st.inbound.get(&id) {
+            *q.routing_id.borrow_mut() = routing_id.clone();
         }
         if routed {
             st.by_routing_id.insert(routing_id, id);
@@ -314,11 +334,12 @@ impl Core {
             }
             peer.writer.abort();
         }
-        if let Some(q) = st.inbound.get_mut(&id) {
-            if q.msgs.is_empty() {
+        if let Some(q) = st.inbound.get(&id) {
+            if q.msgs.borrow().is_empty() {
+                q.removed.set(true);
                 st.inbound.remove(&id);
             } else {
-                q.detached = true;
+                q.detached.set(true);
             }
         }
     }
@@ -367,97 +388,166 @@ impl Core {
     /// in `peer`'s inbound queue, regardless of RCVHWM, as libzmq does.
     pub(crate) fn deliver_now(&self, peer: PeerId, msg: Message) {
         let _ = self.try_deliver_with(peer, msg, 0);
+        self.inbox_notify.notify_all();
     }
 
     fn try_deliver(&self, peer: PeerId, msg: Message) -> Result<(), Message> {
         let hwm = self.options.borrow().rcvhwm;
-        self.try_deliver_with(peer, msg, hwm)
-    }
-
-    fn try_deliver_with(&self, peer: PeerId, msg: Message, hwm: usize) -> Result<(), Message> {
-        let mut st = self.state.borrow_mut();
-        let Some(q) = st.inbound.get_mut(&peer) else {
-            return Ok(());
-        };
-        if hwm != 0 && q.msgs.len() >= hwm {
-            return Err(msg);
-        }
-        q.msgs.push_back(msg);
-        if !q.in_ready {
-            q.in_ready = true;
-            st.ready.push_back(peer);
-        }
-        drop(st);
+        self.try_deliver_with(peer, msg, hwm)?;
         self.inbox_notify.notify_all();
         Ok(())
     }
 
+    /// The inbound queue of `peer`, for its connection reader.
+    pub(crate) fn inbox(&self, peer: PeerId) -> Option<Rc<Inbox>> {
+        self.state.borrow().inbound.get(&peer).cloned()
+    }
+
+    /// The reader's fast path: queues a whole message under RCVHWM without waking
+    /// the receiver. The caller wakes it once ([`Core::wake_receiver`]) after
+    /// queueing everything one read brought in, and before it waits for anything.
+    /// Gives the message back when the queue is full or the socket is closed (the
+    /// caller then takes the waiting path, [`Core::inbound_message`]).
+    #[inline]
+    pub(crate) fn queue_inbound(&self, inbox: &Rc<Inbox>, msg: Message) -> Result<(), Message> {
+        if self.closed.get() {
+            return Err(msg);
+        }
+        let hwm = self.options.borrow().rcvhwm;
+        self.push_inbox(inbox, msg, hwm)
+    }
+
+    /// Wakes a receiver waiting for messages that [`Core::queue_inbound`] queued.
+    pub(crate) fn wake_receiver(&self) {
+        self.inbox_notify.notify_all();
+    }
+
+    /// Queues `msg` (no wake-up) unless the queue is at `hwm` (0: unlimited).
+    fn try_deliver_with(&self, peer: PeerId, msg: Message, hwm: usize) -> Result<(), Message> {
+        let inbox = self.state.borrow().inbound.get(&peer).cloned();
+        match inbox {
+            Some(inbox) => self.push_inbox(&inbox, msg, hwm),
+            None => Ok(()),
+        }
+    }
+
+    #[inline]
+    fn push_inbox(&self, inbox: &Rc<Inbox>, msg: Message, hwm: usize) -> Result<(), Message> {
+        if inbox.removed.get() {
+            return Ok(());
+        }
+        let mut q = inbox.msgs.borrow_mut();
+        if hwm != 0 && q.len() >= hwm {
+            return Err(msg);
+        }
+        q.push_back(msg);
+        drop(q);
+        if !inbox.in_ready.replace(true) {
+            self.state.borrow_mut().ready.push_back(inbox.clone());
+        }
+        Ok(())
+    }
+
     /// Takes the next message in fair-queue order.
+    #[inline(always)]
     pub(crate) fn try_recv(&self) -> Option<Received> {
         let hwm = self.options.borrow().rcvhwm;
         let mut st = self.state.borrow_mut();
-        while let Some(pid) = st.ready.pop_front() {
-            let Some(q) = st.inbound.get_mut(&pid) else {
+        loop {
+            let inbox = st.ready.front()?;
+            let mut q = inbox.msgs.borrow_mut();
+            let was_full = hwm != 0 && q.len() >= hwm;
+            let Some(msg) = q.pop_front() else {
+                drop(q);
+                inbox.in_ready.set(false);
+                st.ready.pop_front();
                 continue;
             };
-            let was_full = hwm != 0 && q.msgs.len() >= hwm;
-            let Some(msg) = q.msgs.pop_front() else {
-                q.in_ready = false;
-                continue;
-            };
-            let now_empty = q.msgs.is_empty();
-            let detached = q.detached;
+            let now_empty = q.is_empty();
+            drop(q);
+            let peer = inbox.id;
             // Only ROUTER hands the routing id to the application.
             let routing_id = if self.socket_type == SocketType::Router {
-                q.routing_id.clone()
+                inbox.routing_id.borrow().clone()
             } else {
                 Bytes::new()
             };
             if now_empty {
-                q.in_ready = false;
-                if detached {
-                    st.inbound.remove(&pid);
+                inbox.in_ready.set(false);
+                if inbox.detached.get() {
+                    inbox.removed.set(true);
+                    st.inbound.remove(&peer);
                 }
-            } else {
-                st.ready.push_back(pid);
+                st.ready.pop_front();
+            } else if st.ready.len() > 1 {
+                // Fair queuing: this peer goes behind the others with messages.
+                st.ready.rotate_left(1);
             }
             drop(st);
             if was_full {
                 self.space_notify.notify_all();
             }
             return Some(Received {
-                peer: pid,
+                peer,
                 routing_id,
                 msg,
             });
         }
-        None
     }
 
     /// Waits for the next message (fair-queued), honouring RCVTIMEO.
     pub(crate) async fn recv(&self) -> Result<Received> {
-        let timeout = self.options.borrow().rcvtimeo;
-        with_timeout(timeout, "recv", async {
+        // Fast path: a message is waiting; no timer, no waiting future.
+        if let Some(m) = self.try_recv() {
+            return Ok(m);
+        }
+        self.recv_wait().await
+    }
+
+    /// The waiting part of [`Core::recv`] (socket types try [`Core::try_recv`]
+    /// first).
+    pub(crate) async fn recv_wait(&self) -> Result<Received> {
+        let (mut timeout, spin) = {
+            let o = self.options.borrow();
+            (o.rcvtimeo, o.busy_poll)
+        };
+        if !spin.is_zero() && timeout != Some(Duration::ZERO) {
+            // Busy-poll: give the runtime back without parking, so it keeps
+            // reaping completions, and look again; park only after `spin`.
+            let start = std::time::Instant::now();
+            let limit = timeout.map_or(spin, |t| t.min(spin));
             loop {
-                let arrived = self.inbox_notify.notified();
                 if let Some(m) = self.try_recv() {
                     return Ok(m);
                 }
                 if self.closed.get() {
                     return Err(Error::Closed);
                 }
-                arrived.await;
+                if start.elapsed() >= limit {
+                    break;
+                }
+                yield_now().await;
             }
+            timeout = timeout.map(|t| t.saturating_sub(start.elapsed()));
+        }
+        wait_for(&self.inbox_notify, timeout, "recv", || {
+            if let Some(m) = self.try_recv() {
+                return Some(Ok(m));
+            }
+            self.closed.get().then_some(Err(Error::Closed))
         })
         .await
     }
 
-    /// Sends a whole message round-robin (DEALER, PUSH, PAIR).
-    pub(crate) async fn send_message(&self, msg: Message) -> Result<PeerId> {
+    /// Sends a whole message round-robin (DEALER, PUSH, PAIR) if a peer has room:
+    /// `Ok(true)` when it was queued, `Ok(false)` when the caller has to wait
+    /// ([`Core::send_wait`]). Socket types try this before building the waiting
+    /// future, so a send that does not wait costs no future state.
+    pub(crate) fn try_send_message(&self, msg: &Message) -> Result<bool> {
         if msg.is_empty() {
             return Err(Error::EmptyMessage);
         }
-        self.send_round_robin(&[], msg.frames()).await
+        Ok(self.try_send_round_robin(&[], msg.frames()).is_some())
     }
 
     /// Sends to the next peer in round-robin order that has room; waits (SNDTIMEO)
@@ -470,18 +560,17 @@ impl Core {
         if let Some(id) = self.try_send_round_robin(prefix, body) {
             return Ok(id);
         }
+        self.send_wait(prefix, body).await
+    }
+
+    /// The waiting part of [`Core::send_round_robin`].
+    pub(crate) async fn send_wait(&self, prefix: &[Bytes], body: &[Bytes]) -> Result<PeerId> {
         let timeout = self.options.borrow().sndtimeo;
-        with_timeout(timeout, "send", async {
-            loop {
-                let room = self.room_notify.notified();
-                if self.closed.get() {
-                    return Err(Error::Closed);
-                }
-                if let Some(id) = self.try_send_round_robin(prefix, body) {
-                    return Ok(id);
-                }
-                room.await;
+        wait_for(&self.room_notify, timeout, "send", || {
+            if self.closed.get() {
+                return Some(Err(Error::Closed));
             }
+            self.try_send_round_robin(prefix, body).map(Ok)
         })
         .await
     }
@@ -496,15 +585,20 @@ impl Core {
         let eager = self.eager_writes();
         let mut st = self.state.borrow_mut();
         let n = st.peers.len();
-        for i in 0..n {
-            let idx = (st.rr + i) % n;
+        // Round-robin without a division per message.
+        let mut idx = st.rr;
+        for _ in 0..n {
+            if idx >= n {
+                idx = 0;
+            }
             let peer = &st.peers[idx];
             if peer.writer.has_room(hwm) {
                 peer.writer.encode_message(prefix, body, eager);
                 let id = peer.id;
-                st.rr = (idx + 1) % n;
+                st.rr = if idx + 1 == n { 0 } else { idx + 1 };
                 return Some(id);
             }
+            idx += 1;
         }
         None
     }
@@ -540,25 +634,18 @@ impl Core {
     /// Waits (SNDTIMEO) until the peer has room or is gone.
     pub(crate) async fn wait_room(&self, peer: PeerId) -> Result<()> {
         let timeout = self.options.borrow().sndtimeo;
-        with_timeout(timeout, "send", async {
-            loop {
-                let room = self.room_notify.notified();
-                if self.closed.get() {
-                    return Err(Error::Closed);
-                }
-                let hwm = self.options.borrow().sndhwm;
-                let full = {
-                    let st = self.state.borrow();
-                    st.peers
-                        .iter()
-                        .find(|p| p.id == peer)
-                        .is_some_and(|p| !p.writer.has_room(hwm))
-                };
-                if !full {
-                    return Ok(());
-                }
-                room.await;
+        wait_for(&self.room_notify, timeout, "send", || {
+            if self.closed.get() {
+                return Some(Err(Error::Closed));
             }
+            let hwm = self.options.borrow().sndhwm;
+            let st = self.state.borrow();
+            let full = st
+                .peers
+                .iter()
+                .find(|p| p.id == peer)
+                .is_some_and(|p| !p.writer.has_room(hwm));
+            (!full).then_some(Ok(()))
         })
         .await
     }
@@ -702,6 +789,54 @@ impl Core {
             changed.await;
         }
     }
+}
+
+/// Waits until `attempt` gives an answer, trying again after every wake-up of
+/// `notify`, for at most `timeout` (zero: try once; `None`: no limit).
+///
+/// This is the compact waiting path of send and recv: its state is a few words
+/// (the timer is boxed, and only created when a wait with a timeout actually
+/// sleeps), so the futures of sends and receives that do not wait stay small
+/// and cheap to move.
+pub(crate) async fn wait_for<T>(
+    notify: &Notify,
+    timeout: Option<Duration>,
+    op: &'static str,
+    mut attempt: impl FnMut() -> Option<Result<T>>,
+) -> Result<T> {
+    let mut deadline: Option<std::pin::Pin<Box<dyn Future<Output = ()>>>> = None;
+    loop {
+        let changed = notify.notified();
+        if let Some(r) = attempt() {
+            return r;
+        }
+        match timeout {
+            None => changed.await,
+            Some(d) if d.is_zero() => return Err(Error::Timeout(op)),
+            Some(d) => {
+                let sleep = deadline.get_or_insert_with(|| Box::pin(compio::time::sleep(d)));
+                if let futures_util::future::Either::Right(_) =
+                    futures_util::future::select(changed, sleep.as_mut()).await
+                {
+                    return Err(Error::Timeout(op));
+                }
+            }
+        }
+    }
+}
+
+/// Returns to the runtime once, scheduled to run again at once.
+pub(crate) async fn yield_now() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if std::mem::replace(&mut yielded, true) {
+            std::task::Poll::Ready(())
+        } else {
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await
 }
 
 /// Runs `fut` under an optional timeout; zero means "try once" (the future is polled

@@ -47,6 +47,12 @@ pub struct SocketOptions {
     /// ZMQ_IMMEDIATE: when false (the default), a connect() can queue messages before
     /// its connection is up; when true, only completed connections take messages.
     pub immediate: bool,
+    /// Latency mode (no libzmq counterpart; named after Linux SO_BUSY_POLL): a
+    /// receive that finds no message keeps the runtime polling for completions,
+    /// without parking the thread, for up to this long before it waits as usual.
+    /// It saves the thread's sleep and wake-up on every round trip and costs a
+    /// busy core while it spins. Zero (the default): off.
+    pub busy_poll: Duration,
 }
 
 impl Default for SocketOptions {
@@ -68,6 +74,7 @@ impl Default for SocketOptions {
             router_mandatory: false,
             tcp_keepalive: None,
             immediate: false,
+            busy_poll: Duration::ZERO,
         }
     }
 }

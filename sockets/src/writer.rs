@@ -12,7 +12,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use compio::BufResult;
 use zeroring_zmtp::{Command, frame};
 
@@ -52,7 +52,16 @@ impl OutBuf {
         self.chunks.is_empty() && self.tail.is_empty()
     }
 
+    #[inline]
     fn put_frame(&mut self, body: &Bytes, more: bool) {
+        if body.len() <= 255 {
+            // Short frame: header and body in one copy-in.
+            self.tail.reserve(2 + body.len());
+            let flags = if more { frame::FLAG_MORE } else { 0 };
+            self.tail.put_slice(&[flags, body.len() as u8]);
+            self.tail.put_slice(body);
+            return;
+        }
         frame::encode_header(&mut self.tail, body.len(), more, false);
         if body.len() >= LARGE_BODY {
             if !self.tail.is_empty() {
@@ -126,9 +135,13 @@ impl ConnWriter {
         debug_assert!(!(prefix.is_empty() && body.is_empty()));
         let mut out = self.out.borrow_mut();
         let was_idle = self.flusher_idle.get() && out.is_empty();
-        let total = prefix.len() + body.len();
-        for (i, f) in prefix.iter().chain(body.iter()).enumerate() {
-            out.put_frame(f, i + 1 != total);
+        if let ([], [single]) = (prefix, body) {
+            out.put_frame(single, false);
+        } else {
+            let total = prefix.len() + body.len();
+            for (i, f) in prefix.iter().chain(body.iter()).enumerate() {
+                out.put_frame(f, i + 1 != total);
+            }
         }
         if eager
             && was_idle

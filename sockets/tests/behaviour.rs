@@ -453,3 +453,68 @@ async fn unbind_drops_its_peers_and_releases_the_port() {
     assert_msg(&within("recv", pull.recv()).await.unwrap(), &[b"back"]);
     watch.assert_none();
 }
+
+// Busy-poll latency mode: round trips work, RCVTIMEO still ends a receive that
+// spins, a closed socket's receive fails instead of spinning on, and a spinning
+// receive is cancel-safe like any other.
+#[compio::test]
+async fn busy_poll_round_trips_timeouts_and_cancel_safety() {
+    let watch = panic_watch();
+    let rep = RepSocket::new();
+    rep.set_busy_poll(Duration::from_micros(200));
+    let ep = rep.bind(ANY).await.unwrap();
+    let req = ReqSocket::new();
+    req.set_busy_poll(Duration::from_millis(5));
+    req.connect(&ep.to_string()).await.unwrap();
+    let server = async {
+        for _ in 0..200 {
+            let m = rep.recv().await.unwrap();
+            rep.send(m).await.unwrap();
+        }
+    };
+    let client = async {
+        for i in 0..200 {
+            req.send(format!("ping {i}")).await.unwrap();
+            let reply = req.recv().await.unwrap();
+            assert_msg(&reply, &[format!("ping {i}").as_bytes()]);
+        }
+    };
+    within("round trips", futures_util::future::join(server, client)).await;
+
+    // The spin is bounded by RCVTIMEO.
+    let pull = PullSocket::new();
+    pull.set_busy_poll(Duration::from_secs(60));
+    pull.set_rcvtimeo(Some(Duration::from_millis(20)));
+    let ep = pull.bind(ANY).await.unwrap();
+    assert!(matches!(
+        within("recv times out", pull.recv()).await,
+        Err(Error::Timeout(_))
+    ));
+
+    // Cancelled spinning receives lose nothing.
+    pull.set_rcvtimeo(None);
+    pull.set_busy_poll(Duration::from_micros(100));
+    let push = Rc::new(PushSocket::new());
+    push.connect(&ep.to_string()).await.unwrap();
+    const N: usize = 2_000;
+    let p = push.clone();
+    let sender = compio::runtime::spawn(async move {
+        for i in 0..N {
+            p.send(i.to_string()).await.unwrap();
+            if i % 64 == 0 {
+                compio::runtime::time::sleep(Duration::from_micros(100)).await;
+            }
+        }
+    });
+    receive_all_with_short_timeouts(N, async || pull.recv().await.unwrap()).await;
+    within("sender done", sender).await.unwrap();
+
+    // A closed socket's receive ends instead of spinning.
+    pull.set_busy_poll(Duration::from_secs(60));
+    pull.close().await;
+    assert!(matches!(
+        within("recv after close", pull.recv()).await,
+        Err(Error::Closed)
+    ));
+    watch.assert_none();
+}

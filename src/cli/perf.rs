@@ -8,23 +8,37 @@
 //! - `local_thr <bind-to> <message-size> <message-count>`: PULL; times from the
 //!   first message to the last and prints msg/s and Mb/s.
 //! - `remote_thr <connect-to> <message-size> <message-count>`: PUSH sender.
+//!
+//! zeroring only: `--busy-poll US` after the arguments turns on the receiving
+//! socket's busy-poll latency mode (`set_busy_poll`).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
 use super::CliError;
 use crate::{PullSocket, PushSocket, RepSocket, ReqSocket};
 
-const USAGE: &str = "usage: zeroring perf <local_lat|remote_lat|local_thr|remote_thr> <endpoint> <message-size> <count>";
+const USAGE: &str = "usage: zeroring perf <local_lat|remote_lat|local_thr|remote_thr> <endpoint> <message-size> <count> [--busy-poll US]";
 
 struct Args {
     endpoint: String,
     size: usize,
     count: usize,
+    /// `--busy-poll US` after the other arguments (zeroring's latency mode).
+    busy_poll: Duration,
 }
 
 fn parse(args: &[String]) -> Result<Args, CliError> {
+    let (busy_poll, args) = match args {
+        [rest @ .., flag, us] if flag == "--busy-poll" => {
+            let us: u64 = us
+                .parse()
+                .map_err(|_| CliError(format!("--busy-poll takes microseconds\n{USAGE}")))?;
+            (Duration::from_micros(us), rest)
+        }
+        _ => (Duration::ZERO, args),
+    };
     let [endpoint, size, count] = args else {
         return Err(CliError(USAGE.into()));
     };
@@ -36,6 +50,7 @@ fn parse(args: &[String]) -> Result<Args, CliError> {
         endpoint: endpoint.clone(),
         size: number(size, "message-size")?,
         count: number(count, "count")?.max(1),
+        busy_poll,
     })
 }
 
@@ -58,6 +73,7 @@ pub fn run(args: &[String]) -> Result<(), CliError> {
 
 async fn local_lat(a: Args) -> Result<(), CliError> {
     let rep = RepSocket::new();
+    rep.set_busy_poll(a.busy_poll);
     rep.bind(&a.endpoint).await?;
     for _ in 0..a.count {
         let m = rep.recv().await?;
@@ -76,6 +92,7 @@ async fn local_lat(a: Args) -> Result<(), CliError> {
 
 async fn remote_lat(a: Args) -> Result<(), CliError> {
     let req = ReqSocket::new();
+    req.set_busy_poll(a.busy_poll);
     req.connect(&a.endpoint).await?;
     let body = Bytes::from(vec![0u8; a.size]);
     let start = Instant::now();
@@ -101,6 +118,7 @@ async fn remote_lat(a: Args) -> Result<(), CliError> {
 
 async fn local_thr(a: Args) -> Result<(), CliError> {
     let pull = PullSocket::new();
+    pull.set_busy_poll(a.busy_poll);
     pull.bind(&a.endpoint).await?;
     let first = pull.recv().await?;
     let start = Instant::now();

@@ -5,7 +5,7 @@
 //! The decoder takes a [`BytesMut`] that may end anywhere and slices complete bodies
 //! out of it without copying.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::error::ZmtpError;
 
@@ -37,6 +37,7 @@ pub fn header_len(len: usize) -> usize {
 }
 
 /// Appends a frame header for a body of `len` bytes.
+#[inline]
 pub fn encode_header(out: &mut BytesMut, len: usize, more: bool, command: bool) {
     let mut flags = 0;
     if more {
@@ -46,11 +47,12 @@ pub fn encode_header(out: &mut BytesMut, len: usize, more: bool, command: bool) 
         flags |= FLAG_COMMAND;
     }
     if len > 255 {
-        out.put_u8(flags | FLAG_LONG);
-        out.put_u64(len as u64);
+        let mut header = [0u8; 9];
+        header[0] = flags | FLAG_LONG;
+        header[1..].copy_from_slice(&(len as u64).to_be_bytes());
+        out.put_slice(&header);
     } else {
-        out.put_u8(flags);
-        out.put_u8(len as u8);
+        out.put_slice(&[flags, len as u8]);
     }
 }
 
@@ -115,7 +117,45 @@ impl FrameDecoder {
     ///
     /// Returns `Ok(None)` when more input is needed; the bytes seen so far are kept in
     /// `buf` (or, for a header already checked, in the decoder).
+    #[inline]
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, ZmtpError> {
+        // Fast path: a whole data frame under the size limit is in the buffer.
+        // Everything else (commands, partial frames, every error) goes the long way.
+        if self.pending.is_none()
+            && let Some((more, hlen, size)) = self.whole_data_frame(buf)
+        {
+            buf.advance(hlen);
+            return Ok(Some(Frame {
+                more,
+                command: false,
+                body: buf.split_to(size).freeze(),
+            }));
+        }
+        self.decode_slow(buf)
+    }
+
+    /// The header of a valid data frame whose body is complete in `buf`: (MORE,
+    /// header length, body size).
+    #[inline]
+    fn whole_data_frame(&self, buf: &[u8]) -> Option<(bool, usize, usize)> {
+        let (&flags, rest) = buf.split_first()?;
+        if flags & !(FLAG_MORE | FLAG_LONG) != 0 {
+            return None;
+        }
+        let (size, hlen) = if flags & FLAG_LONG == 0 {
+            (u64::from(*rest.first()?), 2)
+        } else {
+            let raw: [u8; 8] = rest.get(..8)?.try_into().ok()?;
+            (u64::from_be_bytes(raw), 9)
+        };
+        if self.max_size.is_some_and(|max| size > max) {
+            return None;
+        }
+        let size = usize::try_from(size).ok()?;
+        (buf.len() - hlen >= size).then_some((flags & FLAG_MORE != 0, hlen, size))
+    }
+
+    fn decode_slow(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, ZmtpError> {
         let pending = match self.pending {
             Some(p) => p,
             None => {
@@ -152,7 +192,7 @@ impl FrameDecoder {
                     return Err(ZmtpError::TooLarge { size, max });
                 }
                 let size = usize::try_from(size).map_err(|_| ZmtpError::InvalidSize(size))?;
-                let _ = buf.split_to(hlen);
+                buf.advance(hlen);
                 let p = Pending {
                     more,
                     command,

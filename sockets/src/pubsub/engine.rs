@@ -22,7 +22,9 @@ pub(crate) enum Published {
 }
 
 impl Core {
-    fn is_publisher(&self) -> bool {
+    /// PUB and XPUB: inbound data messages may be subscriptions and go through
+    /// [`Core::inbound_message`] one by one.
+    pub(crate) fn is_publisher(&self) -> bool {
         matches!(self.socket_type, SocketType::Pub | SocketType::Xpub)
     }
 

@@ -22,11 +22,18 @@ impl DealerSocket {
     /// Queues a message to the next peer with room (round-robin); waits (SNDTIMEO)
     /// while none has room.
     pub async fn send(&self, msg: impl Into<Message>) -> Result<()> {
-        self.base.core.send_message(msg.into()).await.map(drop)
+        let msg = msg.into();
+        if self.base.core.try_send_message(&msg)? {
+            return Ok(());
+        }
+        self.base.core.send_wait(&[], msg.frames()).await.map(drop)
     }
 
     /// Receives the next message, fair-queued across peers. Cancel-safe.
     pub async fn recv(&self) -> Result<Message> {
-        Ok(self.base.core.recv().await?.msg)
+        if let Some(got) = self.base.core.try_recv() {
+            return Ok(got.msg);
+        }
+        Ok(self.base.core.recv_wait().await?.msg)
     }
 }

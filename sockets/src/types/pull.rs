@@ -22,6 +22,9 @@ impl PullSocket {
     /// Receives the next message, fair-queued across peers. Cancel-safe: dropping the
     /// future loses nothing.
     pub async fn recv(&self) -> Result<Message> {
-        Ok(self.base.core.recv().await?.msg)
+        if let Some(got) = self.base.core.try_recv() {
+            return Ok(got.msg);
+        }
+        Ok(self.base.core.recv_wait().await?.msg)
     }
 }

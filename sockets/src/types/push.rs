@@ -30,6 +30,10 @@ impl PushSocket {
     /// Queues a message to the next PULL peer with room (round-robin). Returns once
     /// the message is buffered; waits (SNDTIMEO) while no peer has room.
     pub async fn send(&self, msg: impl Into<Message>) -> Result<()> {
-        self.base.core.send_message(msg.into()).await.map(drop)
+        let msg = msg.into();
+        if self.base.core.try_send_message(&msg)? {
+            return Ok(());
+        }
+        self.base.core.send_wait(&[], msg.frames()).await.map(drop)
     }
 }

@@ -227,6 +227,12 @@ mod runner {
     /// Runs the bench.
     pub fn run(args: &[String]) -> Result<(), CliError> {
         let quick = args.iter().any(|a| a == "--quick");
+        if let Some(us) = flag(args, "--busy-poll") {
+            let us: u64 = us
+                .parse()
+                .map_err(|_| CliError("--busy-poll takes microseconds".into()))?;
+            zeroring::set_busy_poll(Duration::from_micros(us));
+        }
         let svg_path = flag(args, "--svg").unwrap_or("bench.svg").to_string();
         let wanted: Option<Vec<String>> =
             flag(args, "--cases").map(|s| s.split(',').map(|c| c.trim().to_string()).collect());

@@ -1,5 +1,6 @@
 //! zeroring's side of `zeroring bench`: every peer on its own thread and compio runtime.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -12,6 +13,18 @@ use crate::{
 };
 
 const WARMUP: usize = 100;
+
+/// `--busy-poll`: the REQ/REP cases' sockets spin this many µs before parking.
+static BUSY_POLL_US: AtomicU64 = AtomicU64::new(0);
+
+/// Turns on busy-poll (SocketBase::set_busy_poll) for the REQ/REP cases.
+pub(super) fn set_busy_poll(spin: Duration) {
+    BUSY_POLL_US.store(spin.as_micros() as u64, Ordering::Relaxed);
+}
+
+fn busy_poll() -> Duration {
+    Duration::from_micros(BUSY_POLL_US.load(Ordering::Relaxed))
+}
 
 fn rt() -> Result<compio::runtime::Runtime, String> {
     compio::runtime::Runtime::new().map_err(|e| format!("cannot start compio: {e}"))
@@ -36,6 +49,7 @@ fn req_rep(size: usize, count: usize) -> RunResult {
     let server = thread::spawn(move || -> Result<(), String> {
         rt()?.block_on(async move {
             let rep = RepSocket::new();
+            rep.set_busy_poll(busy_poll());
             let ep = rep.bind("tcp://127.0.0.1:0").await.map_err(s)?;
             ep_tx.send(ep.to_string()).ok();
             for _ in 0..count + WARMUP {
@@ -49,6 +63,7 @@ fn req_rep(size: usize, count: usize) -> RunResult {
     let ep = ep_rx.recv().map_err(|_| "REP thread did not bind")?;
     let samples = rt()?.block_on(async move {
         let req = ReqSocket::new();
+        req.set_busy_poll(busy_poll());
         req.connect(&ep).await.map_err(s)?;
         let body = Bytes::from(vec![7u8; size]);
         let mut samples = Vec::with_capacity(count);
