@@ -38,6 +38,7 @@ mod runner {
     use std::time::{Duration, Instant};
 
     use super::{CliError, libzmq, rawtcp, svg, zeroring, zmqrs};
+    use crate::cli::text_flag;
 
     /// The messaging pattern of a case.
     #[derive(Clone, Copy, Debug)]
@@ -217,25 +218,18 @@ mod runner {
         with_timeout(Duration::from_secs(limit), move || f(case))
     }
 
-    fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .map(String::as_str)
-    }
-
     /// Runs the bench.
     pub fn run(args: &[String]) -> Result<(), CliError> {
         let quick = args.iter().any(|a| a == "--quick");
-        if let Some(us) = flag(args, "--busy-poll") {
+        if let Some(us) = text_flag(args, "--busy-poll") {
             let us: u64 = us
                 .parse()
                 .map_err(|_| CliError("--busy-poll takes microseconds".into()))?;
             zeroring::set_busy_poll(Duration::from_micros(us));
         }
-        let svg_path = flag(args, "--svg").unwrap_or("bench.svg").to_string();
-        let wanted: Option<Vec<String>> =
-            flag(args, "--cases").map(|s| s.split(',').map(|c| c.trim().to_string()).collect());
+        let svg_path = text_flag(args, "--svg").unwrap_or("bench.svg").to_string();
+        let wanted: Option<Vec<String>> = text_flag(args, "--cases")
+            .map(|s| s.split(',').map(|c| c.trim().to_string()).collect());
         if let Some(w) = &wanted {
             for name in w {
                 if !CASES.iter().any(|c| c.name == name) {
