@@ -3,6 +3,8 @@
 //! that prints.
 
 mod bench;
+#[cfg(feature = "compare")]
+pub use bench::{CASE_NAMES, IMPLEMENTATIONS, is_latency_case, measure};
 mod demo;
 mod log;
 mod perf;

@@ -29,7 +29,7 @@ pub fn run(_args: &[String]) -> Result<(), CliError> {
 }
 
 #[cfg(feature = "compare")]
-pub use runner::run;
+pub use runner::{CASE_NAMES, IMPLEMENTATIONS, is_latency_case, measure, run};
 
 #[cfg(feature = "compare")]
 mod runner {
@@ -142,6 +142,47 @@ mod runner {
 
     /// The implementations, in table order.
     pub(crate) const IMPLS: [&str; 4] = ["zeroring", "libzmq", "zmq.rs", "raw TCP"];
+
+    /// The implementations [`measure`] knows, in table order.
+    pub const IMPLEMENTATIONS: [&str; 4] = IMPLS;
+
+    /// The case names [`measure`] knows (`rr64`, `push1k`, ...), in table order.
+    pub const CASE_NAMES: [&str; 9] = {
+        let mut names = [""; 9];
+        let mut i = 0;
+        while i < CASES.len() {
+            names[i] = CASES[i].name;
+            i += 1;
+        }
+        names
+    };
+
+    /// Whether a case's figure is a latency in µs (else a rate per second).
+    pub fn is_latency_case(name: &str) -> bool {
+        CASES.iter().any(|c| c.name == name && c.is_latency())
+    }
+
+    /// Runs one case for one implementation with `count` messages (REQ/REP: round
+    /// trips; DEALER/ROUTER: per DEALER) on the same harness as the table, and returns
+    /// its figure: median round trip in µs, or messages per second. `Ok(None)` when the
+    /// implementation has no such pattern. The criterion bench `compare` in `benches/`
+    /// drives this.
+    pub fn measure(name: &str, implementation: &str, count: usize) -> Result<Option<f64>, String> {
+        let mut case = *CASES
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| format!("unknown case {name:?}"))?;
+        if !IMPLS.contains(&implementation) {
+            return Err(format!("unknown implementation {implementation:?}"));
+        }
+        case.count = count.max(1);
+        match run_one(implementation, case) {
+            Outcome::Value(v) => Ok(Some(v)),
+            Outcome::NotApplicable => Ok(None),
+            Outcome::Stalled => Err("stalled".into()),
+            Outcome::Failed(e) => Err(e),
+        }
+    }
 
     /// What one implementation scored on one case.
     #[derive(Clone, Debug)]
