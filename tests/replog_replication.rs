@@ -416,3 +416,29 @@ async fn oversized_or_garbage_requests_do_not_disturb_the_node() {
     );
     leader.close().await.unwrap();
 }
+
+#[compio::test]
+async fn every_leader_start_is_a_new_epoch_and_followers_follow_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = files(dir.path().join("leader"), Durability::Strict);
+    let leader = Node::open(cfg.clone()).await.unwrap();
+    assert_eq!(leader.status().epoch, 1);
+    leader.put(b"a", b"1", Ack::Leader).await.unwrap();
+    let endpoint = leader.endpoint().to_owned();
+    leader.close().await.unwrap();
+    // Same directory, same port: epoch 2, with its start logged at once.
+    let mut again = cfg.clone();
+    again.bind = endpoint;
+    let leader = Node::open(again).await.unwrap();
+    let status = leader.status();
+    assert_eq!(status.epoch, 2);
+    assert_eq!(status.next_offset, 3); // epoch 1 start, put, epoch 2 start
+    assert_eq!(leader.get(b"a").as_deref(), Some(&b"1"[..]));
+    let follower = Node::open(memory_follower(&leader)).await.unwrap();
+    followers(&leader, 1).await;
+    leader.put(b"b", b"2", Ack::All).await.unwrap();
+    assert_eq!(follower.status().epoch, 2);
+    assert_eq!(follower.get(b"a").as_deref(), Some(&b"1"[..]));
+    follower.close().await.unwrap();
+    leader.close().await.unwrap();
+}

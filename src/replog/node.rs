@@ -251,7 +251,9 @@ impl Node {
         node.inner.wal.start();
         match node.inner.cfg.follow.clone() {
             Some(leader) => super::follower::start(&node.inner, leader),
-            None => node.inner.begin_epoch_if_new()?,
+            None => {
+                node.inner.promote()?;
+            }
         }
         compio::runtime::spawn(super::service::run(node.inner.clone())).detach();
         Ok(node)
@@ -394,20 +396,6 @@ impl Inner {
             .count()
     }
 
-    /// On becoming leader: moves to a fresh epoch if the log has none yet for the
-    /// current one, and records its start.
-    pub(crate) fn begin_epoch_if_new(&self) -> Result<()> {
-        if self.epoch.get() == 0 {
-            self.set_epoch(1)?;
-        }
-        if self.wal.last_epoch() < self.epoch.get() {
-            let mut payload = Vec::with_capacity(1);
-            Op::EpochStart.encode(&mut payload);
-            self.wal.append(self.epoch.get(), &payload)?;
-        }
-        Ok(())
-    }
-
     /// Stores a new current epoch (durably when the node has files).
     pub(crate) fn set_epoch(&self, epoch: u64) -> Result<()> {
         if epoch == self.epoch.get() {
@@ -420,12 +408,17 @@ impl Inner {
         Ok(())
     }
 
+    /// Starts leading in a new epoch (on a leader's start and on `promote`): every
+    /// leadership gets its own epoch, so two nodes that both believe they lead never
+    /// write in the same one, and the epoch's first offset is logged at once.
     pub(crate) fn promote(&self) -> Result<u64> {
         self.follow_generation.set(self.follow_generation.get() + 1);
         let epoch = self.epoch.get().max(self.wal.last_epoch()) + 1;
         self.set_epoch(epoch)?;
         *self.role.borrow_mut() = Role::Leader { fenced_by: None };
-        self.begin_epoch_if_new()?;
+        let mut payload = Vec::with_capacity(1);
+        Op::EpochStart.encode(&mut payload);
+        self.wal.append(epoch, &payload)?;
         self.acks.notify();
         tracing::info!(epoch, "promoted to leader");
         Ok(epoch)
