@@ -222,18 +222,22 @@ async fn pull_recv_is_cancel_safe() {
     let ep = pull.bind(ANY).await.unwrap();
     let push = Rc::new(PushSocket::new());
     push.connect(&ep.to_string()).await.unwrap();
-    let p = push.clone();
-    let sender = compio::runtime::spawn(async move {
-        for i in 0..N {
-            p.send(i.to_string()).await.unwrap();
-            if i % 64 == 0 {
-                compio::runtime::time::sleep(Duration::from_micros(100)).await;
-            }
-        }
-    });
+    let sender = spawn_paced_sender(push.clone(), N);
     receive_all_with_short_timeouts(N, async || pull.recv().await.unwrap()).await;
     within("sender done", sender).await.unwrap();
     watch.assert_none();
+}
+
+/// Sends `0..n` as text, pausing 100 µs every 64 messages so receives interleave.
+fn spawn_paced_sender(push: Rc<PushSocket>, n: usize) -> compio::runtime::JoinHandle<()> {
+    compio::runtime::spawn(async move {
+        for i in 0..n {
+            push.send(i.to_string()).await.unwrap();
+            if i % 64 == 0 {
+                compio::time::sleep(Duration::from_micros(100)).await;
+            }
+        }
+    })
 }
 
 #[compio::test]
@@ -497,15 +501,7 @@ async fn busy_poll_round_trips_timeouts_and_cancel_safety() {
     let push = Rc::new(PushSocket::new());
     push.connect(&ep.to_string()).await.unwrap();
     const N: usize = 2_000;
-    let p = push.clone();
-    let sender = compio::runtime::spawn(async move {
-        for i in 0..N {
-            p.send(i.to_string()).await.unwrap();
-            if i % 64 == 0 {
-                compio::runtime::time::sleep(Duration::from_micros(100)).await;
-            }
-        }
-    });
+    let sender = spawn_paced_sender(push.clone(), N);
     receive_all_with_short_timeouts(N, async || pull.recv().await.unwrap()).await;
     within("sender done", sender).await.unwrap();
 
