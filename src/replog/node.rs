@@ -329,7 +329,7 @@ impl Inner {
             payload.clear();
             op.encode(&mut payload);
             let offset = self.wal.append(self.epoch.get(), &payload)?;
-            self.kv.borrow_mut().apply(&payload)?;
+            self.kv.borrow_mut().apply_op(op);
             offset
         };
         if durable || self.wal.acks_after_sync() {

@@ -89,7 +89,13 @@ pub struct KvStore {
 impl KvStore {
     /// Applies one record payload.
     pub fn apply(&mut self, payload: &[u8]) -> Result<()> {
-        match Op::decode(payload)? {
+        self.apply_op(Op::decode(payload)?);
+        Ok(())
+    }
+
+    /// Applies one operation.
+    pub fn apply_op(&mut self, op: Op<'_>) {
+        match op {
             Op::Put { key, value } => {
                 let value = Bytes::copy_from_slice(value);
                 match self.map.get_mut(key) {
@@ -104,7 +110,6 @@ impl KvStore {
             }
             Op::EpochStart => {}
         }
-        Ok(())
     }
 
     /// The value of `key`, if set.
