@@ -131,4 +131,15 @@ fn bad_arguments_are_explained() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("KEY VALUE"));
     let out = log(&["serve", "--bind", "tcp://127.0.0.1:0", "--mode", "fast"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown durability mode"));
+    let out = log(&[
+        "serve",
+        "--bind",
+        "tcp://127.0.0.1:0",
+        "--mode",
+        "inmemory",
+        "--dir",
+        "x",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("keeps no files"));
 }

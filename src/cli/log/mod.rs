@@ -54,6 +54,11 @@ fn serve(args: &[String]) -> Result<(), CliError> {
     if mode.has_files() && dir.is_none() {
         return Err(CliError(format!("--mode {mode} keeps files: give --dir")));
     }
+    if !mode.has_files() && dir.is_some() {
+        return Err(CliError(
+            "--mode inmemory keeps no files: drop --dir (or pick buffered or strict)".into(),
+        ));
+    }
     let bind = text_flag(args, "--bind").ok_or_else(|| CliError("serve needs --bind EP".into()))?;
     let mut cfg = NodeConfig::new(dir, mode, bind);
     cfg.follow = text_flag(args, "--follow").map(str::to_owned);
