@@ -189,6 +189,35 @@ impl SocketBase {
         self.update(|o| o.maxmsgsize = max);
     }
 
+    /// Most frames per inbound message (zeroring only; default 65,536, `None`: no
+    /// limit). A peer that sends a longer message has its connection closed. Applies
+    /// to connections made afterwards.
+    pub fn set_max_msg_frames(&self, max: Option<usize>) {
+        self.update(|o| o.max_msg_frames = max);
+    }
+
+    /// A byte budget per peer on the sending side (zeroring only; `None`, the
+    /// default: only SNDHWM counts). A peer with this many bytes queued counts as
+    /// full, exactly as at SNDHWM: sends wait or drop as the socket type does at
+    /// SNDHWM. See [`SocketOptions::sndhwm_bytes`].
+    pub fn set_sndhwm_bytes(&self, max: Option<usize>) {
+        self.update(|o| o.sndhwm_bytes = max);
+        self.core.room_notify.notify_all();
+    }
+
+    /// ZMQ_BACKLOG: pending connections the kernel queues on endpoints bound
+    /// afterwards (default 100). Must be at least 1.
+    pub fn set_backlog(&self, backlog: u32) -> Result<()> {
+        if backlog == 0 || backlog > i32::MAX as u32 {
+            return Err(Error::InvalidOption {
+                option: "BACKLOG",
+                reason: "must be between 1 and 2^31 - 1",
+            });
+        }
+        self.update(|o| o.backlog = backlog);
+        Ok(())
+    }
+
     /// ZMQ_IMMEDIATE (default false): when true, messages are only queued to peers
     /// whose connection is complete, so sends wait (SNDTIMEO) while none is. Applies
     /// to later connect() calls.
@@ -211,6 +240,12 @@ impl SocketBase {
     }
 }
 
+/// Dropping a socket closes it as [`SocketBase::close`] does, without waiting:
+/// endpoints stop at once, and queued messages are still delivered within LINGER by
+/// the socket's background tasks, for as long as the compio runtime keeps running.
+/// If the runtime stops first (the end of `block_on`, or of `#[zeroring::main]`),
+/// the messages still queued are lost; zeroring then logs a warning with their
+/// count. Call `close().await` before leaving the runtime when they matter.
 impl Drop for SocketBase {
     fn drop(&mut self) {
         self.core.close();

@@ -27,6 +27,9 @@ const READ_CHUNK: usize = 64 * 1024;
 const STREAM_READ_CHUNK: usize = 256 * 1024;
 const HANDSHAKE_BUFFER: usize = 512;
 const MAX_READ_RESERVE: usize = 4 * 1024 * 1024;
+/// What a frame costs in memory besides its body (its `Bytes` handle), counted
+/// toward MAXMSGSIZE for every frame of a message after the first.
+pub(crate) const FRAME_COST: u64 = 32;
 
 /// Shared state of one live connection.
 #[derive(Debug)]
@@ -42,6 +45,9 @@ pub(crate) struct Conn {
     /// TTL announced in the peer's PINGs.
     pub(crate) remote_ttl: Cell<Option<Duration>>,
     pub(crate) heartbeat_running: Cell<bool>,
+    /// Everything queued for a close was written and our side is shut for writing:
+    /// the reader waits for the peer to close its side.
+    sent_all: Cell<bool>,
 }
 
 impl Conn {
@@ -59,6 +65,37 @@ impl Conn {
 
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.get()
+    }
+
+    /// The socket is closing and every queued message was written: shut our
+    /// sending side (the peer reads the rest, then end-of-file) and keep the
+    /// connection open until the peer closes its side, which the reader sees.
+    ///
+    /// Closing at once instead would lose the tail with some peers: a Unix socket
+    /// closed by one side raises POLLHUP on the other, and libzmq then drops the
+    /// bytes it has not read yet (a PULL held at its RCVHWM loses them).
+    pub(crate) fn finish_sending(&self) {
+        if self.closed.get() {
+            return;
+        }
+        tracing::debug!(peer = %self.label, "queued messages written; waiting for the peer to close");
+        self.sent_all.set(true);
+        self.stream.shutdown_write();
+    }
+
+    /// LINGER ran out while this connection was still delivering or waiting for
+    /// the peer to close after the last message.
+    pub(crate) fn linger_expired(&self) {
+        if self.closed.get() {
+            return;
+        }
+        let left = self.writer.queued();
+        if left > 0 {
+            tracing::debug!(peer = %self.label, messages = left, "LINGER expired: queued messages dropped");
+            self.close("LINGER expired before queued messages were delivered");
+        } else {
+            self.close("LINGER expired while waiting for the peer to close after the last message");
+        }
     }
 
     /// Why the connection was closed, once it is.
@@ -124,6 +161,7 @@ pub(crate) async fn run_connection(
         last_recv: Cell::new(Instant::now()),
         remote_ttl: Cell::new(None),
         heartbeat_running: Cell::new(false),
+        sent_all: Cell::new(false),
     });
     let peer_id = match core.attach(&peer, conn.clone(), origin, slot) {
         Ok(id) => id,
@@ -201,15 +239,40 @@ async fn handshake(
         let BufResult(r, b) = stream.read(std::mem::take(buf)).await;
         *buf = b;
         match r {
-            Ok(0) => return Err("peer closed the connection during the handshake".into()),
+            Ok(0) => return Err(closed_during_handshake(&hs, buf.len())),
             Ok(_) => {}
             Err(e) => return Err(format!("read failed during the handshake: {e}")),
         }
     }
 }
 
-/// Reads until the connection ends. Returns the reason to close with, or `None` when
-/// the socket itself is closing (the flusher then finishes and shuts down).
+/// Why a peer probably closed before the handshake ended, from how far it got.
+///
+/// A libzmq server that requires PLAIN or CURVE reads our whole greeting (we send
+/// it at once), sees NULL and closes without a word, usually before its own
+/// greeting got out: the mechanism it wanted is never seen.
+fn closed_during_handshake(hs: &Handshake, unread: usize) -> String {
+    if hs.greeting_received() {
+        return "peer closed the connection after its greeting, before READY \
+                (it may refuse our socket type or routing id without saying so)"
+            .into();
+    }
+    let seen = if unread == 0 {
+        "before sending its greeting".to_string()
+    } else {
+        format!("after {unread} of the 64 bytes of its greeting")
+    };
+    format!(
+        "peer closed the connection {seen}: probably a security mechanism mismatch \
+         (zeroring offers NULL; a libzmq peer that requires PLAIN or CURVE closes \
+         without a word), or the peer is not a ZMTP socket"
+    )
+}
+
+/// Reads until the connection ends and returns the reason to close with. Once the
+/// socket is closing, whatever arrives is dropped, and the loop ends when the peer
+/// closes its side (after our last message, see [`Conn::finish_sending`]) or when
+/// the connection is closed (LINGER).
 async fn read_loop(
     core: &Rc<Core>,
     conn: &Rc<Conn>,
@@ -221,7 +284,11 @@ async fn read_loop(
     let max = opts.maxmsgsize;
     let mut decoder = FrameDecoder::new(max);
     let mut parts = crate::message::Frames::new();
+    // A message's size for MAXMSGSIZE: its bodies plus FRAME_COST for every frame
+    // after the first, so a stream of empty frames is bounded too.
     let mut msg_size: u64 = 0;
+    let size_limit = max.map_or(u64::MAX, |m| m.saturating_add(FRAME_COST));
+    let max_frames = opts.max_msg_frames.unwrap_or(usize::MAX);
     // Publishers look at every inbound message (subscriptions); every other socket
     // queues the messages of one read straight into the peer's queue and wakes the
     // receiver once.
@@ -240,18 +307,21 @@ async fn read_loop(
                 Err(e) => return Some(format!("protocol error: {e}")),
             };
             if frame.command {
-                if let Err(reason) = handle_command(core, peer_id, conn, frame.body) {
-                    return Some(reason);
+                match handle_command(core, peer_id, conn, frame.body) {
+                    Ok(None) => {}
+                    // An XPUB subscription report waits for room like a message.
+                    Ok(Some(report)) => {
+                        if core.deliver(peer_id, conn, report).await.is_err() && conn.is_closed() {
+                            return conn.close_reason();
+                        }
+                    }
+                    Err(reason) => return Some(reason),
                 }
                 continue;
             }
-            msg_size += frame.body.len() as u64;
-            if let Some(max) = max
-                && msg_size > max
-            {
-                return Some(format!(
-                    "message of {msg_size}+ bytes exceeds MAXMSGSIZE {max}"
-                ));
+            msg_size = msg_size.saturating_add(frame.body.len() as u64 + FRAME_COST);
+            if msg_size > size_limit || parts.len() >= max_frames {
+                return Some(over_limit(msg_size - FRAME_COST, parts.len(), opts));
             }
             parts.push(frame.body);
             if !frame.more {
@@ -270,11 +340,12 @@ async fn read_loop(
                 if std::mem::take(&mut unwoken) {
                     core.wake_receiver();
                 }
-                if core.inbound_message(peer_id, conn, msg).await.is_err() {
-                    // Socket closing, or this connection closed while waiting for
-                    // room (its reason is already recorded).
-                    return None;
+                if core.inbound_message(peer_id, conn, msg).await.is_err() && conn.is_closed() {
+                    // Closed while waiting for room (its reason is recorded).
+                    return conn.close_reason();
                 }
+                // Otherwise the socket is closing and the message is dropped: the
+                // reader goes on until the peer closes its side (finish_sending).
             }
         }
         if std::mem::take(&mut unwoken) {
@@ -297,6 +368,9 @@ async fn read_loop(
             Ok(0) => {
                 if conn.is_closed() {
                     return conn.close_reason();
+                }
+                if conn.sent_all.get() {
+                    return Some("socket closed; queued messages delivered".to_string());
                 }
                 return Some(if parts.is_empty() && decoder.is_idle() && buf.is_empty() {
                     "peer closed the connection".to_string()
@@ -341,14 +415,36 @@ fn make_room(buf: &mut BytesMut, spare: &mut BytesMut, want: usize) {
     *spare = std::mem::replace(buf, next);
 }
 
-fn handle_command(core: &Core, peer: PeerId, conn: &Rc<Conn>, body: Bytes) -> Result<(), String> {
+/// Why a message was refused for its size or its number of frames.
+#[cold]
+fn over_limit(size: u64, frames: usize, opts: &crate::options::SocketOptions) -> String {
+    match (opts.maxmsgsize, opts.max_msg_frames) {
+        (Some(max), _) if size > max => format!(
+            "message of {size}+ bytes (counting {FRAME_COST} per frame after the first) \
+             exceeds MAXMSGSIZE {max}"
+        ),
+        (_, Some(max)) => format!(
+            "message of more than {frames} frames exceeds the limit of {max} frames per \
+             message (set_max_msg_frames)"
+        ),
+        _ => format!("message of {size}+ bytes exceeds the limits"),
+    }
+}
+
+/// Handles one command; returns an XPUB subscription report to deliver, if any.
+fn handle_command(
+    core: &Core,
+    peer: PeerId,
+    conn: &Rc<Conn>,
+    body: Bytes,
+) -> Result<Option<Message>, String> {
     let cmd = Command::parse(body).map_err(|e| format!("protocol error: {e}"))?;
     match cmd {
         Command::Ping {
             ttl_deciseconds,
             context,
         } => {
-            conn.writer.encode_command(&Command::Pong(context));
+            conn.writer.queue_pong(context);
             if ttl_deciseconds > 0 {
                 conn.remote_ttl.set(Some(Duration::from_millis(
                     u64::from(ttl_deciseconds) * 100,
@@ -359,11 +455,11 @@ fn handle_command(core: &Core, peer: PeerId, conn: &Rc<Conn>, body: Bytes) -> Re
         Command::Pong(_) => {}
         Command::Error(reason) => return Err(format!("peer sent ERROR: {reason}")),
         Command::Ready(_) => return Err("protocol error: READY after the handshake".into()),
-        Command::Subscribe(topic) => core.on_subscription(peer, true, &topic),
-        Command::Cancel(topic) => core.on_subscription(peer, false, &topic),
+        Command::Subscribe(topic) => return Ok(core.on_subscription(peer, true, &topic)),
+        Command::Cancel(topic) => return Ok(core.on_subscription(peer, false, &topic)),
         Command::Unknown { name, .. } => {
             tracing::debug!(peer = %conn.label, name = ?name, "ignoring unknown command");
         }
     }
-    Ok(())
+    Ok(None)
 }

@@ -237,7 +237,8 @@ impl Core {
         let routed = self.socket_type == SocketType::Router;
         if routed && st.by_routing_id.contains_key(&routing_id) {
             return Err(format!(
-                "routing id {routing_id:02x?} is already used by another peer"
+                "routing id {} is already used by another peer",
+                crate::error::RoutingIdDisplay(&routing_id)
             ));
         }
         let id = match slot.and_then(|id| st.peers.iter().position(|p| p.id == id)) {
@@ -384,8 +385,8 @@ impl Core {
         }
     }
 
-    /// Queues a message the socket generated itself (XPUB subscription reports)
-    /// in `peer`'s inbound queue, regardless of RCVHWM, as libzmq does.
+    /// Queues a message the socket generated itself (the XPUB unsubscriptions of a
+    /// peer that left) in `peer`'s inbound queue, regardless of RCVHWM.
     pub(crate) fn deliver_now(&self, peer: PeerId, msg: Message) {
         let _ = self.try_deliver_with(peer, msg, 0);
         self.inbox_notify.notify_all();
@@ -495,13 +496,28 @@ impl Core {
         }
     }
 
-    /// Waits for the next message (fair-queued), honouring RCVTIMEO.
-    pub(crate) async fn recv(&self) -> Result<Received> {
+    /// Waits for the next message (fair-queued), honouring RCVTIMEO; with
+    /// `dontwait` (ZMQ_DONTWAIT) fails with [`Error::WouldBlock`] instead of waiting.
+    pub(crate) async fn recv(&self, dontwait: bool) -> Result<Received> {
         // Fast path: a message is waiting; no timer, no waiting future.
         if let Some(m) = self.try_recv() {
             return Ok(m);
         }
+        if dontwait {
+            return self.would_block("recv").await;
+        }
         self.recv_wait().await
+    }
+
+    /// The failure of an operation that may not wait (ZMQ_DONTWAIT): gives the
+    /// runtime one turn first, so a loop of such calls still lets the socket's
+    /// connections write and read.
+    pub(crate) async fn would_block<T>(&self, op: &'static str) -> Result<T> {
+        if self.closed.get() {
+            return Err(Error::Closed);
+        }
+        yield_now().await;
+        Err(Error::WouldBlock(op))
     }
 
     /// The waiting part of [`Core::recv`] (socket types try [`Core::try_recv`]
@@ -551,14 +567,19 @@ impl Core {
     }
 
     /// Sends to the next peer in round-robin order that has room; waits (SNDTIMEO)
-    /// while none has. `prefix` frames go before `body` in the same message.
+    /// while none has, or with `dontwait` fails with [`Error::WouldBlock`]. `prefix`
+    /// frames go before `body` in the same message.
     pub(crate) async fn send_round_robin(
         &self,
         prefix: &[Bytes],
         body: &[Bytes],
+        dontwait: bool,
     ) -> Result<PeerId> {
         if let Some(id) = self.try_send_round_robin(prefix, body) {
             return Ok(id);
+        }
+        if dontwait {
+            return self.would_block("send").await;
         }
         self.send_wait(prefix, body).await
     }
@@ -581,7 +602,7 @@ impl Core {
     }
 
     fn try_send_round_robin(&self, prefix: &[Bytes], body: &[Bytes]) -> Option<PeerId> {
-        let hwm = self.options.borrow().sndhwm;
+        let limit = self.options.borrow().send_limit();
         let eager = self.eager_writes();
         let mut st = self.state.borrow_mut();
         let n = st.peers.len();
@@ -592,7 +613,7 @@ impl Core {
                 idx = 0;
             }
             let peer = &st.peers[idx];
-            if peer.writer.has_room(hwm) {
+            if peer.writer.has_room(limit) {
                 peer.writer.encode_message(prefix, body, eager);
                 let id = peer.id;
                 st.rr = if idx + 1 == n { 0 } else { idx + 1 };
@@ -605,13 +626,13 @@ impl Core {
 
     /// Sends to one peer, never waiting.
     pub(crate) fn send_to(&self, peer: PeerId, prefix: &[Bytes], body: &[Bytes]) -> Routed {
-        let hwm = self.options.borrow().sndhwm;
+        let limit = self.options.borrow().send_limit();
         let eager = self.eager_writes();
         let st = self.state.borrow();
         let Some(p) = st.peers.iter().find(|p| p.id == peer) else {
             return Routed::NoSuchPeer;
         };
-        if !p.writer.has_room(hwm) {
+        if !p.writer.has_room(limit) {
             return Routed::Full;
         }
         p.writer.encode_message(prefix, body, eager);
@@ -638,13 +659,13 @@ impl Core {
             if self.closed.get() {
                 return Some(Err(Error::Closed));
             }
-            let hwm = self.options.borrow().sndhwm;
+            let limit = self.options.borrow().send_limit();
             let st = self.state.borrow();
             let full = st
                 .peers
                 .iter()
                 .find(|p| p.id == peer)
-                .is_some_and(|p| !p.writer.has_room(hwm));
+                .is_some_and(|p| !p.writer.has_room(limit));
             (!full).then_some(Ok(()))
         })
         .await
@@ -765,7 +786,7 @@ impl Core {
                     if let Some(d) = linger {
                         compio::runtime::spawn(async move {
                             compio::time::sleep(d).await;
-                            conn.close("LINGER expired before queued messages were delivered");
+                            conn.linger_expired();
                         })
                         .detach();
                     }
@@ -791,6 +812,24 @@ impl Core {
     }
 }
 
+/// The last reference goes when the socket is dropped and its background tasks
+/// end: normally after everything was delivered, but when the runtime stops first,
+/// the messages still queued die with it. Say so, with their count.
+impl Drop for Core {
+    fn drop(&mut self) {
+        let st = self.state.get_mut();
+        let lost: usize = st.peers.iter().map(|p| p.writer.queued()).sum();
+        if lost > 0 {
+            tracing::warn!(
+                socket_type = %self.socket_type,
+                messages = lost,
+                "{lost} queued message(s) lost: the socket's runtime stopped before they \
+                 were delivered (call close().await before leaving the runtime)"
+            );
+        }
+    }
+}
+
 /// Waits until `attempt` gives an answer, trying again after every wake-up of
 /// `notify`, for at most `timeout` (zero: try once; `None`: no limit).
 ///
@@ -812,7 +851,12 @@ pub(crate) async fn wait_for<T>(
         }
         match timeout {
             None => changed.await,
-            Some(d) if d.is_zero() => return Err(Error::Timeout(op)),
+            Some(d) if d.is_zero() => {
+                // One turn of the runtime first: a loop of failing calls must not
+                // starve the connections that would make room.
+                yield_now().await;
+                return Err(Error::Timeout(op));
+            }
             Some(d) => {
                 let sleep = deadline.get_or_insert_with(|| Box::pin(compio::time::sleep(d)));
                 if let futures_util::future::Either::Right(_) =
@@ -850,11 +894,18 @@ pub(crate) async fn with_timeout<T>(
         None => fut.await,
         Some(d) if d.is_zero() => {
             let mut fut = std::pin::pin!(fut);
-            std::future::poll_fn(|cx| match fut.as_mut().poll(cx) {
-                std::task::Poll::Ready(r) => std::task::Poll::Ready(r),
-                std::task::Poll::Pending => std::task::Poll::Ready(Err(Error::Timeout(op))),
+            let first = std::future::poll_fn(|cx| match fut.as_mut().poll(cx) {
+                std::task::Poll::Ready(r) => std::task::Poll::Ready(Some(r)),
+                std::task::Poll::Pending => std::task::Poll::Ready(None),
             })
-            .await
+            .await;
+            match first {
+                Some(r) => r,
+                None => {
+                    yield_now().await;
+                    Err(Error::Timeout(op))
+                }
+            }
         }
         Some(d) => compio::time::timeout(d, fut)
             .await

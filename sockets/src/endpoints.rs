@@ -3,7 +3,7 @@
 
 use std::pin::pin;
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::future::{Either, select};
 
@@ -19,7 +19,8 @@ use crate::transport::{self, Listener};
 /// Binds `endpoint` and starts accepting. Returns the resolved endpoint.
 pub(crate) async fn bind(core: &Rc<Core>, endpoint: &str) -> Result<Endpoint> {
     let parsed: Endpoint = endpoint.parse()?;
-    let (listener, resolved) = Listener::bind(&parsed).await?;
+    let backlog = core.options.borrow().backlog;
+    let (listener, resolved) = Listener::bind(&parsed, backlog).await?;
     let task = core.register_endpoint(vec![endpoint.to_string(), resolved.to_string()]);
     core.listeners_open.set(core.listeners_open.get() + 1);
     compio::runtime::spawn(accept_loop(core.clone(), listener, task)).detach();
@@ -31,6 +32,7 @@ pub(crate) async fn bind(core: &Rc<Core>, endpoint: &str) -> Result<Endpoint> {
 }
 
 async fn accept_loop(core: Rc<Core>, listener: Listener, task: Rc<EndpointTask>) {
+    let mut failures = AcceptFailures::default();
     loop {
         if task.stopped.get() || core.is_closed() {
             break;
@@ -42,6 +44,7 @@ async fn accept_loop(core: Rc<Core>, listener: Listener, task: Rc<EndpointTask>)
         };
         match accepted {
             Ok(stream) => {
+                failures.recovered(&task);
                 core.monitors.emit(|| SocketEvent::Accepted {
                     endpoint: task.names.last().cloned().unwrap_or_default(),
                     peer: stream.peer_label(),
@@ -51,7 +54,7 @@ async fn accept_loop(core: Rc<Core>, listener: Listener, task: Rc<EndpointTask>)
             }
             Err(e) => {
                 // EMFILE and friends: back off briefly instead of spinning.
-                tracing::warn!(error = %e, "accept failed");
+                failures.failed(&task, &e);
                 compio::time::sleep(Duration::from_millis(10)).await;
             }
         }
@@ -62,6 +65,51 @@ async fn accept_loop(core: Rc<Core>, listener: Listener, task: Rc<EndpointTask>)
     });
     core.listeners_open.set(core.listeners_open.get() - 1);
     core.lifecycle.notify_all();
+}
+
+/// How often a listener that keeps failing to accept (out of file descriptors)
+/// says so.
+const ACCEPT_WARN_EVERY: Duration = Duration::from_secs(10);
+
+/// Rate-limits the warnings of a failing accept loop: the first failure is logged,
+/// then one line per [`ACCEPT_WARN_EVERY`] with the count of failures in between,
+/// and one line when accepting works again.
+#[derive(Debug, Default)]
+struct AcceptFailures {
+    last_warned: Option<Instant>,
+    unreported: u64,
+    total: u64,
+}
+
+impl AcceptFailures {
+    fn failed(&mut self, task: &EndpointTask, error: &std::io::Error) {
+        self.total += 1;
+        let now = Instant::now();
+        if self
+            .last_warned
+            .is_some_and(|t| now.duration_since(t) < ACCEPT_WARN_EVERY)
+        {
+            self.unreported += 1;
+            return;
+        }
+        let endpoint = task.names.last().map(String::as_str).unwrap_or("?");
+        tracing::warn!(
+            %endpoint,
+            %error,
+            failures_since_last_warning = self.unreported,
+            "accept failed (retrying every 10 ms; this warning repeats at most every 10 s)"
+        );
+        self.last_warned = Some(now);
+        self.unreported = 0;
+    }
+
+    fn recovered(&mut self, task: &EndpointTask) {
+        if self.total > 0 {
+            let endpoint = task.names.last().map(String::as_str).unwrap_or("?");
+            tracing::warn!(%endpoint, failures = self.total, "accepting connections again");
+            *self = AcceptFailures::default();
+        }
+    }
 }
 
 /// Starts connecting to `endpoint` in the background; returns at once.

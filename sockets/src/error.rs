@@ -43,8 +43,12 @@ pub enum Error {
     /// A message with no frames cannot be sent.
     #[error("cannot send a message with no frames")]
     EmptyMessage,
+    /// `try_send` or `try_recv` (libzmq's ZMQ_DONTWAIT) could not complete at once:
+    /// no peer had room, or no message was waiting. Try again later.
+    #[error("{0} would block (no peer has room, or no message is waiting); try again later")]
+    WouldBlock(&'static str),
     /// ROUTER_MANDATORY is set and no connected peer has that routing id.
-    #[error("no peer with routing id {0:02x?} (ROUTER_MANDATORY is set)")]
+    #[error("no peer with routing id {} (ROUTER_MANDATORY is set)", RoutingIdDisplay(.0))]
     HostUnreachable(Vec<u8>),
     /// The endpoint was never bound or connected on this socket.
     #[error("endpoint {0} is not bound or connected on this socket")]
@@ -67,3 +71,44 @@ pub enum Error {
 
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Shows a routing id as quoted text when every byte is printable ASCII
+/// (`"client-7"`), and as hex otherwise (`0x006b8b4567`, as generated ids look).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RoutingIdDisplay<'a>(pub(crate) &'a [u8]);
+
+impl std::fmt::Display for RoutingIdDisplay<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let id = self.0;
+        if id.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+            // Printable: shown quoted, so spaces and the empty case are visible.
+            return write!(f, "\"{}\"", String::from_utf8_lossy(id));
+        }
+        f.write_str("0x")?;
+        for b in id {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routing_ids_print_as_text_or_hex() {
+        assert_eq!(RoutingIdDisplay(b"nope").to_string(), "\"nope\"");
+        assert_eq!(RoutingIdDisplay(b"a b").to_string(), "\"a b\"");
+        assert_eq!(
+            RoutingIdDisplay(&[0, 0x6b, 0x8b, 0x45, 0x67]).to_string(),
+            "0x006b8b4567"
+        );
+        assert_eq!(RoutingIdDisplay(b"tab\t").to_string(), "0x74616209");
+        assert_eq!(RoutingIdDisplay(b"").to_string(), "\"\"");
+        assert_eq!(
+            Error::HostUnreachable(b"nope".to_vec()).to_string(),
+            "no peer with routing id \"nope\" (ROUTER_MANDATORY is set)"
+        );
+    }
+}

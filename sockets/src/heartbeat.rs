@@ -2,14 +2,11 @@
 //! traffic, and honouring the TTL a peer announces in its own PINGs.
 //!
 //! Any inbound byte counts as liveness. The timer runs in its own task per connection
-//! and never touches the stream: it queues PING through the writer and closes the
-//! connection through [`Conn::close`].
+//! and never touches the stream: it queues PING through the writer (one at most
+//! waiting to leave) and closes the connection through [`Conn::close`].
 
 use std::rc::Rc;
 use std::time::{Duration, Instant};
-
-use bytes::Bytes;
-use zeroring_zmtp::Command;
 
 use crate::connection::Conn;
 use crate::options::SocketOptions;
@@ -76,10 +73,7 @@ async fn run(conn: Rc<Conn>, s: Settings) {
             }
         }
         if !s.ivl.is_zero() && last_ping.is_none_or(|t| now.duration_since(t) >= s.ivl) {
-            conn.writer.encode_command(&Command::Ping {
-                ttl_deciseconds: s.ttl_deciseconds,
-                context: Bytes::new(),
-            });
+            conn.writer.queue_ping(s.ttl_deciseconds);
             last_ping = Some(now);
             unanswered_since.get_or_insert(now);
         }

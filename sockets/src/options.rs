@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::writer::SendLimit;
+
 /// The options of one socket. Every field is read when it matters (new connections,
 /// each send or recv), so changing an option affects what happens afterwards, as in
 /// libzmq.
@@ -37,8 +39,27 @@ pub struct SocketOptions {
     pub heartbeat_timeout: Option<Duration>,
     /// ZMQ_HANDSHAKE_IVL: a connection must finish its handshake within this (zero: no limit).
     pub handshake_ivl: Duration,
-    /// ZMQ_MAXMSGSIZE: largest inbound message in bytes (`None`: no limit).
+    /// ZMQ_MAXMSGSIZE: largest inbound message in bytes (`None`: no limit). A
+    /// message's size is the sum of its frame sizes plus 32 bytes for every frame
+    /// after the first (what a frame costs in memory besides its body), so a peer
+    /// cannot pin memory with a stream of empty frames either. A peer that sends a
+    /// larger message has its connection closed.
     pub maxmsgsize: Option<u64>,
+    /// Most frames in one inbound message (zeroring only; `None`: no limit).
+    /// Default 65,536: a message that never ends (every frame with MORE set) is
+    /// refused after that many frames, about 2 MiB of bookkeeping, even when
+    /// MAXMSGSIZE is not set. A peer that sends more has its connection closed.
+    pub max_msg_frames: Option<usize>,
+    /// A byte budget per peer on the sending side (zeroring only; `None`, the
+    /// default: SNDHWM alone applies). A peer also counts as full, exactly as at
+    /// SNDHWM, once this many bytes (bodies and frame headers) are queued to it
+    /// and not yet taken by the kernel; a message always fits when nothing is
+    /// queued. It bounds what a peer that does not read can make the socket hold
+    /// when messages are large.
+    pub sndhwm_bytes: Option<usize>,
+    /// ZMQ_BACKLOG: pending connections the kernel queues on a bound endpoint
+    /// before refusing more (default 100, as libzmq). Applies to later binds.
+    pub backlog: u32,
     /// ZMQ_ROUTER_MANDATORY: a ROUTER send to an unknown routing id fails instead of
     /// being dropped, and waits (up to SNDTIMEO) instead of dropping when the peer is full.
     pub router_mandatory: bool,
@@ -71,6 +92,9 @@ impl Default for SocketOptions {
             heartbeat_timeout: None,
             handshake_ivl: Duration::from_secs(30),
             maxmsgsize: None,
+            max_msg_frames: Some(DEFAULT_MAX_MSG_FRAMES),
+            sndhwm_bytes: None,
+            backlog: 100,
             router_mandatory: false,
             tcp_keepalive: None,
             immediate: false,
@@ -79,9 +103,25 @@ impl Default for SocketOptions {
     }
 }
 
+/// Default of [`SocketOptions::max_msg_frames`].
+pub const DEFAULT_MAX_MSG_FRAMES: usize = 65_536;
+
 impl SocketOptions {
     /// The effective heartbeat timeout.
     pub fn effective_heartbeat_timeout(&self) -> Duration {
         self.heartbeat_timeout.unwrap_or(self.heartbeat_ivl)
+    }
+
+    /// SNDHWM and the byte budget as the writers check them.
+    #[inline]
+    pub(crate) fn send_limit(&self) -> SendLimit {
+        SendLimit {
+            msgs: if self.sndhwm == 0 {
+                usize::MAX
+            } else {
+                self.sndhwm
+            },
+            bytes: self.sndhwm_bytes.unwrap_or(usize::MAX),
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use compio::BufResult;
 use compio::buf::{IntoInner, IoBuf, IoBufMut, IoVectoredBuf};
 use compio::io::{AsyncRead, AsyncWriteExt};
-use compio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use compio::net::{TcpListener, TcpSocket, TcpStream, UnixListener, UnixSocket, UnixStream};
 use socket2::SockRef;
 
 use crate::endpoint::Endpoint;
@@ -59,6 +59,15 @@ impl Stream {
         let _ = match self {
             Stream::Tcp(s) => SockRef::from(s).shutdown(Shutdown::Both),
             Stream::Unix(s) => SockRef::from(s).shutdown(Shutdown::Both),
+        };
+    }
+
+    /// Shuts the sending side down: the peer reads what was sent, then
+    /// end-of-file. Reading goes on.
+    pub(crate) fn shutdown_write(&self) {
+        let _ = match self {
+            Stream::Tcp(s) => SockRef::from(s).shutdown(Shutdown::Write),
+            Stream::Unix(s) => SockRef::from(s).shutdown(Shutdown::Write),
         };
     }
 
@@ -124,8 +133,12 @@ pub(crate) enum Listener {
 }
 
 impl Listener {
-    /// Binds an endpoint and returns the listener with its resolved endpoint.
-    pub(crate) async fn bind(endpoint: &Endpoint) -> Result<(Listener, Endpoint), Error> {
+    /// Binds an endpoint, listening with `backlog` pending connections (ZMQ_BACKLOG),
+    /// and returns the listener with its resolved endpoint.
+    pub(crate) async fn bind(
+        endpoint: &Endpoint,
+        backlog: u32,
+    ) -> Result<(Listener, Endpoint), Error> {
         let bind_err = |source| Error::Bind {
             endpoint: endpoint.to_string(),
             source,
@@ -133,7 +146,7 @@ impl Listener {
         match endpoint {
             Endpoint::Tcp { .. } => {
                 let addrs = endpoint.resolve().map_err(bind_err)?;
-                let listener = TcpListener::bind(addrs[0]).await.map_err(bind_err)?;
+                let listener = tcp_listen(addrs[0], backlog).await.map_err(bind_err)?;
                 let local = listener.local_addr().map_err(bind_err)?;
                 Ok((Listener::Tcp(listener), Endpoint::from_addr(local)))
             }
@@ -145,7 +158,12 @@ impl Listener {
                         let _ = std::fs::remove_file(path);
                     }
                 }
-                let listener = UnixListener::bind(path).await.map_err(bind_err)?;
+                let socket = UnixSocket::new_stream().await.map_err(bind_err)?;
+                socket.bind(path).await.map_err(bind_err)?;
+                let listener = socket
+                    .listen(backlog_i32(backlog))
+                    .await
+                    .map_err(bind_err)?;
                 Ok((
                     Listener::Unix(listener, path.clone()),
                     Endpoint::Ipc(path.clone()),
@@ -161,6 +179,22 @@ impl Listener {
             Listener::Unix(l, _) => Ok(Stream::Unix(l.accept().await?.0)),
         }
     }
+}
+
+/// A TCP listener with SO_REUSEADDR (as libzmq) and the given backlog.
+async fn tcp_listen(addr: std::net::SocketAddr, backlog: u32) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4().await?
+    } else {
+        TcpSocket::new_v6().await?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr).await?;
+    socket.listen(backlog_i32(backlog)).await
+}
+
+fn backlog_i32(backlog: u32) -> i32 {
+    i32::try_from(backlog).unwrap_or(i32::MAX)
 }
 
 impl Drop for Listener {

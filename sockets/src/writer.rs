@@ -8,6 +8,11 @@
 //! in the same runtime tick (latency path); while a write is in flight, later sends
 //! accumulate in the buffer and leave together in the next write (throughput path).
 //! No flush() exists.
+//!
+//! What one peer can make us hold is bounded: messages by SNDHWM and, optionally, by
+//! a byte budget ([`SendLimit`]); the commands we send in answer to the peer (PONG)
+//! and our own heartbeat PINGs wait in one slot each, so a peer that floods PINGs
+//! and never reads costs nothing beyond that slot.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -29,6 +34,15 @@ pub(crate) const SHARED_SEGMENT: usize = 256;
 const MAX_SEGMENTS: usize = 512;
 const INITIAL_BUFFER: usize = 16 * 1024;
 
+/// How much may be queued to one peer before it counts as full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SendLimit {
+    /// Messages (SNDHWM; `usize::MAX`: no limit).
+    pub(crate) msgs: usize,
+    /// Encoded bytes, frame headers included (`usize::MAX`: no limit).
+    pub(crate) bytes: usize,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Open,
@@ -45,6 +59,8 @@ struct OutBuf {
     tail: BytesMut,
     /// Messages encoded into `chunks` and `tail`.
     msgs: usize,
+    /// Bytes of those messages (commands are not counted).
+    bytes: usize,
 }
 
 impl OutBuf {
@@ -60,9 +76,11 @@ impl OutBuf {
             let flags = if more { frame::FLAG_MORE } else { 0 };
             self.tail.put_slice(&[flags, body.len() as u8]);
             self.tail.put_slice(body);
+            self.bytes += 2 + body.len();
             return;
         }
         frame::encode_header(&mut self.tail, body.len(), more, false);
+        self.bytes += frame::MAX_HEADER_LEN + body.len();
         if body.len() >= LARGE_BODY {
             if !self.tail.is_empty() {
                 self.chunks.push(self.tail.split().freeze());
@@ -74,12 +92,24 @@ impl OutBuf {
     }
 }
 
+/// Commands waiting for the flusher, at most one of each kind. A newer PING from
+/// the peer replaces the PONG still waiting (libzmq keeps one pending PONG too),
+/// and our heartbeat never stacks PINGs behind a write the peer does not read.
+#[derive(Debug, Default)]
+struct PendingCommands {
+    pong: Option<Bytes>,
+    ping: Option<u16>,
+}
+
 /// Outbound buffer and flusher state of one connection.
 #[derive(Debug)]
 pub(crate) struct ConnWriter {
     out: RefCell<OutBuf>,
+    commands: RefCell<PendingCommands>,
     /// Messages encoded but not yet accepted by the kernel.
     queued: Cell<usize>,
+    /// Their bytes (frame headers included).
+    queued_bytes: Cell<usize>,
     flusher_idle: Cell<bool>,
     state: Cell<State>,
     /// Bumped when the connection behind this writer is lost; the flusher of that
@@ -102,7 +132,9 @@ impl ConnWriter {
                 tail: BytesMut::with_capacity(INITIAL_BUFFER),
                 ..OutBuf::default()
             }),
+            commands: RefCell::new(PendingCommands::default()),
             queued: Cell::new(0),
+            queued_bytes: Cell::new(0),
             flusher_idle: Cell::new(false),
             state: Cell::new(State::Open),
             generation: Cell::new(0),
@@ -113,10 +145,19 @@ impl ConnWriter {
         }
     }
 
-    /// True when another message may be queued under the high-water mark `hwm`
-    /// (0: unlimited) and the connection still accepts messages.
-    pub(crate) fn has_room(&self, hwm: usize) -> bool {
-        self.state.get() == State::Open && (hwm == 0 || self.queued.get() < hwm)
+    /// True when another message may be queued under `limit` and the connection
+    /// still accepts messages. One message may always go to a peer with nothing
+    /// queued, however large it is.
+    #[inline]
+    pub(crate) fn has_room(&self, limit: SendLimit) -> bool {
+        self.state.get() == State::Open
+            && self.queued.get() < limit.msgs
+            && self.queued_bytes.get() < limit.bytes
+    }
+
+    /// Messages queued and not yet accepted by the kernel.
+    pub(crate) fn queued(&self) -> usize {
+        self.queued.get()
     }
 
     /// True while messages are queued and not yet written.
@@ -135,6 +176,7 @@ impl ConnWriter {
         debug_assert!(!(prefix.is_empty() && body.is_empty()));
         let mut out = self.out.borrow_mut();
         let was_idle = self.flusher_idle.get() && out.is_empty();
+        let bytes_before = out.bytes;
         if let ([], [single]) = (prefix, body) {
             out.put_frame(single, false);
         } else {
@@ -151,26 +193,32 @@ impl ConnWriter {
         {
             if n == out.tail.len() {
                 out.tail.clear();
+                out.bytes = bytes_before;
                 return;
             }
             if n > 0 {
                 let _ = out.tail.split_to(n);
+                out.bytes -= n;
                 // The rest of this message must follow on the same connection.
                 self.partial_head.set(true);
             }
         }
         out.msgs += 1;
+        let added = out.bytes - bytes_before;
         drop(out);
         self.queued.set(self.queued.get() + 1);
+        self.queued_bytes.set(self.queued_bytes.get() + added);
         self.kick();
     }
 
     /// Queues a message that was encoded once for several peers (PUB fan-out):
     /// segments of [`SHARED_SEGMENT`] bytes or more are shared, not copied.
     pub(crate) fn encode_shared(&self, segments: &[Bytes]) {
+        let mut added = 0;
         {
             let mut out = self.out.borrow_mut();
             for seg in segments {
+                added += seg.len();
                 if seg.len() >= SHARED_SEGMENT {
                     if !out.tail.is_empty() {
                         let head = out.tail.split().freeze();
@@ -182,8 +230,10 @@ impl ConnWriter {
                 }
             }
             out.msgs += 1;
+            out.bytes += added;
         }
         self.queued.set(self.queued.get() + 1);
+        self.queued_bytes.set(self.queued_bytes.get() + added);
         self.kick();
     }
 
@@ -193,16 +243,40 @@ impl ConnWriter {
         if self.state.get() == State::Closed {
             return;
         }
-        self.out.borrow_mut().put_frame(body, false);
+        let mut out = self.out.borrow_mut();
+        let before = out.bytes;
+        out.put_frame(body, false);
+        out.bytes = before;
+        drop(out);
         self.kick();
     }
 
-    /// Queues a command frame (PING, PONG, ...). Commands do not count toward the HWM.
+    /// Queues a command frame the application asked for (SUBSCRIBE, CANCEL).
+    /// Commands do not count toward the HWM.
     pub(crate) fn encode_command(&self, cmd: &Command) {
         if self.state.get() == State::Closed {
             return;
         }
         cmd.encode(&mut self.out.borrow_mut().tail);
+        self.kick();
+    }
+
+    /// Answers a PING: the PONG waits in a single slot, so a newer PING replaces a
+    /// PONG that has not left yet.
+    pub(crate) fn queue_pong(&self, context: Bytes) {
+        if self.state.get() == State::Closed {
+            return;
+        }
+        self.commands.borrow_mut().pong = Some(context);
+        self.kick();
+    }
+
+    /// Sends a heartbeat PING unless one is still waiting to leave.
+    pub(crate) fn queue_ping(&self, ttl_deciseconds: u16) {
+        if self.state.get() == State::Closed {
+            return;
+        }
+        self.commands.borrow_mut().ping = Some(ttl_deciseconds);
         self.kick();
     }
 
@@ -228,6 +302,7 @@ impl ConnWriter {
     pub(crate) fn stream_lost(&self) {
         self.generation.set(self.generation.get() + 1);
         self.direct.borrow_mut().take();
+        *self.commands.borrow_mut() = PendingCommands::default();
         if self.partial_head.replace(false) {
             // A torn message must not reach the next connection: drop the queue
             // (REQ/REP, the only users of the direct path, hold one message at most).
@@ -235,7 +310,10 @@ impl ConnWriter {
             out.tail.clear();
             out.chunks.clear();
             let msgs = std::mem::take(&mut out.msgs);
+            let bytes = std::mem::take(&mut out.bytes);
             self.queued.set(self.queued.get().saturating_sub(msgs));
+            self.queued_bytes
+                .set(self.queued_bytes.get().saturating_sub(bytes));
         }
         if self.state.get() == State::Draining {
             self.state.set(State::Closed);
@@ -253,7 +331,32 @@ impl ConnWriter {
         self.room.notify_all();
     }
 
+    /// Moves the pending commands into the buffer (at a frame boundary).
+    fn put_commands(&self, out: &mut OutBuf) {
+        let mut cmds = self.commands.borrow_mut();
+        if let Some(context) = cmds.pong.take() {
+            Command::Pong(context).encode(&mut out.tail);
+        }
+        if let Some(ttl_deciseconds) = cmds.ping.take() {
+            Command::Ping {
+                ttl_deciseconds,
+                context: Bytes::new(),
+            }
+            .encode(&mut out.tail);
+        }
+    }
+
+    fn has_work(&self) -> bool {
+        if !self.out.borrow().is_empty() {
+            return true;
+        }
+        let cmds = self.commands.borrow();
+        cmds.pong.is_some() || cmds.ping.is_some()
+    }
+
     /// The flusher: writes whatever accumulated, one write at a time, until closed.
+    /// A draining writer that has written everything half-closes the connection
+    /// ([`Conn::finish_sending`]) and leaves the rest to the connection's reader.
     pub(crate) async fn run_flusher(self: Rc<Self>, mut stream: Stream, conn: Rc<Conn>) {
         let generation = self.generation.get();
         *self.direct.borrow_mut() = Some(stream.clone());
@@ -263,12 +366,13 @@ impl ConnWriter {
                 if self.state.get() == State::Closed || self.generation.get() != generation {
                     return;
                 }
-                if !self.out.borrow().is_empty() {
+                if self.has_work() {
                     break;
                 }
                 if self.state.get() == State::Draining {
                     self.state.set(State::Closed);
-                    conn.close("socket closed; queued messages delivered");
+                    self.direct.borrow_mut().take();
+                    conn.finish_sending();
                     return;
                 }
                 let woken = self.wake.notified();
@@ -276,13 +380,16 @@ impl ConnWriter {
                 woken.await;
                 self.flusher_idle.set(false);
             }
-            let (msgs, chunks) = {
+            let (msgs, bytes, chunks) = {
                 let mut out = self.out.borrow_mut();
+                self.put_commands(&mut out);
                 // The batch taken now carries the rest of a directly written message.
                 self.partial_head.set(false);
+                let msgs = std::mem::take(&mut out.msgs);
+                let bytes = std::mem::take(&mut out.bytes);
                 if out.chunks.is_empty() {
                     std::mem::swap(&mut out.tail, &mut spare);
-                    (std::mem::take(&mut out.msgs), None)
+                    (msgs, bytes, None)
                 } else {
                     // The whole batch leaves `out`, even when it takes several
                     // writes: if the connection is lost part-way, nothing that
@@ -292,7 +399,7 @@ impl ConnWriter {
                     if !out.tail.is_empty() {
                         chunks.push(out.tail.split().freeze());
                     }
-                    (std::mem::take(&mut out.msgs), Some(chunks))
+                    (msgs, bytes, Some(chunks))
                 }
             };
             let result = match chunks {
@@ -317,6 +424,8 @@ impl ConnWriter {
                 }
             };
             self.queued.set(self.queued.get().saturating_sub(msgs));
+            self.queued_bytes
+                .set(self.queued_bytes.get().saturating_sub(bytes));
             self.room.notify_all();
             if let Err(e) = result {
                 conn.close(&format!("write failed: {e}"));
@@ -325,7 +434,6 @@ impl ConnWriter {
         }
     }
 }
-
 /// Encodes a message once into segments that [`ConnWriter::encode_shared`] can queue
 /// on many connections: headers and small bodies packed together, bodies of
 /// [`SHARED_SEGMENT`] bytes or more kept as the caller's `Bytes`.

@@ -110,6 +110,12 @@ impl Handshake {
         self.version
     }
 
+    /// True once the peer's whole greeting was read (the handshake is at READY or
+    /// done). A peer that closes before this point usually refused our mechanism.
+    pub fn greeting_received(&self) -> bool {
+        self.state != State::Greeting
+    }
+
     /// True when the handshake finished.
     pub fn is_done(&self) -> bool {
         self.state == State::Done

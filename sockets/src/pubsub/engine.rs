@@ -43,8 +43,10 @@ impl Core {
     ) -> Result<(), ()> {
         if self.is_publisher() {
             if let Some((subscribe, topic)) = parse_subscription(&msg) {
-                self.on_subscription(peer, subscribe, &topic);
-                return Ok(());
+                return match self.on_subscription(peer, subscribe, &topic) {
+                    Some(report) => self.deliver(peer, conn, report).await,
+                    None => Ok(()),
+                };
             }
             if self.socket_type == SocketType::Pub {
                 tracing::trace!("PUB drops a non-subscription message from a subscriber");
@@ -55,21 +57,26 @@ impl Core {
     }
 
     /// A SUBSCRIBE/CANCEL command or its 3.0 data-frame form arrived from `peer`.
-    pub(crate) fn on_subscription(&self, peer: PeerId, subscribe: bool, topic: &[u8]) {
+    /// Returns the report an XPUB hands to its application; the reader delivers it
+    /// like a message from that peer, under RCVHWM, so a subscriber that floods
+    /// subscriptions to an application that does not read them is paused instead
+    /// of queueing reports without limit.
+    pub(crate) fn on_subscription(
+        &self,
+        peer: PeerId,
+        subscribe: bool,
+        topic: &[u8],
+    ) -> Option<Message> {
         if !self.is_publisher() {
             tracing::trace!("ignoring a subscription sent to a non-publishing socket");
-            return;
+            return None;
         }
         let report = self
             .pubsub
             .borrow_mut()
             .publisher
             .on_subscription(peer, subscribe, topic);
-        if let Some(msg) = report
-            && self.socket_type == SocketType::Xpub
-        {
-            self.deliver_now(peer, msg);
-        }
+        report.filter(|_| self.socket_type == SocketType::Xpub)
     }
 
     /// A connection just completed its handshake as `peer`.
@@ -119,11 +126,11 @@ impl Core {
     /// Queues a message to every connected peer with room (XSUB upstream traffic);
     /// full peers miss it.
     pub(crate) fn send_to_all(&self, frames: &[Bytes]) {
-        let hwm = self.options.borrow().sndhwm;
+        let limit = self.options.borrow().send_limit();
         let segments = encode_once(frames);
         self.with_peers(|peers| {
             for p in peers.iter().filter(|p| p.conn.is_some()) {
-                if p.writer.has_room(hwm) {
+                if p.writer.has_room(limit) {
                     p.writer.encode_shared(&segments);
                 }
             }
@@ -134,7 +141,7 @@ impl Core {
     /// its first frame. Subscribers over SNDHWM miss it, unless `nodrop`, in which
     /// case nothing is sent while any matching subscriber is full.
     pub(crate) fn publish(&self, frames: &[Bytes], nodrop: bool) -> Published {
-        let hwm = self.options.borrow().sndhwm;
+        let limit = self.options.borrow().send_limit();
         let topic: &[u8] = frames.first().map(|f| &f[..]).unwrap_or(&[]);
         let pubsub = self.pubsub.borrow();
         self.with_peers(|peers| {
@@ -143,12 +150,12 @@ impl Core {
                     .iter()
                     .filter(|p| p.conn.is_some() && pubsub.publisher.wants(p.id, topic))
             };
-            if nodrop && matching().any(|p| !p.writer.has_room(hwm)) {
+            if nodrop && matching().any(|p| !p.writer.has_room(limit)) {
                 return Published::WouldBlock;
             }
             let mut segments: Option<Vec<Bytes>> = None;
             for p in matching() {
-                if p.writer.has_room(hwm) {
+                if p.writer.has_room(limit) {
                     let segs = segments.get_or_insert_with(|| encode_once(frames));
                     p.writer.encode_shared(segs);
                 } else {

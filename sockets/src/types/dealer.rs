@@ -29,11 +29,29 @@ impl DealerSocket {
         self.base.core.send_wait(&[], msg.frames()).await.map(drop)
     }
 
+    /// Like [`send`](Self::send) but never waits (libzmq's ZMQ_DONTWAIT): fails with
+    /// [`Error::WouldBlock`](crate::Error::WouldBlock) when no peer has room, after
+    /// giving the runtime one turn so a retry loop lets the connections drain.
+    pub async fn try_send(&self, msg: impl Into<Message>) -> Result<()> {
+        let msg = msg.into();
+        if self.base.core.try_send_message(&msg)? {
+            return Ok(());
+        }
+        self.base.core.would_block("send").await
+    }
+
     /// Receives the next message, fair-queued across peers. Cancel-safe.
     pub async fn recv(&self) -> Result<Message> {
         if let Some(got) = self.base.core.try_recv() {
             return Ok(got.msg);
         }
         Ok(self.base.core.recv_wait().await?.msg)
+    }
+
+    /// Like [`recv`](Self::recv) but never waits (libzmq's ZMQ_DONTWAIT): fails with
+    /// [`Error::WouldBlock`](crate::Error::WouldBlock) when no message is waiting,
+    /// after giving the runtime one turn so a polling loop lets messages arrive.
+    pub async fn try_recv(&self) -> Result<Message> {
+        Ok(self.base.core.recv(true).await?.msg)
     }
 }

@@ -41,4 +41,10 @@ impl PubSocket {
         self.base.core.publish(msg.frames(), false);
         Ok(())
     }
+
+    /// The same as [`send`](Self::send), which never waits (a full subscriber
+    /// misses the message). Offered so every socket type has `try_send`.
+    pub async fn try_send(&self, msg: impl Into<Message>) -> Result<()> {
+        self.send(msg).await
+    }
 }

@@ -27,4 +27,11 @@ impl PullSocket {
         }
         Ok(self.base.core.recv_wait().await?.msg)
     }
+
+    /// Like [`recv`](Self::recv) but never waits (libzmq's ZMQ_DONTWAIT): fails with
+    /// [`Error::WouldBlock`](crate::Error::WouldBlock) when no message is waiting,
+    /// after giving the runtime one turn so a polling loop lets messages arrive.
+    pub async fn try_recv(&self) -> Result<Message> {
+        Ok(self.base.core.recv(true).await?.msg)
+    }
 }

@@ -36,4 +36,15 @@ impl PushSocket {
         }
         self.base.core.send_wait(&[], msg.frames()).await.map(drop)
     }
+
+    /// Like [`send`](Self::send) but never waits (libzmq's ZMQ_DONTWAIT): fails with
+    /// [`Error::WouldBlock`](crate::Error::WouldBlock) when no peer has room, after
+    /// giving the runtime one turn so a retry loop lets the connections drain.
+    pub async fn try_send(&self, msg: impl Into<Message>) -> Result<()> {
+        let msg = msg.into();
+        if self.base.core.try_send_message(&msg)? {
+            return Ok(());
+        }
+        self.base.core.would_block("send").await
+    }
 }

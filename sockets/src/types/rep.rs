@@ -32,13 +32,23 @@ impl RepSocket {
     /// Fails with [`Error::InvalidState`] while the previous request is unanswered.
     /// Requests without an empty delimiter frame are discarded. Cancel-safe.
     pub async fn recv(&self) -> Result<Message> {
+        self.recv_with(false).await
+    }
+
+    /// Like [`recv`](Self::recv) but never waits (ZMQ_DONTWAIT): fails with
+    /// [`Error::WouldBlock`] when no request is waiting.
+    pub async fn try_recv(&self) -> Result<Message> {
+        self.recv_with(true).await
+    }
+
+    async fn recv_with(&self, dontwait: bool) -> Result<Message> {
         if self.pending.borrow().is_some() {
             return Err(Error::InvalidState(
                 "a REP socket must send the reply before receiving the next request",
             ));
         }
         loop {
-            let mut got = self.base.core.recv().await?;
+            let mut got = self.base.core.recv(dontwait).await?;
             let Some(pos) = got.msg.iter().position(|f| f.is_empty()) else {
                 tracing::trace!("REP discards a request without an empty delimiter");
                 continue;
@@ -70,5 +80,11 @@ impl RepSocket {
             tracing::debug!("REP reply dropped: the requesting peer is gone or full");
         }
         Ok(())
+    }
+
+    /// The same as [`send`](Self::send), which never waits: a reply to a full or
+    /// departed peer is dropped. Offered so every socket type has `try_send`.
+    pub async fn try_send(&self, msg: impl Into<Message>) -> Result<()> {
+        self.send(msg).await
     }
 }

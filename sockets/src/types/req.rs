@@ -64,7 +64,17 @@ impl ReqSocket {
     /// peer has room. Fails with [`Error::InvalidState`] while a reply is pending,
     /// unless REQ_RELAXED is set.
     pub async fn send(&self, msg: impl Into<Message>) -> Result<()> {
-        let msg = msg.into();
+        self.send_with(msg.into(), false).await
+    }
+
+    /// Like [`send`](Self::send) but never waits (ZMQ_DONTWAIT): fails with
+    /// [`Error::WouldBlock`] when no peer has room (the request is not sent and
+    /// the socket may send again).
+    pub async fn try_send(&self, msg: impl Into<Message>) -> Result<()> {
+        self.send_with(msg.into(), true).await
+    }
+
+    async fn send_with(&self, msg: Message, dontwait: bool) -> Result<()> {
         if msg.is_empty() {
             return Err(Error::EmptyMessage);
         }
@@ -80,12 +90,12 @@ impl ReqSocket {
             let id = Bytes::copy_from_slice(&request_id.to_be_bytes());
             self.base
                 .core
-                .send_round_robin(&[id, delimiter], msg.frames())
+                .send_round_robin(&[id, delimiter], msg.frames(), dontwait)
                 .await?
         } else {
             self.base
                 .core
-                .send_round_robin(&[delimiter], msg.frames())
+                .send_round_robin(&[delimiter], msg.frames(), dontwait)
                 .await?
         };
         self.awaiting.set(Some((peer, request_id)));
@@ -95,13 +105,24 @@ impl ReqSocket {
     /// Receives the reply to the last request. Fails with [`Error::InvalidState`] when
     /// no request is pending. Cancel-safe: dropping the future keeps the request pending.
     pub async fn recv(&self) -> Result<Message> {
+        self.recv_with(false).await
+    }
+
+    /// Like [`recv`](Self::recv) but never waits (ZMQ_DONTWAIT): fails with
+    /// [`Error::WouldBlock`] while the reply has not arrived (the request stays
+    /// pending).
+    pub async fn try_recv(&self) -> Result<Message> {
+        self.recv_with(true).await
+    }
+
+    async fn recv_with(&self, dontwait: bool) -> Result<Message> {
         loop {
             let Some((peer, request_id)) = self.awaiting.get() else {
                 return Err(Error::InvalidState(
                     "a REQ socket must send a request before receiving",
                 ));
             };
-            let got = self.base.core.recv().await?;
+            let got = self.base.core.recv(dontwait).await?;
             if got.peer != peer {
                 tracing::trace!("REQ discards a message from a peer it did not ask");
                 continue;

@@ -33,7 +33,17 @@ impl RouterSocket {
     /// Receives the next message (fair-queued) with the sender's routing id as the
     /// first frame. Cancel-safe.
     pub async fn recv(&self) -> Result<Message> {
-        let got = self.base.core.recv().await?;
+        self.recv_with(false).await
+    }
+
+    /// Like [`recv`](Self::recv) but never waits (ZMQ_DONTWAIT): fails with
+    /// [`Error::WouldBlock`] when no message is waiting.
+    pub async fn try_recv(&self) -> Result<Message> {
+        self.recv_with(true).await
+    }
+
+    async fn recv_with(&self, dontwait: bool) -> Result<Message> {
+        let got = self.base.core.recv(dontwait).await?;
         let mut msg = got.msg;
         msg.push_front(got.routing_id);
         Ok(msg)
@@ -42,7 +52,17 @@ impl RouterSocket {
     /// Sends the message's frames after the first to the peer the first frame names.
     /// Never waits unless ROUTER_MANDATORY is set and the peer is full.
     pub async fn send(&self, msg: impl Into<Message>) -> Result<()> {
-        let msg = msg.into();
+        self.send_with(msg.into(), false).await
+    }
+
+    /// Like [`send`](Self::send) but never waits (ZMQ_DONTWAIT): with
+    /// ROUTER_MANDATORY, a full peer fails with [`Error::WouldBlock`] instead of
+    /// waiting for room; without it the message is dropped, as `send` does.
+    pub async fn try_send(&self, msg: impl Into<Message>) -> Result<()> {
+        self.send_with(msg.into(), true).await
+    }
+
+    async fn send_with(&self, msg: Message, dontwait: bool) -> Result<()> {
         let Some((rid, body)) = msg.frames().split_first() else {
             return Err(Error::EmptyMessage);
         };
@@ -56,6 +76,9 @@ impl RouterSocket {
                 (Routed::Sent, _) => return Ok(()),
                 (Routed::NoSuchPeer, _) if mandatory => {
                     return Err(Error::HostUnreachable(rid.to_vec()));
+                }
+                (Routed::Full, Some(_)) if mandatory && dontwait => {
+                    return self.base.core.would_block("send").await;
                 }
                 (Routed::Full, Some(peer)) if mandatory => {
                     self.base.core.wait_room(peer).await?;

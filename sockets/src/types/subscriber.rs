@@ -64,8 +64,19 @@ impl SubSocket {
     /// Receives the next message matching a subscription (fair-queued across
     /// publishers). Cancel-safe.
     pub async fn recv(&self) -> Result<Message> {
+        self.recv_with(false).await
+    }
+
+    /// Like [`recv`](Self::recv) but never waits (ZMQ_DONTWAIT): fails with
+    /// [`Error::WouldBlock`](crate::Error::WouldBlock) when no matching message
+    /// is waiting.
+    pub async fn try_recv(&self) -> Result<Message> {
+        self.recv_with(true).await
+    }
+
+    async fn recv_with(&self, dontwait: bool) -> Result<Message> {
         loop {
-            let got = self.base.core.recv().await?;
+            let got = self.base.core.recv(dontwait).await?;
             let first = got.msg.get(0).map(|f| &f[..]).unwrap_or(&[]);
             if self.base.core.pubsub.borrow().subscriber.matches(first) {
                 return Ok(got.msg);

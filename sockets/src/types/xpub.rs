@@ -80,7 +80,16 @@ impl XpubSocket {
     /// Publishes a message to every matching subscriber. Returns at once, unless
     /// XPUB_NODROP is set and a matching subscriber is full.
     pub async fn send(&self, msg: impl Into<Message>) -> Result<()> {
-        let msg = msg.into();
+        self.send_with(msg.into(), false).await
+    }
+
+    /// Like [`send`](Self::send) but never waits (ZMQ_DONTWAIT): with XPUB_NODROP,
+    /// a full matching subscriber fails it with [`Error::WouldBlock`].
+    pub async fn try_send(&self, msg: impl Into<Message>) -> Result<()> {
+        self.send_with(msg.into(), true).await
+    }
+
+    async fn send_with(&self, msg: Message, dontwait: bool) -> Result<()> {
         if msg.is_empty() {
             return Err(Error::EmptyMessage);
         }
@@ -88,6 +97,9 @@ impl XpubSocket {
         let nodrop = core.pubsub.borrow().publisher.xpub.nodrop;
         if core.publish(msg.frames(), nodrop) == Published::Done {
             return Ok(());
+        }
+        if dontwait {
+            return core.would_block("send").await;
         }
         let timeout = core.options.borrow().sndtimeo;
         with_timeout(timeout, "send", async {
@@ -107,6 +119,12 @@ impl XpubSocket {
 
     /// Receives the next subscription report or upstream message. Cancel-safe.
     pub async fn recv(&self) -> Result<Message> {
-        Ok(self.base.core.recv().await?.msg)
+        Ok(self.base.core.recv(false).await?.msg)
+    }
+
+    /// Like [`recv`](Self::recv) but never waits (ZMQ_DONTWAIT): fails with
+    /// [`Error::WouldBlock`] when no message is waiting.
+    pub async fn try_recv(&self) -> Result<Message> {
+        Ok(self.base.core.recv(true).await?.msg)
     }
 }

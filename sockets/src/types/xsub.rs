@@ -47,8 +47,20 @@ impl XsubSocket {
         Ok(())
     }
 
+    /// The same as [`send`](Self::send), which never waits (full publishers miss
+    /// the message). Offered so every socket type has `try_send`.
+    pub async fn try_send(&self, msg: impl Into<Message>) -> Result<()> {
+        self.send(msg).await
+    }
+
     /// Receives the next message from any publisher (fair-queued). Cancel-safe.
     pub async fn recv(&self) -> Result<Message> {
-        Ok(self.base.core.recv().await?.msg)
+        Ok(self.base.core.recv(false).await?.msg)
+    }
+
+    /// Like [`recv`](Self::recv) but never waits (ZMQ_DONTWAIT): fails with
+    /// [`Error::WouldBlock`] when no message is waiting.
+    pub async fn try_recv(&self) -> Result<Message> {
+        Ok(self.base.core.recv(true).await?.msg)
     }
 }

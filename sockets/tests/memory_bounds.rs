@@ -1,0 +1,379 @@
+//! What a remote peer can make a socket hold stays bounded in bytes, whatever it
+//! sends and however little it reads.
+//!
+//! A counting global allocator tracks the live heap bytes of the whole process and
+//! their peak. The hostile side is a blocking raw TCP peer on its own thread that
+//! writes from buffers built beforehand, so it allocates nothing while it floods;
+//! it shrinks its receive buffer and never reads, so whatever zeroring sends it
+//! backs up in zeroring's memory unless zeroring bounds it. Every case fails on a
+//! build without the bound (the figures in each assertion say by how much).
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::time::Duration;
+
+use socket2::SockRef;
+use zeroring_sockets::{Error, PullSocket, PushSocket, XpubSocket};
+
+use common::*;
+
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+static PEAK: AtomicIsize = AtomicIsize::new(0);
+
+fn grew(by: isize) {
+    let now = LIVE.fetch_add(by, Ordering::Relaxed) + by;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        grew(layout.size() as isize);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        grew(new_size as isize - layout.size() as isize);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Live heap bytes now.
+fn live() -> isize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+/// Starts a new peak measurement from the current live bytes.
+fn reset_peak() -> isize {
+    let now = live();
+    PEAK.store(now, Ordering::Relaxed);
+    now
+}
+
+fn peak() -> isize {
+    PEAK.load(Ordering::Relaxed)
+}
+
+const MIB: isize = 1 << 20;
+
+/// The tests share the allocator's counters: one at a time, even under `cargo test`.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Runs a test body on a runtime of its own while holding [`SERIAL`].
+fn serially(body: impl std::future::Future<Output = ()>) {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    compio::runtime::Runtime::new().unwrap().block_on(body);
+}
+
+/// A raw peer past its handshake as `socket_type`, with a receive buffer shrunk to
+/// the minimum so that what zeroring sends backs up on zeroring's side. The
+/// handshake runs on a thread: the runtime must stay free to answer it.
+async fn raw_connect(addr: SocketAddr, socket_type: &'static str) -> TcpStream {
+    join(std::thread::spawn(move || raw_handshake(addr, socket_type))).await
+}
+
+fn raw_handshake(addr: SocketAddr, socket_type: &str) -> TcpStream {
+    let s = TcpStream::connect(addr).unwrap();
+    SockRef::from(&s).set_recv_buffer_size(4096).unwrap();
+    s.set_nodelay(true).unwrap();
+    s.set_read_timeout(Some(LIMIT)).unwrap();
+    let mut s2 = s.try_clone().unwrap();
+    s2.write_all(&handshake(socket_type)).unwrap();
+    // Read zeroring's greeting and READY so the handshake is complete.
+    let mut greeting = [0u8; 64];
+    s2.read_exact(&mut greeting).unwrap();
+    let mut hdr = [0u8; 2];
+    s2.read_exact(&mut hdr).unwrap();
+    let mut body = vec![0u8; usize::from(hdr[1])];
+    s2.read_exact(&mut body).unwrap();
+    assert!(body.starts_with(b"\x05READY"));
+    s
+}
+
+/// Writes `chunk` `times` times from a thread, then `tail` (if the connection is
+/// still open). Returns whether zeroring closed the connection on the way.
+fn flood(
+    mut s: TcpStream,
+    chunk: Vec<u8>,
+    times: usize,
+    tail: Vec<u8>,
+) -> std::thread::JoinHandle<bool> {
+    std::thread::spawn(move || {
+        for _ in 0..times {
+            if s.write_all(&chunk).is_err() {
+                return true;
+            }
+        }
+        if s.write_all(&tail).is_err() {
+            return true;
+        }
+        // Wait for zeroring's verdict: end-of-file or reset means it closed.
+        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        let mut buf = [0u8; 4096];
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) => return true,
+                Ok(_) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return false;
+                }
+                Err(_) => return true,
+            }
+        }
+    })
+}
+
+fn ping(context: &[u8]) -> Vec<u8> {
+    let mut data = vec![0, 0]; // TTL 0
+    data.extend_from_slice(context);
+    command("PING", &data)
+}
+
+/// A PULL with a well-behaved PUSH that checks the socket still works.
+async fn pull_with_good_peer(configure: impl FnOnce(&PullSocket)) -> (PullSocket, PushSocket) {
+    let pull = PullSocket::new();
+    configure(&pull);
+    let ep = pull.bind(ANY).await.unwrap();
+    let push = PushSocket::new();
+    push.connect(&ep.to_string()).await.unwrap();
+    within("good peer", push.send("hello")).await.unwrap();
+    assert_eq!(
+        &within("good peer", pull.recv()).await.unwrap()[0][..],
+        b"hello"
+    );
+    (pull, push)
+}
+
+async fn good_peer_still_served(pull: &PullSocket, push: &PushSocket) {
+    within("good peer after", push.send("still here"))
+        .await
+        .unwrap();
+    loop {
+        let m = within("good peer after", pull.recv()).await.unwrap();
+        if &m[0][..] == b"still here" {
+            return;
+        }
+    }
+}
+
+/// libzmq keeps at most one pending PONG; before this bound, every PING from a
+/// peer that never reads appended a PONG to the write buffer (23 bytes each:
+/// about 23 MB for the million PINGs below).
+#[test]
+fn ping_flood_from_a_peer_that_never_reads_keeps_memory_flat() {
+    serially(ping_flood_from_a_peer_that_never_reads_keeps_memory_flat_body());
+}
+
+async fn ping_flood_from_a_peer_that_never_reads_keeps_memory_flat_body() {
+    let watch = panic_watch();
+    let (pull, push) = pull_with_good_peer(|_| {}).await;
+    let addr = addr(&pull.bind(ANY).await.unwrap());
+    let raw = raw_connect(addr, "PUSH").await;
+    wait_until("raw peer attached", || pull.peer_count() == 2).await;
+    let chunk: Vec<u8> = (0..1000).flat_map(|_| ping(&[7u8; 16])).collect();
+    // Warm up: buffers reach their working size.
+    let warm = flood(raw.try_clone().unwrap(), chunk.clone(), 20, Vec::new());
+    pause(300).await;
+    let before = reset_peak();
+    let flooder = flood(raw, chunk, 1000, data_frame(b"end of pings", false));
+    loop {
+        let m = within("the message after the PINGs", pull.recv())
+            .await
+            .unwrap();
+        if &m[0][..] == b"end of pings" {
+            break;
+        }
+    }
+    let grown = peak() - before;
+    eprintln!("peak heap growth: {grown} bytes");
+    assert!(
+        grown < 2 * MIB,
+        "a million unread PONGs grew the heap by {grown} bytes (bound: 2 MiB)"
+    );
+    good_peer_still_served(&pull, &push).await;
+    drop(pull);
+    let _ = join(flooder).await;
+    let _ = join(warm).await;
+    watch.assert_none();
+}
+
+/// Empty frames with MORE set and no last frame: refused after the default frame
+/// limit (65,536) instead of growing 34 bytes per 2-byte frame without end.
+#[test]
+fn endless_multipart_is_refused_at_the_default_frame_limit() {
+    serially(endless_multipart_is_refused_at_the_default_frame_limit_body());
+}
+
+async fn endless_multipart_is_refused_at_the_default_frame_limit_body() {
+    let watch = panic_watch();
+    let (pull, push) = pull_with_good_peer(|_| {}).await;
+    let addr = addr(&pull.bind(ANY).await.unwrap());
+    let raw = raw_connect(addr, "PUSH").await;
+    wait_until("raw peer attached", || pull.peer_count() == 2).await;
+    let before = reset_peak();
+    // 500,000 frames: 1 MB on the wire, 17 MB of frame handles if nothing stops it.
+    let chunk: Vec<u8> = [1u8, 0].repeat(10_000);
+    let flooder = flood(raw, chunk, 50, Vec::new());
+    let closed = join(flooder).await;
+    let grown = peak() - before;
+    eprintln!("peak heap growth: {grown} bytes");
+    assert!(
+        closed,
+        "the endless message did not get its connection closed"
+    );
+    assert!(
+        grown < 6 * MIB,
+        "an endless multipart message grew the heap by {grown} bytes (bound: 6 MiB)"
+    );
+    wait_until("raw peer detached", || pull.peer_count() == 1).await;
+    good_peer_still_served(&pull, &push).await;
+    watch.assert_none();
+}
+
+/// With MAXMSGSIZE set, every frame after the first counts 32 bytes toward it, so
+/// empty frames are limited by it too (here with the frame limit off).
+#[test]
+fn empty_frames_count_toward_maxmsgsize() {
+    serially(empty_frames_count_toward_maxmsgsize_body());
+}
+
+async fn empty_frames_count_toward_maxmsgsize_body() {
+    let watch = panic_watch();
+    let (pull, push) = pull_with_good_peer(|p| {
+        p.set_maxmsgsize(Some(256 * 1024));
+        p.set_max_msg_frames(None);
+    })
+    .await;
+    // A message of many small frames under the limit still goes through.
+    let frames: Vec<&str> = vec!["f"; 1000];
+    within("many frames", push.send(frames)).await.unwrap();
+    assert_eq!(
+        within("many frames", pull.recv()).await.unwrap().len(),
+        1000
+    );
+    let addr = addr(&pull.bind(ANY).await.unwrap());
+    let raw = raw_connect(addr, "PUSH").await;
+    wait_until("raw peer attached", || pull.peer_count() == 2).await;
+    let before = reset_peak();
+    let chunk: Vec<u8> = [1u8, 0].repeat(10_000);
+    let closed = join(flood(raw, chunk, 50, Vec::new())).await;
+    let grown = peak() - before;
+    eprintln!("peak heap growth: {grown} bytes");
+    assert!(
+        closed,
+        "empty frames past MAXMSGSIZE did not close the connection"
+    );
+    assert!(grown < MIB, "the heap grew by {grown} bytes (bound: 1 MiB)");
+    good_peer_still_served(&pull, &push).await;
+    watch.assert_none();
+}
+
+/// A subscriber that floods subscribe/cancel pairs to an XPUB whose application
+/// does not read the reports: the reports wait under RCVHWM like messages, and
+/// the subscriber's connection is paused, instead of a queue without limit
+/// (about 100 MB for these 500,000 pairs before).
+#[test]
+fn subscription_reports_wait_under_rcvhwm() {
+    serially(subscription_reports_wait_under_rcvhwm_body());
+}
+
+async fn subscription_reports_wait_under_rcvhwm_body() {
+    let watch = panic_watch();
+    let xpub = XpubSocket::new();
+    xpub.set_xpub_verbose(true);
+    let addr = addr(&xpub.bind(ANY).await.unwrap());
+    let raw = raw_connect(addr, "SUB").await;
+    wait_until("subscriber attached", || xpub.peer_count() == 1).await;
+    let pair: Vec<u8> = [command("SUBSCRIBE", b"topic"), command("CANCEL", b"topic")].concat();
+    let chunk: Vec<u8> = pair.repeat(1000);
+    let before = reset_peak();
+    let flooder = flood(raw, chunk, 500, Vec::new());
+    // The flood stalls once 1000 reports wait; give it time to try.
+    pause(1500).await;
+    let grown = peak() - before;
+    eprintln!("peak heap growth: {grown} bytes");
+    assert!(
+        grown < 4 * MIB,
+        "unread subscription reports grew the heap by {grown} bytes (bound: 4 MiB)"
+    );
+    // Reading the reports lets the subscriber go on.
+    xpub.set_rcvtimeo(Some(Duration::from_millis(500)));
+    let mut reports = 0;
+    loop {
+        match within("reports", xpub.recv()).await {
+            Ok(_) => reports += 1,
+            Err(Error::Timeout(_)) => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(
+        reports > 1000,
+        "only {reports} reports after reading resumed"
+    );
+    drop(xpub);
+    let _ = join(flooder).await;
+    watch.assert_none();
+}
+
+/// SNDHWM_BYTES bounds what a peer that never reads can make a sender hold when
+/// messages are large: 64 KiB messages to a stalled PULL stop at the byte budget,
+/// where SNDHWM alone (1000 messages) would queue 64 MB.
+#[test]
+fn byte_budget_bounds_what_a_stalled_peer_holds() {
+    serially(byte_budget_bounds_what_a_stalled_peer_holds_body());
+}
+
+async fn byte_budget_bounds_what_a_stalled_peer_holds_body() {
+    let watch = panic_watch();
+    let push = PushSocket::new();
+    push.set_sndhwm_bytes(Some(1 << 20));
+    let ep = push.bind(ANY).await.unwrap();
+    let raw = raw_connect(addr(&ep), "PULL").await;
+    wait_until("stalled peer attached", || push.peer_count() == 1).await;
+    let body = bytes::Bytes::from(vec![9u8; 64 * 1024]);
+    let before = reset_peak();
+    let mut sent = 0usize;
+    loop {
+        match within(
+            "try_send",
+            push.try_send(vec![body.clone(), body.slice(..100)]),
+        )
+        .await
+        {
+            Ok(()) => sent += 1,
+            Err(Error::WouldBlock(_)) => break,
+            Err(e) => panic!("{e}"),
+        }
+        assert!(sent < 1000, "the byte budget never stopped the sender");
+    }
+    // Kernel buffers take some; the rest must stop near the 1 MiB budget.
+    assert!(
+        sent < 200,
+        "{sent} messages of 64 KiB queued to a peer that never reads"
+    );
+    let grown = peak() - before;
+    eprintln!("peak heap growth: {grown} bytes");
+    assert!(
+        grown < 4 * MIB,
+        "the heap grew by {grown} bytes (bound: 4 MiB)"
+    );
+    drop(raw);
+    watch.assert_none();
+}
