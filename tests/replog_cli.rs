@@ -143,3 +143,124 @@ fn bad_arguments_are_explained() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("keeps no files"));
 }
+
+/// Resident memory of a process, in bytes.
+fn rss(child: &Child) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS");
+    kb * 1024
+}
+
+fn dropped_for_slow_peers(node: &str) -> u64 {
+    ok(&["status", "--node", node])
+        .lines()
+        .find_map(|l| l.strip_prefix("dropped_for_slow_peers: "))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("dropped_for_slow_peers in the status")
+}
+
+/// A short ZMTP frame.
+fn frame(body: &[u8], more: bool) -> Vec<u8> {
+    let mut f = vec![u8::from(more), body.len() as u8];
+    f.extend_from_slice(body);
+    f
+}
+
+/// A raw DEALER (blocking TCP) past its handshake, with a receive buffer shrunk so
+/// that what the node sends it backs up in the node.
+fn raw_dealer(endpoint: &str) -> std::net::TcpStream {
+    use std::io::{Read, Write};
+    let addr = endpoint.trim_start_matches("tcp://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    socket2::SockRef::from(&s)
+        .set_recv_buffer_size(4096)
+        .unwrap();
+    let mut greeting = vec![0u8; 64];
+    greeting[0] = 0xFF;
+    greeting[9] = 0x7F;
+    greeting[10] = 3;
+    greeting[11] = 1;
+    greeting[12..16].copy_from_slice(b"NULL");
+    s.write_all(&greeting).unwrap();
+    let mut ready = vec![5u8];
+    ready.extend_from_slice(b"READY");
+    ready.push(11);
+    ready.extend_from_slice(b"Socket-Type");
+    ready.extend_from_slice(&6u32.to_be_bytes());
+    ready.extend_from_slice(b"DEALER");
+    s.write_all(&[0x04, ready.len() as u8]).unwrap();
+    s.write_all(&ready).unwrap();
+    let mut theirs = [0u8; 64];
+    s.read_exact(&mut theirs).unwrap();
+    s
+}
+
+/// Issue 10, item 3: a client that stores one 8,000-byte value and then asks for it
+/// 30,000 times without reading a reply used to pin every reply (SNDHWM 100,000):
+/// about 240 MB per client. The node now drops replies to a peer past its byte budget,
+/// counts them in its status, and keeps serving its follower and other clients.
+#[test]
+fn a_client_that_never_reads_its_replies_cannot_pin_the_node() {
+    use std::io::Write;
+    const GETS: usize = 30_000;
+    let (leader_proc, leader) = serve(&["--mode", "inmemory"]);
+    let (_follower, follower) = serve(&["--mode", "inmemory", "--follow", &leader]);
+    let value = "v".repeat(8_000);
+    ok(&["put", "--node", &leader, "big", &value, "--ack", "all"]);
+    eventually_get(&follower, "big", &value);
+    let before = rss(&leader_proc.0);
+
+    let attackers: Vec<_> = (0..3)
+        .map(|_| {
+            let mut s = raw_dealer(&leader);
+            let get: Vec<u8> =
+                [frame(b"", true), frame(b"GET", true), frame(b"big", false)].concat();
+            let burst = get.repeat(1000);
+            std::thread::spawn(move || {
+                for _ in 0..GETS / 1000 {
+                    if s.write_all(&burst).is_err() {
+                        break;
+                    }
+                }
+                s // kept open, never read
+            })
+        })
+        .collect();
+    let attackers: Vec<_> = attackers.into_iter().map(|t| t.join().unwrap()).collect();
+    // Wait until the node has answered (or dropped) everything it was asked.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut last = (dropped_for_slow_peers(&leader), Instant::now());
+    while last.1.elapsed() < Duration::from_secs(1) {
+        assert!(Instant::now() < deadline, "the node never caught up");
+        std::thread::sleep(Duration::from_millis(100));
+        let now = dropped_for_slow_peers(&leader);
+        if now != last.0 {
+            last = (now, Instant::now());
+        }
+    }
+    let grown = rss(&leader_proc.0).saturating_sub(before);
+    eprintln!(
+        "leader RSS grew by {} MB; {} replies dropped",
+        grown >> 20,
+        last.0
+    );
+    assert!(
+        last.0 > 0,
+        "no reply was dropped for the clients that never read"
+    );
+    // Three clients, each bounded by the 16 MiB budget (plus what the kernel holds).
+    assert!(
+        grown < (3 * 32) << 20,
+        "three clients that never read grew the leader by {} MB",
+        grown >> 20
+    );
+    // The node keeps serving: a write acknowledged by the follower, and reads.
+    ok(&["put", "--node", &leader, "after", "attack", "--ack", "all"]);
+    eventually_get(&follower, "after", "attack");
+    assert_eq!(ok(&["get", "--node", &leader, "after"]).trim(), "attack");
+    drop(attackers);
+}

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::error::Result;
+use super::error::{ReplogError, Result};
 use super::node::{Inner, Role};
 use super::protocol::ToFollower;
 use crate::Message;
@@ -226,6 +226,13 @@ pub(crate) async fn send(inner: &Inner, id: &Bytes, msg: ToFollower) -> Result<(
     m.push_back(id.clone());
     m.push_back(Bytes::new());
     msg.push_frames(&mut m);
-    inner.router.send(m).await?;
-    Ok(())
+    if super::service::send_or_drop(inner, m, "follower message").await {
+        Ok(())
+    } else {
+        // The follower is gone or not reading: its stream stops here, and it says
+        // HELLO again when it hears nothing (or is dropped as silent).
+        Err(ReplogError::Protocol(
+            "follower not reachable or not reading".into(),
+        ))
+    }
 }

@@ -33,5 +33,5 @@ pub mod store;
 pub use client::LogClient;
 pub use durability::Durability;
 pub use error::{ReplogError, Result};
-pub use node::{FollowerStatus, Node, NodeConfig, Role, Status};
+pub use node::{FollowerStatus, Node, NodeConfig, PEER_SEND_BUDGET, Role, Status};
 pub use protocol::Ack;

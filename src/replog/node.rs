@@ -27,6 +27,10 @@ use crate::RouterSocket;
 /// Largest frame a node or follower accepts: one record of the largest payload plus
 /// its framing, with room to spare.
 pub(crate) const MAX_FRAME: u64 = 2 * super::record::MAX_PAYLOAD as u64;
+/// Bytes queued to one peer of a node (client or follower) before further replies
+/// to it are dropped: the largest value (one message always fits a peer with
+/// nothing queued), twice a follower's replication window.
+pub const PEER_SEND_BUDGET: usize = 16 << 20;
 
 /// How to run a node.
 #[derive(Debug, Clone)]
@@ -129,6 +133,9 @@ pub struct Status {
     pub durability: Durability,
     /// Followers (on a leader).
     pub followers: Vec<FollowerStatus>,
+    /// Replies and follower messages dropped because that peer was not reading
+    /// them (its [`PEER_SEND_BUDGET`] was full).
+    pub dropped_for_slow_peers: u64,
 }
 
 impl fmt::Display for Status {
@@ -139,6 +146,7 @@ impl fmt::Display for Status {
         writeln!(f, "next_offset: {}", self.next_offset)?;
         writeln!(f, "durable_offset: {}", self.durable_offset)?;
         writeln!(f, "keys: {}", self.keys)?;
+        writeln!(f, "dropped_for_slow_peers: {}", self.dropped_for_slow_peers)?;
         for follower in &self.followers {
             writeln!(
                 f,
@@ -170,6 +178,8 @@ pub(crate) struct Inner {
     /// Bumped to stop the current follow task.
     pub(crate) follow_generation: Cell<u64>,
     pub(crate) closed: Cell<bool>,
+    /// Messages dropped for peers that do not read (see `service::SlowPeers`).
+    pub(crate) slow_peers: super::service::SlowPeers,
     scratch: RefCell<Vec<u8>>,
 }
 
@@ -216,6 +226,14 @@ impl Node {
         let router = RouterSocket::new();
         router.set_sndhwm(100_000);
         router.set_rcvhwm(100_000);
+        // What one peer may make the node hold, in bytes: a client that sends
+        // requests and never reads its replies gets them dropped past this (counted
+        // in the status), instead of pinning up to SNDHWM copies of large values.
+        // Followers stay below it: their stream is windowed (8 MiB in flight).
+        router.set_sndhwm_bytes(Some(PEER_SEND_BUDGET));
+        // Sends never wait (try_send): a full peer fails with WouldBlock and an
+        // unknown one with HostUnreachable, so drops are seen and counted.
+        router.set_router_mandatory(true);
         router.set_linger(Some(Duration::from_millis(200)));
         // A frame larger than the biggest record (plus framing) is hostile or broken:
         // the peer's connection is closed instead of buffering it.
@@ -244,6 +262,7 @@ impl Node {
                 acks: Event::default(),
                 follow_generation: Cell::new(0),
                 closed: Cell::new(false),
+                slow_peers: super::service::SlowPeers::default(),
                 scratch: RefCell::new(Vec::with_capacity(256)),
                 cfg,
             }),
@@ -451,6 +470,7 @@ impl Inner {
             next_offset: self.wal.next_offset(),
             durable_offset: self.wal.durable_offset(),
             keys: self.kv.borrow().len(),
+            dropped_for_slow_peers: self.slow_peers.dropped(),
             durability: self.cfg.durability,
             followers,
         }

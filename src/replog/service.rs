@@ -3,7 +3,9 @@
 //! FOLLOW). Writes run as their own tasks, so a write waiting for acknowledgements
 //! never holds up the acknowledgements it waits for.
 
+use std::cell::Cell;
 use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
@@ -136,8 +138,64 @@ async fn reply(inner: &Inner, id: &Bytes, result: Result<[Bytes; 2]>) {
             m.push_back(Bytes::from(e.to_string()));
         }
     }
-    if let Err(e) = inner.router.send(m).await {
-        tracing::debug!(error = %e, "reply not sent");
+    send_or_drop(inner, m, "reply").await;
+}
+
+/// Sends one message on the node's ROUTER without waiting: a peer that does not
+/// read what it is sent (over its byte budget) gets this message dropped and
+/// counted, a peer that is gone is skipped. Returns whether it was queued.
+pub(crate) async fn send_or_drop(inner: &Inner, m: Message, what: &'static str) -> bool {
+    match inner.router.try_send(m).await {
+        Ok(()) => true,
+        Err(zeroring_sockets::Error::WouldBlock(_)) => {
+            inner.slow_peers.dropped_one(what);
+            false
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, what, "not sent");
+            false
+        }
+    }
+}
+
+/// Counts messages dropped for peers that do not read, and warns about them once,
+/// then at most every [`SLOW_PEER_WARN_EVERY`].
+#[derive(Debug, Default)]
+pub(crate) struct SlowPeers {
+    dropped: Cell<u64>,
+    last_warned: Cell<Option<Instant>>,
+    since_warned: Cell<u64>,
+}
+
+/// How often the node repeats its warning about peers that do not read.
+const SLOW_PEER_WARN_EVERY: Duration = Duration::from_secs(10);
+
+impl SlowPeers {
+    fn dropped_one(&self, what: &'static str) {
+        self.dropped.set(self.dropped.get() + 1);
+        self.since_warned.set(self.since_warned.get() + 1);
+        let now = Instant::now();
+        if self
+            .last_warned
+            .get()
+            .is_some_and(|t| now.duration_since(t) < SLOW_PEER_WARN_EVERY)
+        {
+            return;
+        }
+        tracing::warn!(
+            what,
+            dropped = self.since_warned.get(),
+            total = self.dropped.get(),
+            "a peer is not reading what the node sends it (over its byte budget): \
+             dropping messages to it"
+        );
+        self.last_warned.set(Some(now));
+        self.since_warned.set(0);
+    }
+
+    /// Messages dropped so far.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.get()
     }
 }
 
