@@ -4,7 +4,7 @@
 //! zmq.rs peers. Sockets are async, typed, and live on a compio runtime thread.
 //!
 //! ```no_run
-//! #[compio::main]
+//! #[zeroring::main]
 //! async fn main() -> Result<(), zeroring::Error> {
 //!     let rep = zeroring::RepSocket::new();
 //!     let ep = rep.bind("tcp://127.0.0.1:0").await?;
@@ -24,13 +24,62 @@
 //!   [`PushSocket`], [`PullSocket`], [`PairSocket`], [`PubSocket`], [`SubSocket`],
 //!   [`XpubSocket`], [`XsubSocket`]; all dereference to
 //!   [`SocketBase`] for bind, connect and options.
+//! - [`main`] and [`test`]: run an `async fn` on a compio runtime, in a crate whose
+//!   only dependency is zeroring.
 #![warn(missing_docs)]
 
 /// Byte buffers used for message frames.
 pub use bytes;
-/// The compio runtime zeroring runs on, re-exported for `#[zeroring::compio::main]`
-/// and `Runtime::new()`.
+/// The compio runtime zeroring runs on, re-exported for its runtime, timers and I/O
+/// (`zeroring::compio::runtime::Runtime::new()`, `zeroring::compio::time::sleep`).
+///
+/// For an entry point, use [`main`] (`#[zeroring::main]`). compio's own
+/// `#[zeroring::compio::main]` looks for a `compio` dependency in the caller's
+/// Cargo.toml and fails to compile without one; it works with a direct compio
+/// dependency, or as `#[zeroring::compio::main(crate = "zeroring::compio")]`.
 pub use compio;
+/// Runs an `async fn main` on a compio runtime of its own: compio's
+/// `#[compio::main]`, reached through this crate, so the caller needs no compio
+/// dependency of its own.
+///
+/// `#[zeroring::main]` expands to
+/// `#[::zeroring::compio::main(crate = "::zeroring::compio")]`, and passes its
+/// arguments through: `name = value` calls that `RuntimeBuilder` method,
+/// `with_proactor(name = value)` sets the `ProactorBuilder`.
+///
+/// ```no_run
+/// #[zeroring::main(event_interval = 8)]
+/// async fn main() -> Result<(), zeroring::Error> {
+///     let pull = zeroring::PullSocket::new();
+///     let ep = pull.bind("tcp://127.0.0.1:0").await?;
+///     let push = zeroring::PushSocket::new();
+///     push.connect(&ep.to_string()).await?;
+///     push.send("hello").await?;
+///     assert_eq!(&pull.recv().await?[0][..], b"hello");
+///     Ok(())
+/// }
+/// ```
+pub use zeroring_macros::main;
+/// Makes an `async fn` a test that runs on a compio runtime of its own:
+/// compio's `#[compio::test]`, reached through this crate.
+///
+/// Takes the same arguments as [`main`] (other than `console`). Write it as
+/// `#[zeroring::test]`: imported as plain `test`, it would shadow the standard
+/// `#[test]` that its expansion emits.
+///
+/// ```no_run
+/// #[zeroring::test]
+/// async fn push_pull() {
+///     let pull = zeroring::PullSocket::new();
+///     let ep = pull.bind("tcp://127.0.0.1:0").await.unwrap();
+///     let push = zeroring::PushSocket::new();
+///     push.connect(&ep.to_string()).await.unwrap();
+///     push.send("hello").await.unwrap();
+///     assert_eq!(&pull.recv().await.unwrap()[0][..], b"hello");
+/// }
+/// # fn main() {}
+/// ```
+pub use zeroring_macros::test;
 pub use zeroring_sockets::{
     DealerSocket, Endpoint, Error, MONITOR_CAPACITY, Message, Monitor, PairSocket, ProxySocket,
     PubSocket, PullSocket, PushSocket, RepSocket, ReqSocket, Result, RouterSocket, SocketBase,
