@@ -106,12 +106,12 @@ impl SocketBase {
 
     fn update(&self, f: impl FnOnce(&mut SocketOptions)) {
         f(&mut self.core.options.borrow_mut());
+        self.core.options_changed();
     }
 
     /// ZMQ_SNDHWM (default 1000; 0: unlimited).
     pub fn set_sndhwm(&self, hwm: usize) {
         self.update(|o| o.sndhwm = hwm);
-        self.core.room_notify.notify_all();
     }
 
     /// ZMQ_RCVHWM (default 1000; 0: unlimited).
@@ -202,7 +202,6 @@ impl SocketBase {
     /// SNDHWM. See [`SocketOptions::sndhwm_bytes`].
     pub fn set_sndhwm_bytes(&self, max: Option<usize>) {
         self.update(|o| o.sndhwm_bytes = max);
-        self.core.room_notify.notify_all();
     }
 
     /// ZMQ_BACKLOG: pending connections the kernel queues on endpoints bound

@@ -306,25 +306,29 @@ async fn read_loop(
                 Ok(None) => break,
                 Err(e) => return Some(format!("protocol error: {e}")),
             };
-            if frame.command {
+            // A whole message from the peer, or a subscription report an XPUB
+            // generated from a command (delivered like a message, under RCVHWM).
+            let (msg, report) = if frame.command {
                 match handle_command(core, peer_id, conn, frame.body) {
-                    Ok(None) => {}
-                    // An XPUB subscription report waits for room like a message.
-                    Ok(Some(report)) => {
-                        if core.deliver(peer_id, conn, report).await.is_err() && conn.is_closed() {
-                            return conn.close_reason();
-                        }
-                    }
+                    Ok(None) => continue,
+                    Ok(Some(report)) => (report, true),
                     Err(reason) => return Some(reason),
                 }
-                continue;
-            }
-            msg_size = msg_size.saturating_add(frame.body.len() as u64 + FRAME_COST);
-            if msg_size > size_limit || parts.len() >= max_frames {
-                return Some(over_limit(msg_size - FRAME_COST, parts.len(), opts));
-            }
-            parts.push(frame.body);
-            if !frame.more {
+            } else {
+                // Wraps only after 2^64 bytes actually arrived (bodies are counted
+                // as they come, never from an announced size).
+                msg_size = msg_size.wrapping_add(frame.body.len() as u64 + FRAME_COST);
+                if msg_size > size_limit {
+                    return Some(over_limit(msg_size - FRAME_COST, parts.len() + 1, opts));
+                }
+                // With MORE, at least one frame follows this one.
+                if frame.more && parts.len() + 1 >= max_frames {
+                    return Some(over_limit(msg_size - FRAME_COST, parts.len() + 2, opts));
+                }
+                parts.push(frame.body);
+                if frame.more {
+                    continue;
+                }
                 msg_size = 0;
                 let mut msg = Message::from(std::mem::take(&mut parts));
                 if plain && let Some(inbox) = &inbox {
@@ -336,17 +340,23 @@ async fn read_loop(
                         Err(m) => msg = m,
                     }
                 }
-                // The waiting path: the receiver must see what is queued first.
-                if std::mem::take(&mut unwoken) {
-                    core.wake_receiver();
-                }
-                if core.inbound_message(peer_id, conn, msg).await.is_err() && conn.is_closed() {
-                    // Closed while waiting for room (its reason is recorded).
-                    return conn.close_reason();
-                }
-                // Otherwise the socket is closing and the message is dropped: the
-                // reader goes on until the peer closes its side (finish_sending).
+                (msg, false)
+            };
+            // The waiting path: the receiver must see what is queued first.
+            if std::mem::take(&mut unwoken) {
+                core.wake_receiver();
             }
+            if core
+                .inbound_message(peer_id, conn, msg, report)
+                .await
+                .is_err()
+                && conn.is_closed()
+            {
+                // Closed while waiting for room (its reason is recorded).
+                return conn.close_reason();
+            }
+            // Otherwise the socket is closing and the message is dropped: the
+            // reader goes on until the peer closes its side (finish_sending).
         }
         if std::mem::take(&mut unwoken) {
             core.wake_receiver();
@@ -424,8 +434,8 @@ fn over_limit(size: u64, frames: usize, opts: &crate::options::SocketOptions) ->
              exceeds MAXMSGSIZE {max}"
         ),
         (_, Some(max)) => format!(
-            "message of more than {frames} frames exceeds the limit of {max} frames per \
-             message (set_max_msg_frames)"
+            "message of {frames}+ frames exceeds the limit of {max} frames per message \
+             (set_max_msg_frames)"
         ),
         _ => format!("message of {size}+ bytes exceeds the limits"),
     }

@@ -22,7 +22,7 @@ use crate::notify::Notify;
 use crate::options::SocketOptions;
 use crate::peer_map::PeerMap;
 use crate::pubsub::PubSub;
-use crate::writer::ConnWriter;
+use crate::writer::{ConnWriter, SendLimit};
 
 /// Identifies a connection for the lifetime of a socket (never reused).
 pub(crate) type PeerId = u64;
@@ -106,6 +106,9 @@ struct State {
 pub(crate) struct Core {
     pub(crate) socket_type: SocketType,
     pub(crate) options: RefCell<SocketOptions>,
+    /// SNDHWM and the byte budget from `options`, as every send checks them
+    /// (refreshed by [`Core::options_changed`]).
+    send_limit: Cell<SendLimit>,
     state: RefCell<State>,
     /// Event fan-out to the application's monitors.
     pub(crate) monitors: MonitorHub,
@@ -149,6 +152,7 @@ impl Core {
         Rc::new(Core {
             socket_type,
             options: RefCell::new(SocketOptions::default()),
+            send_limit: Cell::new(SocketOptions::default().send_limit()),
             state: RefCell::new(State {
                 next_generated_id: seed,
                 next_peer_id: 1,
@@ -167,6 +171,19 @@ impl Core {
 
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.get()
+    }
+
+    /// Applies an option change: refreshes what the send path caches and wakes
+    /// sends that wait for room (a raised limit may make some).
+    pub(crate) fn options_changed(&self) {
+        self.send_limit.set(self.options.borrow().send_limit());
+        self.room_notify.notify_all();
+    }
+
+    /// The send limits every send checks.
+    #[inline]
+    pub(crate) fn send_limit(&self) -> SendLimit {
+        self.send_limit.get()
     }
 
     /// Creates the persistent slot of a connect() endpoint (not for ROUTER, whose
@@ -602,7 +619,7 @@ impl Core {
     }
 
     fn try_send_round_robin(&self, prefix: &[Bytes], body: &[Bytes]) -> Option<PeerId> {
-        let limit = self.options.borrow().send_limit();
+        let limit = self.send_limit.get();
         let eager = self.eager_writes();
         let mut st = self.state.borrow_mut();
         let n = st.peers.len();
@@ -626,7 +643,7 @@ impl Core {
 
     /// Sends to one peer, never waiting.
     pub(crate) fn send_to(&self, peer: PeerId, prefix: &[Bytes], body: &[Bytes]) -> Routed {
-        let limit = self.options.borrow().send_limit();
+        let limit = self.send_limit.get();
         let eager = self.eager_writes();
         let st = self.state.borrow();
         let Some(p) = st.peers.iter().find(|p| p.id == peer) else {
@@ -659,7 +676,7 @@ impl Core {
             if self.closed.get() {
                 return Some(Err(Error::Closed));
             }
-            let limit = self.options.borrow().send_limit();
+            let limit = self.send_limit.get();
             let st = self.state.borrow();
             let full = st
                 .peers

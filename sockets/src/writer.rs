@@ -59,13 +59,31 @@ struct OutBuf {
     tail: BytesMut,
     /// Messages encoded into `chunks` and `tail`.
     msgs: usize,
-    /// Bytes of those messages (commands are not counted).
-    bytes: usize,
+    /// Total length of `chunks`.
+    chunk_bytes: usize,
 }
 
 impl OutBuf {
     fn is_empty(&self) -> bool {
         self.chunks.is_empty() && self.tail.is_empty()
+    }
+
+    /// Bytes waiting in this buffer (messages, and the odd command).
+    fn len(&self) -> usize {
+        self.tail.len() + self.chunk_bytes
+    }
+
+    fn push_chunk(&mut self, chunk: Bytes) {
+        self.chunk_bytes += chunk.len();
+        self.chunks.push(chunk);
+    }
+
+    /// Moves what `tail` holds into `chunks`, so a shared segment can follow it.
+    fn seal_tail(&mut self) {
+        if !self.tail.is_empty() {
+            let head = self.tail.split().freeze();
+            self.push_chunk(head);
+        }
     }
 
     #[inline]
@@ -76,16 +94,12 @@ impl OutBuf {
             let flags = if more { frame::FLAG_MORE } else { 0 };
             self.tail.put_slice(&[flags, body.len() as u8]);
             self.tail.put_slice(body);
-            self.bytes += 2 + body.len();
             return;
         }
         frame::encode_header(&mut self.tail, body.len(), more, false);
-        self.bytes += frame::MAX_HEADER_LEN + body.len();
         if body.len() >= LARGE_BODY {
-            if !self.tail.is_empty() {
-                self.chunks.push(self.tail.split().freeze());
-            }
-            self.chunks.push(body.clone());
+            self.seal_tail();
+            self.push_chunk(body.clone());
         } else {
             self.tail.extend_from_slice(body);
         }
@@ -108,8 +122,8 @@ pub(crate) struct ConnWriter {
     commands: RefCell<PendingCommands>,
     /// Messages encoded but not yet accepted by the kernel.
     queued: Cell<usize>,
-    /// Their bytes (frame headers included).
-    queued_bytes: Cell<usize>,
+    /// Bytes of the batch being written (taken out of `out`).
+    in_flight_bytes: Cell<usize>,
     flusher_idle: Cell<bool>,
     state: Cell<State>,
     /// Bumped when the connection behind this writer is lost; the flusher of that
@@ -134,7 +148,7 @@ impl ConnWriter {
             }),
             commands: RefCell::new(PendingCommands::default()),
             queued: Cell::new(0),
-            queued_bytes: Cell::new(0),
+            in_flight_bytes: Cell::new(0),
             flusher_idle: Cell::new(false),
             state: Cell::new(State::Open),
             generation: Cell::new(0),
@@ -152,7 +166,12 @@ impl ConnWriter {
     pub(crate) fn has_room(&self, limit: SendLimit) -> bool {
         self.state.get() == State::Open
             && self.queued.get() < limit.msgs
-            && self.queued_bytes.get() < limit.bytes
+            && (limit.bytes == usize::MAX || self.queued_bytes() < limit.bytes)
+    }
+
+    /// Bytes queued and not yet accepted by the kernel (frame headers included).
+    fn queued_bytes(&self) -> usize {
+        self.out.borrow().len() + self.in_flight_bytes.get()
     }
 
     /// Messages queued and not yet accepted by the kernel.
@@ -176,7 +195,6 @@ impl ConnWriter {
         debug_assert!(!(prefix.is_empty() && body.is_empty()));
         let mut out = self.out.borrow_mut();
         let was_idle = self.flusher_idle.get() && out.is_empty();
-        let bytes_before = out.bytes;
         if let ([], [single]) = (prefix, body) {
             out.put_frame(single, false);
         } else {
@@ -193,47 +211,36 @@ impl ConnWriter {
         {
             if n == out.tail.len() {
                 out.tail.clear();
-                out.bytes = bytes_before;
                 return;
             }
             if n > 0 {
                 let _ = out.tail.split_to(n);
-                out.bytes -= n;
                 // The rest of this message must follow on the same connection.
                 self.partial_head.set(true);
             }
         }
         out.msgs += 1;
-        let added = out.bytes - bytes_before;
         drop(out);
         self.queued.set(self.queued.get() + 1);
-        self.queued_bytes.set(self.queued_bytes.get() + added);
         self.kick();
     }
 
     /// Queues a message that was encoded once for several peers (PUB fan-out):
     /// segments of [`SHARED_SEGMENT`] bytes or more are shared, not copied.
     pub(crate) fn encode_shared(&self, segments: &[Bytes]) {
-        let mut added = 0;
         {
             let mut out = self.out.borrow_mut();
             for seg in segments {
-                added += seg.len();
                 if seg.len() >= SHARED_SEGMENT {
-                    if !out.tail.is_empty() {
-                        let head = out.tail.split().freeze();
-                        out.chunks.push(head);
-                    }
-                    out.chunks.push(seg.clone());
+                    out.seal_tail();
+                    out.push_chunk(seg.clone());
                 } else {
                     out.tail.extend_from_slice(seg);
                 }
             }
             out.msgs += 1;
-            out.bytes += added;
         }
         self.queued.set(self.queued.get() + 1);
-        self.queued_bytes.set(self.queued_bytes.get() + added);
         self.kick();
     }
 
@@ -243,11 +250,7 @@ impl ConnWriter {
         if self.state.get() == State::Closed {
             return;
         }
-        let mut out = self.out.borrow_mut();
-        let before = out.bytes;
-        out.put_frame(body, false);
-        out.bytes = before;
-        drop(out);
+        self.out.borrow_mut().put_frame(body, false);
         self.kick();
     }
 
@@ -309,11 +312,9 @@ impl ConnWriter {
             let mut out = self.out.borrow_mut();
             out.tail.clear();
             out.chunks.clear();
+            out.chunk_bytes = 0;
             let msgs = std::mem::take(&mut out.msgs);
-            let bytes = std::mem::take(&mut out.bytes);
             self.queued.set(self.queued.get().saturating_sub(msgs));
-            self.queued_bytes
-                .set(self.queued_bytes.get().saturating_sub(bytes));
         }
         if self.state.get() == State::Draining {
             self.state.set(State::Closed);
@@ -380,16 +381,17 @@ impl ConnWriter {
                 woken.await;
                 self.flusher_idle.set(false);
             }
-            let (msgs, bytes, chunks) = {
+            let (msgs, chunks) = {
                 let mut out = self.out.borrow_mut();
                 self.put_commands(&mut out);
                 // The batch taken now carries the rest of a directly written message.
                 self.partial_head.set(false);
                 let msgs = std::mem::take(&mut out.msgs);
-                let bytes = std::mem::take(&mut out.bytes);
+                self.in_flight_bytes.set(out.len());
+                out.chunk_bytes = 0;
                 if out.chunks.is_empty() {
                     std::mem::swap(&mut out.tail, &mut spare);
-                    (msgs, bytes, None)
+                    (msgs, None)
                 } else {
                     // The whole batch leaves `out`, even when it takes several
                     // writes: if the connection is lost part-way, nothing that
@@ -399,7 +401,7 @@ impl ConnWriter {
                     if !out.tail.is_empty() {
                         chunks.push(out.tail.split().freeze());
                     }
-                    (msgs, bytes, Some(chunks))
+                    (msgs, Some(chunks))
                 }
             };
             let result = match chunks {
@@ -424,8 +426,7 @@ impl ConnWriter {
                 }
             };
             self.queued.set(self.queued.get().saturating_sub(msgs));
-            self.queued_bytes
-                .set(self.queued_bytes.get().saturating_sub(bytes));
+            self.in_flight_bytes.set(0);
             self.room.notify_all();
             if let Err(e) = result {
                 conn.close(&format!("write failed: {e}"));

@@ -32,7 +32,8 @@ impl Core {
         matches!(self.socket_type, SocketType::Sub | SocketType::Xsub)
     }
 
-    /// A whole data message arrived from `peer`. Publishers take subscription
+    /// A whole data message arrived from `peer`, or (`report`) the XPUB generated a
+    /// subscription report from one of its commands. Publishers take subscription
     /// messages (ZMTP 3.0 form) out of the stream; PUB drops anything else, XPUB
     /// passes it up. Everything else goes to the inbox.
     pub(crate) async fn inbound_message(
@@ -40,8 +41,9 @@ impl Core {
         peer: PeerId,
         conn: &Conn,
         msg: Message,
+        report: bool,
     ) -> Result<(), ()> {
-        if self.is_publisher() {
+        if self.is_publisher() && !report {
             if let Some((subscribe, topic)) = parse_subscription(&msg) {
                 return match self.on_subscription(peer, subscribe, &topic) {
                     Some(report) => self.deliver(peer, conn, report).await,
@@ -126,7 +128,7 @@ impl Core {
     /// Queues a message to every connected peer with room (XSUB upstream traffic);
     /// full peers miss it.
     pub(crate) fn send_to_all(&self, frames: &[Bytes]) {
-        let limit = self.options.borrow().send_limit();
+        let limit = self.send_limit();
         let segments = encode_once(frames);
         self.with_peers(|peers| {
             for p in peers.iter().filter(|p| p.conn.is_some()) {
@@ -141,7 +143,7 @@ impl Core {
     /// its first frame. Subscribers over SNDHWM miss it, unless `nodrop`, in which
     /// case nothing is sent while any matching subscriber is full.
     pub(crate) fn publish(&self, frames: &[Bytes], nodrop: bool) -> Published {
-        let limit = self.options.borrow().send_limit();
+        let limit = self.send_limit();
         let topic: &[u8] = frames.first().map(|f| &f[..]).unwrap_or(&[]);
         let pubsub = self.pubsub.borrow();
         self.with_peers(|peers| {
