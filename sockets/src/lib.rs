@@ -49,7 +49,7 @@ pub use error::{Error, Result};
 pub use message::Message;
 pub use monitor::{MONITOR_CAPACITY, Monitor, SocketEvent};
 pub use notify::{Notified, Notify};
-pub use options::SocketOptions;
+pub use options::{DEFAULT_MAX_MSG_FRAMES, SocketOptions};
 pub use proxy::{ProxySocket, proxy, proxy_steerable};
 pub use types::dealer::DealerSocket;
 pub use types::pair::PairSocket;
