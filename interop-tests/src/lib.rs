@@ -25,6 +25,9 @@ pub use zmq;
 
 use zeroring::{Message, SocketBase};
 
+mod python;
+pub use python::{first_line, python_script};
+
 /// Upper bound of any single wait (a receive, a handshake, a peer finishing its part).
 pub const WAIT: Duration = Duration::from_secs(5);
 

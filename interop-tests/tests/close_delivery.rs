@@ -7,8 +7,7 @@
 //! drops what it has not read yet; zeroring half-closes after the last byte and
 //! waits for the peer to close its side (within LINGER) before it lets go.
 
-use std::io::BufRead;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use compio::time::timeout;
@@ -39,20 +38,9 @@ fn pyzmq_pull(endpoint: &str) -> (Child, String) {
                 if n % 500 == 0:\n            time.sleep(0.01)\n\
         except zmq.Again:\n    pass\n\
         print(n, flush=True)\n";
-    let mut child = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(endpoint)
-        .arg(SIZE.to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 with pyzmq (scripts/test installs it)");
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    (child, line.trim().to_string())
+    let mut child = python_script(script, &[endpoint, &SIZE.to_string()]);
+    let bound = first_line(&mut child);
+    (child, bound)
 }
 
 async fn python_count(mut child: Child) -> usize {

@@ -3,12 +3,12 @@
 //! wanted is never seen. zeroring's handshake failure says what probably happened
 //! (a security mechanism mismatch) instead of only "peer closed the connection".
 
-use std::io::BufRead;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use compio::time::timeout;
 use zeroring::{ReqSocket, SocketEvent};
+use zeroring_interop_tests::{first_line, python_script};
 
 /// A pyzmq REP bound with `setup` applied (a security mechanism), kept open for a
 /// while; returns the process and its endpoint.
@@ -22,18 +22,9 @@ fn secured_rep(setup: &str) -> (Child, String) {
          print(port, flush=True)\n\
          time.sleep(8)\n"
     );
-    let mut child = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 with pyzmq (scripts/test installs it)");
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    (child, format!("tcp://127.0.0.1:{}", line.trim()))
+    let mut child = python_script(&script, &[]);
+    let port = first_line(&mut child);
+    (child, format!("tcp://127.0.0.1:{port}"))
 }
 
 async fn first_handshake_failure(endpoint: &str) -> String {

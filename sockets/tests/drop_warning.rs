@@ -3,46 +3,13 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use zeroring_sockets::PushSocket;
 
-/// Collects everything the tracing subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::WARN)
-        .finish();
-    let guard = tracing::subscriber::set_default(subscriber);
-    (captured, guard)
-}
+use common::capture_warnings;
 
 #[test]
 fn leaving_the_runtime_with_queued_messages_warns_with_their_count() {
-    let (logs, _guard) = capture();
+    let (logs, _guard) = capture_warnings();
     // Nothing listens on this port: the connect() slot queues the messages.
     let endpoint = format!("tcp://127.0.0.1:{}", common::free_port());
     let runtime = compio::runtime::Runtime::new().unwrap();
@@ -65,7 +32,7 @@ fn leaving_the_runtime_with_queued_messages_warns_with_their_count() {
 
 #[test]
 fn a_close_that_delivered_everything_warns_about_nothing() {
-    let (logs, _guard) = capture();
+    let (logs, _guard) = capture_warnings();
     let runtime = compio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let pull = zeroring_sockets::PullSocket::new();

@@ -4,9 +4,8 @@
 
 mod common;
 
-use std::io::Write;
 use std::process::Command;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use zeroring_sockets::{PullSocket, PushSocket};
 
@@ -69,28 +68,6 @@ async fn backlog_defaults_to_100_and_can_be_raised_body() {
     assert!(pull.set_backlog(0).is_err());
 }
 
-/// Collects what the tracing subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn count(&self, needle: &str) -> usize {
-        String::from_utf8_lossy(&self.0.lock().unwrap())
-            .matches(needle)
-            .count()
-    }
-}
-
 fn nofile() -> libc::rlimit {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
@@ -107,14 +84,7 @@ fn set_nofile(lim: &libc::rlimit) {
 #[test]
 fn accept_failures_are_logged_once_not_every_retry() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::WARN)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = capture_warnings();
     let runtime = compio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let pull = PullSocket::new();

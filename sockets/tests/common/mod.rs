@@ -484,3 +484,44 @@ pub async fn assert_fair_queue(
 pub fn msg<T: Into<bytes::Bytes>>(parts: impl IntoIterator<Item = T>) -> Message {
     parts.into_iter().collect()
 }
+
+// ---------------------------------------------------------------------------
+// Log capture.
+
+/// Everything a tracing subscriber wrote, for tests that check what zeroring logs.
+#[derive(Clone, Default)]
+pub struct CapturedLogs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Write for CapturedLogs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLogs {
+    /// All the text so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+
+    /// How many times `needle` was logged.
+    pub fn count(&self, needle: &str) -> usize {
+        self.text().matches(needle).count()
+    }
+}
+
+/// Captures WARN and ERROR events on this thread until the guard is dropped.
+pub fn capture_warnings() -> (CapturedLogs, tracing::subscriber::DefaultGuard) {
+    let captured = CapturedLogs::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::WARN)
+        .finish();
+    (captured, tracing::subscriber::set_default(subscriber))
+}
