@@ -27,6 +27,9 @@ const READ_CHUNK: usize = 64 * 1024;
 const STREAM_READ_CHUNK: usize = 256 * 1024;
 const HANDSHAKE_BUFFER: usize = 512;
 const MAX_READ_RESERVE: usize = 4 * 1024 * 1024;
+/// Largest frame body [`read_loop`] copies out of a nearly empty read instead of
+/// slicing it (larger frames fill a good part of their buffer anyway).
+const COPY_OUT_MAX: usize = 8 * 1024;
 /// What a frame costs in memory besides its body (its `Bytes` handle), counted
 /// toward MAXMSGSIZE for every frame of a message after the first.
 pub(crate) const FRAME_COST: u64 = 32;
@@ -299,13 +302,18 @@ async fn read_loop(
     let mut chunk = READ_CHUNK;
     let inbox = core.inbox(peer_id);
     let mut unwoken = false;
+    // Copy small frames out of the read buffer instead of slicing them (see below).
+    let mut copy_out = false;
     loop {
         loop {
-            let frame = match decoder.decode(&mut buf) {
+            let mut frame = match decoder.decode(&mut buf) {
                 Ok(Some(f)) => f,
                 Ok(None) => break,
                 Err(e) => return Some(format!("protocol error: {e}")),
             };
+            if copy_out && frame.body.len() <= COPY_OUT_MAX {
+                frame.body = Bytes::copy_from_slice(&frame.body);
+            }
             // A whole message from the peer, or a subscription report an XPUB
             // generated from a command (delivered like a message, under RCVHWM).
             let (msg, report) = if frame.command {
@@ -390,6 +398,13 @@ async fn read_loop(
             }
             Ok(n) => {
                 conn.last_recv.set(Instant::now());
+                // A frame sliced out of the read buffer keeps the whole buffer
+                // alive while it is queued. When the application is behind (its
+                // queue holds messages) and reads come back nearly empty, slicing
+                // would pin a 64 KiB buffer per small message (64 MB at RCVHWM
+                // 1000): copy those frames out, so the buffer is reused. Streams
+                // (full reads) and a reader that keeps up still slice, zero-copy.
+                copy_out = n < chunk / 8 && inbox.as_ref().is_some_and(|q| q.has_messages());
                 // A read that took half the chunk or more means a stream is
                 // backed up: read bigger from now on. (No shrinking: the buffers
                 // keep their capacity anyway.)

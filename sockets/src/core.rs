@@ -72,6 +72,11 @@ impl Inbox {
             ..Inbox::default()
         })
     }
+
+    /// True while messages wait in this queue for the application.
+    pub(crate) fn has_messages(&self) -> bool {
+        !self.msgs.borrow().is_empty()
+    }
 }
 
 /// A bind or connect registered on the socket.

@@ -377,3 +377,51 @@ async fn byte_budget_bounds_what_a_stalled_peer_holds_body() {
     drop(raw);
     watch.assert_none();
 }
+
+/// A peer that sends small messages one at a time, to an application that does not
+/// read them: each arrives in a read of its own, and a message sliced out of its
+/// read buffer would keep the whole 64 KiB buffer alive (1000 messages of 10 bytes,
+/// at RCVHWM, pinned about 64 MB). Messages that arrive in small reads while the
+/// queue is not empty are copied out instead.
+#[test]
+fn a_trickle_of_small_messages_does_not_pin_read_buffers() {
+    serially(a_trickle_of_small_messages_does_not_pin_read_buffers_body());
+}
+
+async fn a_trickle_of_small_messages_does_not_pin_read_buffers_body() {
+    let watch = panic_watch();
+    let (pull, push) = pull_with_good_peer(|_| {}).await;
+    let addr = addr(&pull.bind(ANY).await.unwrap());
+    let mut raw = raw_connect(addr, "PUSH").await;
+    wait_until("raw peer attached", || pull.peer_count() == 2).await;
+    let before = reset_peak();
+    let one = data_frame(b"0123456789", false);
+    let trickle = std::thread::spawn(move || {
+        for _ in 0..1000 {
+            raw.write_all(&one).unwrap();
+            std::thread::sleep(Duration::from_micros(300));
+        }
+        raw
+    });
+    let raw = join(trickle).await;
+    pause(200).await;
+    let grown = peak() - before;
+    eprintln!("peak heap growth: {grown} bytes");
+    assert!(
+        grown < 4 * MIB,
+        "1000 unread 10-byte messages grew the heap by {grown} bytes (bound: 4 MiB)"
+    );
+    // They are all there, in order, after the good peer's.
+    pull.set_rcvtimeo(Some(Duration::from_millis(300)));
+    let mut got = 0;
+    while let Ok(m) = pull.recv().await {
+        if &m[0][..] == b"0123456789" {
+            got += 1;
+        }
+    }
+    assert_eq!(got, 1000);
+    pull.set_rcvtimeo(None);
+    good_peer_still_served(&pull, &push).await;
+    drop(raw);
+    watch.assert_none();
+}
