@@ -177,3 +177,38 @@ async fn zeroring_pub_to_zmqrs_sub_filters() {
     }
     peer.join().await;
 }
+
+/// zeroring's close() half-closes after its last message and waits until the peer
+/// closes its side or has taken every byte. zmq.rs keeps its side open until its
+/// socket is dropped; here the zmq.rs PULL stays open until close() has returned,
+/// so a close that waited for the peer's end-of-file would never return.
+#[compio::test]
+async fn zeroring_push_close_completes_against_a_zmqrs_pull_that_stays_open() {
+    let (tx, rx) = mpsc::channel();
+    let (closed_tx, closed_rx) = mpsc::channel::<()>();
+    let peer = zmqrs(move || async move {
+        let mut pull = zeromq::PullSocket::new();
+        let ep = pull.bind("tcp://127.0.0.1:0").await.expect("bind");
+        tx.send(ep.to_string()).unwrap();
+        for i in 0..200 {
+            let m = pull.recv().await.expect("recv");
+            assert_eq!(text(&m, 0), format!("m{i}"));
+        }
+        // Keep the socket open until zeroring's close() has returned.
+        closed_rx
+            .recv_timeout(WAIT)
+            .expect("zeroring's close() returned");
+        drop(pull);
+    });
+    let ep = rx.recv_timeout(WAIT).unwrap();
+    let push = zeroring::PushSocket::new();
+    push.connect(&ep).await.unwrap();
+    for i in 0..200 {
+        push.send(format!("m{i}")).await.unwrap();
+    }
+    timeout(WAIT, push.close())
+        .await
+        .expect("close() returns while the zmq.rs peer keeps its side open");
+    closed_tx.send(()).unwrap();
+    peer.join().await;
+}

@@ -72,18 +72,22 @@ impl Conn {
 
     /// The socket is closing and every queued message was written: shut our
     /// sending side (the peer reads the rest, then end-of-file) and keep the
-    /// connection open until the peer closes its side, which the reader sees.
+    /// connection until the peer closes its side (the reader sees it) or has taken
+    /// every byte we sent, whichever comes first; LINGER bounds the wait.
     ///
-    /// Closing at once instead would lose the tail with some peers: a Unix socket
-    /// closed by one side raises POLLHUP on the other, and libzmq then drops the
-    /// bytes it has not read yet (a PULL held at its RCVHWM loses them).
-    pub(crate) fn finish_sending(&self) {
+    /// Closing at once would lose the tail with some peers: a Unix socket closed by
+    /// one side raises POLLHUP on the other, and libzmq then drops the bytes it has
+    /// not read yet (a PULL held at its RCVHWM loses them). Waiting for end-of-file
+    /// alone would hang on peers that keep their side open (zmq.rs does, until its
+    /// socket is dropped).
+    pub(crate) fn finish_sending(self: &Rc<Self>) {
         if self.closed.get() {
             return;
         }
-        tracing::debug!(peer = %self.label, "queued messages written; waiting for the peer to close");
+        tracing::debug!(peer = %self.label, "queued messages written; waiting for the peer to take them");
         self.sent_all.set(true);
         self.stream.shutdown_write();
+        compio::runtime::spawn(close_once_taken(self.clone())).detach();
     }
 
     /// LINGER ran out while this connection was still delivering or waiting for
@@ -108,6 +112,24 @@ impl Conn {
 
     pub(crate) fn last_recv(&self) -> Instant {
         self.last_recv.get()
+    }
+}
+
+/// Closes a half-closed connection once the peer has every byte (nothing left in
+/// our send queue: acknowledged over TCP, read by the peer over ipc). Polls with a
+/// growing interval; the reader ends the connection first if the peer closes.
+async fn close_once_taken(conn: Rc<Conn>) {
+    let mut pause = Duration::from_millis(1);
+    while !conn.closed.get() {
+        match conn.stream.unsent_bytes() {
+            Ok(0) | Err(_) => {
+                conn.close("socket closed; queued messages delivered");
+                return;
+            }
+            Ok(_) => {}
+        }
+        compio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(50));
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::io;
 use std::net::Shutdown;
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 
 use compio::BufResult;
@@ -69,6 +70,23 @@ impl Stream {
             Stream::Tcp(s) => SockRef::from(s).shutdown(Shutdown::Write),
             Stream::Unix(s) => SockRef::from(s).shutdown(Shutdown::Write),
         };
+    }
+
+    /// Bytes sent but not yet taken by the peer: unacknowledged over TCP, unread
+    /// by the peer over a Unix socket (SIOCOUTQ).
+    pub(crate) fn unsent_bytes(&self) -> io::Result<usize> {
+        let fd = match self {
+            Stream::Tcp(s) => SockRef::from(s).as_raw_fd(),
+            Stream::Unix(s) => SockRef::from(s).as_raw_fd(),
+        };
+        let mut n: libc::c_int = 0;
+        // SAFETY: TIOCOUTQ (SIOCOUTQ) writes one int through the pointer, which
+        // points at a live c_int; the fd belongs to this stream.
+        let r = unsafe { libc::ioctl(fd, libc::TIOCOUTQ, &mut n as *mut libc::c_int) };
+        if r < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(usize::try_from(n).unwrap_or(0))
     }
 
     /// One non-blocking `send` straight from the caller (no io_uring submission):
