@@ -1,83 +1,59 @@
-//! A whole connection as the engine sees it: `Handshake::advance` until it finishes,
-//! then `FrameDecoder` + `Command::parse` on whatever follows, all fed in chunks.
+//! A whole connection as zeroring's driver sees it: `zmtp::Session` fed the peer's
+//! bytes in chunks, with time moving between chunks.
 //!
 //! Input: byte 0 seeds the chunking, byte 1 picks our socket type
-//! (`SocketType::ALL[b % 11]`) and byte 2 our routing-id length (`% 8`) plus, in its
-//! top bit, a 256-byte message size limit; the remainder is what the peer sends.
-//! Besides "never panics", the outcome (peer info, decoded frames and commands, the
-//! first error) must not depend on how the stream was chunked, bytes after the peer's
-//! READY must reach the frame decoder, and a finished handshake refuses more input.
+//! (`SocketType::ALL[b % 11]`), byte 2 our routing-id length (`% 8`), in bit 3 a
+//! heartbeat (1 s interval, 2 s TTL), in bits 4-5 a frame limit (off, 1, 2, 64) and
+//! in its top bit a 256-byte message size limit; the remainder is what the peer
+//! sends. Besides "never panics", the outcome (events, the first error, what we
+//! transmit) must not depend on how the stream was chunked, messages must respect
+//! the limits, nothing but READY comes before the handshake ends, and however many
+//! PINGs arrive, at most one PONG waits.
 #![no_main]
+
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use libfuzzer_sys::fuzz_target;
-use zeroring_zmtp::{
-    Command, Frame, FrameDecoder, Handshake, HandshakeConfig, PeerInfo, SocketType, ZmtpError,
-};
+use zeroring_zmtp::session::{CloseReason, Event, HeartbeatConfig, MessageLimits, Session, SessionConfig};
+use zeroring_zmtp::{Command, FrameDecoder, SocketType};
 use zeroring_zmtp_fuzz::chunks;
 
 #[derive(Debug, PartialEq)]
 struct Outcome {
-    peer: Option<PeerInfo>,
-    frames: Vec<Frame>,
-    commands: Vec<Result<Command, ZmtpError>>,
-    error: Option<ZmtpError>,
+    events: Vec<Event>,
+    error: Option<CloseReason>,
+    /// Commands we sent after the handshake, by name.
+    sent: Vec<Vec<u8>>,
 }
 
-fn session(cfg: &HandshakeConfig, max: Option<u64>, stream: &[u8], seed: u8) -> Outcome {
-    let mut hs = Handshake::new(cfg.clone());
-    let mut dec = FrameDecoder::new(max);
-    let (mut input, mut output) = (BytesMut::new(), BytesMut::new());
+fn run(cfg: &SessionConfig, stream: &[u8], seed: u8) -> Outcome {
+    let start = Instant::now();
+    let mut now = start;
+    let mut s = Session::new(cfg.clone(), now);
+    let mut input = BytesMut::new();
+    let mut handshake_out = BytesMut::new();
+    s.poll_transmit(&mut handshake_out);
     let mut out = Outcome {
-        peer: None,
-        frames: Vec::new(),
-        commands: Vec::new(),
+        events: Vec::new(),
         error: None,
+        sent: Vec::new(),
     };
     for chunk in chunks(stream, seed) {
         input.extend_from_slice(chunk);
-        if out.peer.is_none() {
-            match hs.advance(&mut input, &mut output) {
-                Ok(None) => {
-                    assert!(!hs.is_done());
-                    continue;
-                }
-                Ok(Some(peer)) => {
-                    assert!(hs.is_done());
-                    assert!(cfg.socket_type.is_compatible(peer.socket_type));
-                    // Our READY (and only it) went out.
-                    let f = FrameDecoder::new(None)
-                        .decode(&mut output)
-                        .expect("our READY is a valid frame")
-                        .expect("our READY is complete");
-                    assert!(output.is_empty());
-                    assert_eq!(Command::parse(f.body).unwrap(), hs.ready_command());
-                    // The state machine is finished: more input is a violation.
-                    assert!(
-                        hs.advance(&mut BytesMut::from(&b"x"[..]), &mut output)
-                            .is_err()
-                    );
-                    assert!(output.is_empty());
-                    out.peer = Some(peer);
-                }
-                Err(e) => {
-                    out.error = Some(e);
-                    return out;
-                }
-            }
-        }
-        // Traffic phase: everything left over goes to the frame decoder.
+        s.received(now);
         loop {
-            match dec.decode(&mut input) {
-                Ok(Some(f)) => {
-                    if let Some(max) = max {
-                        assert!(f.body.len() as u64 <= max, "frame over the limit");
+            match s.poll_input(&mut input) {
+                Ok(Some(e)) => {
+                    if let Event::Ready(_) = &e {
+                        assert!(s.is_ready());
+                        s.start(start);
                     }
-                    if f.command {
-                        assert!(!f.more, "command frame with MORE");
-                        out.commands.push(Command::parse(f.body.clone()));
+                    if let Event::Message(m) = &e {
+                        assert!(s.is_ready(), "a message before the handshake ended");
+                        check_limits(cfg.limits, m);
                     }
-                    out.frames.push(f);
+                    out.events.push(e);
                 }
                 Ok(None) => break,
                 Err(e) => {
@@ -86,8 +62,41 @@ fn session(cfg: &HandshakeConfig, max: Option<u64>, stream: &[u8], seed: u8) -> 
                 }
             }
         }
+        if s.is_ready() {
+            // At most one PONG and one PING, however much arrived.
+            let mut sent = BytesMut::new();
+            s.poll_transmit(&mut sent);
+            let mut dec = FrameDecoder::new(None);
+            let mut pongs = 0;
+            while let Some(f) = dec.decode(&mut sent).expect("we send valid frames") {
+                let cmd = Command::parse(f.body).expect("we send valid commands");
+                if matches!(cmd, Command::Pong(_)) {
+                    pongs += 1;
+                }
+                out.sent.push(cmd.name().to_vec());
+            }
+            assert!(pongs <= 1, "{pongs} PONGs waiting");
+        }
+    }
+    // Time passes: the session either keeps going or ends with a reason.
+    for _ in 0..4 {
+        now += Duration::from_millis(700);
+        if let Err(e) = s.handle_timeout(now) {
+            out.error = Some(e);
+            break;
+        }
     }
     out
+}
+
+fn check_limits(limits: MessageLimits, m: &zeroring_zmtp::Message) {
+    if let Some(max) = limits.max_frames {
+        assert!(m.len() <= max, "{} frames over the limit of {max}", m.len());
+    }
+    if let Some(max) = limits.max_size {
+        let size = m.byte_len() as u64 + 32 * (m.len() as u64 - 1);
+        assert!(size <= max, "message of {size} over MAXMSGSIZE {max}");
+    }
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -95,17 +104,25 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let ty = SocketType::ALL[usize::from(data[1]) % SocketType::ALL.len()];
-    let mut cfg = HandshakeConfig::new(ty);
+    let mut cfg = SessionConfig::new(ty);
     let id_len = usize::from(data[2] & 0x07);
     if id_len > 0 {
         cfg.routing_id = Some(Bytes::from(vec![b'i'; id_len]));
     }
-    let max = (data[2] & 0x80 != 0).then_some(256);
-    let stream = &data[3..];
-    let whole = session(&cfg, max, stream, 0);
-    let split = session(&cfg, max, stream, data[0]);
-    assert_eq!(whole, split, "session outcome depends on the chunking");
-    if whole.peer.is_none() {
-        assert!(whole.frames.is_empty());
+    if data[2] & 0x08 != 0 {
+        cfg.heartbeat = HeartbeatConfig {
+            ivl: Some(Duration::from_secs(1)),
+            ttl: Some(Duration::from_secs(2)),
+            timeout: None,
+        };
     }
+    cfg.limits = MessageLimits {
+        max_size: (data[2] & 0x80 != 0).then_some(256),
+        max_frames: [None, Some(1), Some(2), Some(64)][usize::from(data[2] >> 4 & 0x03)],
+    };
+    let stream = &data[3..];
+    let whole = run(&cfg, stream, 0);
+    let split = run(&cfg, stream, data[0]);
+    assert_eq!(whole.events, split.events, "events depend on the chunking");
+    assert_eq!(whole.error, split.error, "the outcome depends on the chunking");
 });

@@ -16,10 +16,10 @@ use zeroring_zmtp::{Command, FrameDecoder, Handshake, HandshakeConfig, PeerInfo,
 
 use crate::core::{Core, PeerId};
 use crate::heartbeat;
-use crate::message::Message;
 use crate::monitor::SocketEvent;
 use crate::transport::Stream;
 use crate::writer::ConnWriter;
+use zeroring_zmtp::Message;
 
 const READ_CHUNK: usize = 64 * 1024;
 /// Reads grow up to this once a stream keeps them at least half full (fewer reads
@@ -308,7 +308,7 @@ async fn read_loop(
 ) -> Option<String> {
     let max = opts.maxmsgsize;
     let mut decoder = FrameDecoder::new(max);
-    let mut parts = crate::message::Frames::new();
+    let mut parts: smallvec::SmallVec<[Bytes; 3]> = smallvec::SmallVec::new();
     // A message's size for MAXMSGSIZE: its bodies plus FRAME_COST for every frame
     // after the first, so a stream of empty frames is bounded too.
     let mut msg_size: u64 = 0;
@@ -360,7 +360,7 @@ async fn read_loop(
                     continue;
                 }
                 msg_size = 0;
-                let mut msg = Message::from(std::mem::take(&mut parts));
+                let mut msg = Message::from(std::mem::take(&mut parts).into_vec());
                 if plain && let Some(inbox) = &inbox {
                     match core.queue_inbound(inbox, msg) {
                         Ok(()) => {

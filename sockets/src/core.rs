@@ -16,13 +16,13 @@ use zeroring_zmtp::{PeerInfo, SocketType, Version};
 
 use crate::connection::{Conn, OriginId};
 use crate::error::{Error, Result};
-use crate::message::Message;
 use crate::monitor::MonitorHub;
 use crate::notify::Notify;
 use crate::options::SocketOptions;
 use crate::peer_map::PeerMap;
 use crate::pubsub::PubSub;
 use crate::writer::{ConnWriter, SendLimit};
+use zeroring_zmtp::Message;
 
 /// Identifies a connection for the lifetime of a socket (never reused).
 pub(crate) type PeerId = u64;

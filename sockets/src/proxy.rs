@@ -34,8 +34,8 @@ use zeroring_zmtp::SocketType;
 
 use crate::base::SocketBase;
 use crate::error::Result;
-use crate::message::Message;
 use crate::notify::Notify;
+use zeroring_zmtp::Message;
 
 /// A socket the [`proxy`] can drive: every zeroring socket type implements it.
 ///

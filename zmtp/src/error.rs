@@ -85,4 +85,7 @@ pub enum ZmtpError {
     /// The peer sent an ERROR command.
     #[error("peer sent ERROR: {0}")]
     PeerError(String),
+    /// The peer sent READY again after the handshake.
+    #[error("READY after the handshake")]
+    ReadyAfterHandshake,
 }

@@ -86,6 +86,7 @@ struct Pending {
 #[derive(Debug, Clone)]
 pub struct FrameDecoder {
     max_size: Option<u64>,
+    max_command: Option<u64>,
     pending: Option<Pending>,
 }
 
@@ -95,6 +96,16 @@ impl FrameDecoder {
     pub fn new(max_size: Option<u64>) -> FrameDecoder {
         FrameDecoder {
             max_size,
+            max_command: max_size,
+            pending: None,
+        }
+    }
+
+    /// A decoder with separate limits for data frames and command frames.
+    pub fn with_limits(max_data: Option<u64>, max_command: Option<u64>) -> FrameDecoder {
+        FrameDecoder {
+            max_size: max_data,
+            max_command,
             pending: None,
         }
     }
@@ -186,7 +197,12 @@ impl FrameDecoder {
                 if size > i64::MAX as u64 {
                     return Err(ZmtpError::InvalidSize(size));
                 }
-                if let Some(max) = self.max_size
+                let limit = if command {
+                    self.max_command
+                } else {
+                    self.max_size
+                };
+                if let Some(max) = limit
                     && size > max
                 {
                     return Err(ZmtpError::TooLarge { size, max });

@@ -11,6 +11,11 @@
 //! - [`metadata`]: READY properties with case-insensitive names.
 //! - [`socket_type`]: socket types and the compatibility matrix.
 //! - [`handshake`]: the NULL mechanism handshake as a state machine.
+//! - [`session`]: one whole connection (handshake, messages under limits,
+//!   heartbeats, subscriptions) as a deterministic state machine driven with
+//!   bytes and the caller's clock.
+//! - [`message`]: [`Message`], a multipart message of `Bytes` frames.
+//! - [`subscription`]: the 3.0 and 3.1 forms of subscriptions.
 //!
 //! ```
 //! use bytes::BytesMut;
@@ -31,13 +36,18 @@ pub mod error;
 pub mod frame;
 pub mod greeting;
 pub mod handshake;
+pub mod message;
 pub mod metadata;
+pub mod session;
 pub mod socket_type;
+pub mod subscription;
 
 pub use command::Command;
 pub use error::ZmtpError;
 pub use frame::{Frame, FrameDecoder};
 pub use greeting::{Greeting, Mechanism, Version};
 pub use handshake::{Handshake, HandshakeConfig, PeerInfo};
+pub use message::Message;
 pub use metadata::Metadata;
+pub use session::{CloseReason, Event, Session, SessionConfig};
 pub use socket_type::SocketType;

@@ -9,8 +9,8 @@ use super::parse_subscription;
 use super::subscriber::send_subscription;
 use crate::connection::Conn;
 use crate::core::{Core, PeerId};
-use crate::message::Message;
 use crate::writer::encode_once;
+use zeroring_zmtp::Message;
 
 /// What a publish did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

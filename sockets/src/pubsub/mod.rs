@@ -16,7 +16,7 @@ pub(crate) mod trie;
 
 use bytes::Bytes;
 
-use crate::message::Message;
+use zeroring_zmtp::Message;
 
 /// Both sides' state; a socket uses the side its type needs.
 #[derive(Debug, Default)]

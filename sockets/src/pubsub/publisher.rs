@@ -11,8 +11,8 @@ use bytes::Bytes;
 use super::subscription_frame;
 use super::trie::Trie;
 use crate::core::PeerId;
-use crate::message::Message;
 use crate::peer_map::PeerMap;
+use zeroring_zmtp::Message;
 
 /// XPUB behaviour switches (all off for PUB).
 #[derive(Debug, Clone, Default)]

@@ -4,7 +4,7 @@ use zeroring_zmtp::SocketType;
 
 use crate::base::{SocketBase, typed_socket};
 use crate::error::Result;
-use crate::message::Message;
+use zeroring_zmtp::Message;
 
 /// An asynchronous request socket: talks to REP, ROUTER and DEALER peers.
 #[derive(Debug)]

@@ -6,7 +6,7 @@ use zeroring_zmtp::SocketType;
 
 use crate::base::{SocketBase, typed_socket};
 use crate::error::{Error, Result};
-use crate::message::Message;
+use zeroring_zmtp::Message;
 
 /// The publishing side of publish-subscribe.
 ///

@@ -9,13 +9,13 @@ use zeroring_zmtp::SocketType;
 use crate::base::{SocketBase, typed_socket};
 use crate::core::{PeerId, Routed};
 use crate::error::{Error, Result};
-use crate::message::{Frames, Message};
+use zeroring_zmtp::Message;
 
 /// The synchronous reply side of request-reply.
 #[derive(Debug)]
 pub struct RepSocket {
     base: SocketBase,
-    pending: RefCell<Option<(PeerId, Frames)>>,
+    pending: RefCell<Option<(PeerId, Message)>>,
 }
 
 typed_socket!(RepSocket, SocketType::Rep);
@@ -57,7 +57,7 @@ impl RepSocket {
                 tracing::trace!("REP discards a request with no body");
                 continue;
             }
-            let envelope = got.msg.split_off_front(pos + 1);
+            let envelope = got.msg.split_front(pos + 1);
             *self.pending.borrow_mut() = Some((got.peer, envelope));
             return Ok(got.msg);
         }
@@ -76,7 +76,12 @@ impl RepSocket {
                 "a REP socket must receive a request before sending a reply",
             ));
         };
-        if self.base.core.send_to(peer, &envelope, msg.frames()) != Routed::Sent {
+        if self
+            .base
+            .core
+            .send_to(peer, envelope.frames(), msg.frames())
+            != Routed::Sent
+        {
             tracing::debug!("REP reply dropped: the requesting peer is gone or full");
         }
         Ok(())

@@ -13,7 +13,7 @@ use zeroring_zmtp::SocketType;
 use crate::base::{SocketBase, typed_socket};
 use crate::core::PeerId;
 use crate::error::{Error, Result};
-use crate::message::Message;
+use zeroring_zmtp::Message;
 
 /// The synchronous request side of request-reply.
 ///

@@ -8,7 +8,7 @@ use zeroring_zmtp::SocketType;
 use crate::base::{SocketBase, typed_socket};
 use crate::core::Routed;
 use crate::error::{Error, Result};
-use crate::message::Message;
+use zeroring_zmtp::Message;
 
 /// The asynchronous reply side: addresses peers by routing id.
 #[derive(Debug)]

@@ -8,7 +8,7 @@ use zeroring_zmtp::SocketType;
 
 use crate::base::{SocketBase, typed_socket};
 use crate::error::Result;
-use crate::message::Message;
+use zeroring_zmtp::Message;
 
 /// The subscribing side of publish-subscribe. It receives nothing until it
 /// subscribes; the empty topic subscribes to everything.

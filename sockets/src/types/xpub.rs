@@ -9,8 +9,8 @@ use zeroring_zmtp::SocketType;
 use crate::base::{SocketBase, typed_socket};
 use crate::core::with_timeout;
 use crate::error::{Error, Result};
-use crate::message::Message;
 use crate::pubsub::engine::Published;
+use zeroring_zmtp::Message;
 
 /// The extended publisher, for proxies and subscription-aware publishers.
 #[derive(Debug)]

@@ -6,8 +6,8 @@ use zeroring_zmtp::SocketType;
 
 use crate::base::{SocketBase, typed_socket};
 use crate::error::{Error, Result};
-use crate::message::Message;
 use crate::pubsub::parse_subscription;
+use zeroring_zmtp::Message;
 
 /// The extended subscriber, for proxies.
 #[derive(Debug)]

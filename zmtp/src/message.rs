@@ -17,7 +17,7 @@ pub(crate) type Frames = SmallVec<[Bytes; INLINE_FRAMES]>;
 /// stored inline, so building or receiving a typical message does not allocate.
 ///
 /// ```
-/// use zeroring_sockets::Message;
+/// use zeroring_zmtp::Message;
 /// let m = Message::from(vec!["key", "value"]);
 /// assert_eq!(m.len(), 2);
 /// assert_eq!(&m[1][..], b"value");
@@ -33,6 +33,11 @@ impl Message {
     /// A message with no frames yet.
     pub fn new() -> Message {
         Message::default()
+    }
+
+    /// A message made of frames assembled by the session.
+    pub(crate) fn from_frames(frames: Frames) -> Message {
+        Message { frames }
     }
 
     /// A message with room for `n` frames.
@@ -101,8 +106,20 @@ impl Message {
         self.frames.iter().map(Bytes::len).sum()
     }
 
-    pub(crate) fn split_off_front(&mut self, n: usize) -> Frames {
-        self.frames.drain(..n).collect()
+    /// Removes the first `n` frames and returns them as a message of their own
+    /// (e.g. the envelope of a request, up to its empty delimiter).
+    ///
+    /// ```
+    /// use zeroring_zmtp::Message;
+    /// let mut m = Message::from(vec!["id", "", "body"]);
+    /// let envelope = m.split_front(2);
+    /// assert_eq!(envelope.len(), 2);
+    /// assert_eq!(&m[0][..], b"body");
+    /// ```
+    pub fn split_front(&mut self, n: usize) -> Message {
+        Message {
+            frames: self.frames.drain(..n).collect(),
+        }
     }
 }
 
@@ -172,12 +189,6 @@ impl From<Vec<Bytes>> for Message {
         Message {
             frames: Frames::from_vec(frames),
         }
-    }
-}
-
-impl From<Frames> for Message {
-    fn from(frames: Frames) -> Message {
-        Message { frames }
     }
 }
 
