@@ -34,7 +34,7 @@ async fn first_handshake_failure(endpoint: &str) -> String {
     let reason = timeout(Duration::from_secs(10), async {
         loop {
             if let SocketEvent::HandshakeFailed { reason, .. } = monitor.recv().await {
-                return reason;
+                return reason.to_string();
             }
         }
     })

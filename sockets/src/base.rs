@@ -7,11 +7,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use zeroring_zmtp::SocketType;
 
-use crate::core::Core;
 use crate::endpoint::Endpoint;
-use crate::endpoints;
 use crate::error::{Error, Result};
 use crate::options::SocketOptions;
+use crate::socket::{self, Core};
 
 /// The part of a socket that does not depend on its type.
 ///
@@ -33,7 +32,7 @@ impl SocketBase {
 
     /// The socket's type.
     pub fn socket_type(&self) -> SocketType {
-        self.core.socket_type
+        self.core.socket_type()
     }
 
     /// Binds to an endpoint and starts accepting connections. Returns the resolved
@@ -50,7 +49,7 @@ impl SocketBase {
         if self.core.is_closed() {
             return Err(Error::Closed);
         }
-        endpoints::bind(&self.core, endpoint).await
+        socket::bind(&self.core, endpoint).await
     }
 
     /// Connects to an endpoint in the background and returns at once. The socket
@@ -60,7 +59,7 @@ impl SocketBase {
         if self.core.is_closed() {
             return Err(Error::Closed);
         }
-        endpoints::connect(&self.core, endpoint)
+        socket::connect(&self.core, endpoint)
     }
 
     /// Stops listening on an endpoint (as given to bind, or as bind returned it) and
@@ -91,7 +90,7 @@ impl SocketBase {
     /// handshake succeeded/failed with the reason, disconnected with the reason,
     /// closed). Events before this call are not included.
     pub fn monitor(&self) -> crate::monitor::Monitor {
-        self.core.monitors.subscribe()
+        self.core.monitor()
     }
 
     /// Number of peers connected and past the handshake right now.
@@ -101,12 +100,11 @@ impl SocketBase {
 
     /// A copy of the current options.
     pub fn options(&self) -> SocketOptions {
-        self.core.options.borrow().clone()
+        self.core.options()
     }
 
     fn update(&self, f: impl FnOnce(&mut SocketOptions)) {
-        f(&mut self.core.options.borrow_mut());
-        self.core.options_changed();
+        self.core.update_options(f);
     }
 
     /// ZMQ_SNDHWM (default 1000; 0: unlimited).

@@ -26,21 +26,21 @@
 #![warn(missing_docs)]
 
 mod base;
-mod connection;
-mod core;
+mod driver;
 mod endpoint;
-mod endpoints;
 mod error;
-mod heartbeat;
 mod monitor;
 mod notify;
 mod options;
 mod peer_map;
+mod pipe;
 mod proxy;
 mod pubsub;
+mod reason;
+mod socket;
 mod transport;
 mod types;
-mod writer;
+mod wait;
 
 pub use base::SocketBase;
 pub use endpoint::Endpoint;
@@ -49,6 +49,7 @@ pub use monitor::{MONITOR_CAPACITY, Monitor, SocketEvent};
 pub use notify::{Notified, Notify};
 pub use options::{DEFAULT_MAX_MSG_FRAMES, SocketOptions};
 pub use proxy::{ProxySocket, proxy, proxy_steerable};
+pub use reason::{CloseReason, DisconnectReason};
 pub use types::dealer::DealerSocket;
 pub use types::pair::PairSocket;
 pub use types::publisher::PubSocket;

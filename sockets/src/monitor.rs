@@ -12,12 +12,14 @@ use std::fmt;
 use std::rc::{Rc, Weak};
 
 use crate::notify::Notify;
+use crate::reason::DisconnectReason;
 
 /// Events kept per monitor before the oldest are dropped.
 pub const MONITOR_CAPACITY: usize = 4096;
 
 /// Something that happened to a socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SocketEvent {
     /// A bind succeeded; the endpoint is the resolved one.
     Listening {
@@ -53,15 +55,16 @@ pub enum SocketEvent {
     HandshakeFailed {
         /// The remote side.
         peer: String,
-        /// What was wrong.
-        reason: String,
+        /// What was wrong (print it for the text).
+        reason: DisconnectReason,
     },
     /// An established connection ended.
     Disconnected {
         /// The remote side.
         peer: String,
-        /// Why (peer closed, protocol error, heartbeat timeout, ...).
-        reason: String,
+        /// Why: the peer closed, a protocol error, a heartbeat timeout, the socket
+        /// closed... (print it for the text).
+        reason: DisconnectReason,
     },
     /// A bound endpoint stopped listening (unbind or close).
     Closed {

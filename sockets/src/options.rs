@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::writer::SendLimit;
+use crate::pipe::outbound::SendLimit;
 
 /// The options of one socket. Every field is read when it matters (new connections,
 /// each send or recv), so changing an option affects what happens afterwards, as in

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use zeroring_sockets::{PushSocket, SocketEvent};
+use zeroring_sockets::{DisconnectReason, PushSocket, SocketEvent};
 
 use common::*;
 
@@ -21,7 +21,7 @@ fn expected_frames(n: usize) -> Vec<u8> {
         .collect()
 }
 
-async fn disconnect_reason(monitor: &zeroring_sockets::Monitor) -> String {
+async fn disconnect_reason(monitor: &zeroring_sockets::Monitor) -> DisconnectReason {
     within("a Disconnected event", async {
         loop {
             if let SocketEvent::Disconnected { reason, .. } = monitor.recv().await {
@@ -51,7 +51,7 @@ async fn close_delivers_and_returns_while_the_peer_keeps_its_side_open() {
     within("close() returns once the peer has everything", push.close()).await;
     assert_eq!(
         disconnect_reason(&monitor).await,
-        "socket closed; queued messages delivered"
+        DisconnectReason::Delivered
     );
     let outcome = join(raw).await;
     assert_eq!(outcome.ending, Ending::Eof, "the raw peer saw end-of-file");
@@ -92,7 +92,7 @@ async fn linger_lets_go_of_a_peer_that_never_reads() {
     release.store(true, std::sync::atomic::Ordering::SeqCst);
     assert_eq!(
         disconnect_reason(&monitor).await,
-        "LINGER expired before queued messages were delivered"
+        DisconnectReason::LingerExpired
     );
     let outcome = join(raw).await;
     assert!(

@@ -36,6 +36,12 @@ pub fn header_len(len: usize) -> usize {
     if len > 255 { 9 } else { 2 }
 }
 
+/// The 2-byte header of a short data frame (body of at most 255 bytes).
+#[inline(always)]
+pub fn short_header(len: u8, more: bool) -> [u8; 2] {
+    [if more { FLAG_MORE } else { 0 }, len]
+}
+
 /// Appends a frame header for a body of `len` bytes.
 #[inline]
 pub fn encode_header(out: &mut BytesMut, len: usize, more: bool, command: bool) {
@@ -128,7 +134,7 @@ impl FrameDecoder {
     ///
     /// Returns `Ok(None)` when more input is needed; the bytes seen so far are kept in
     /// `buf` (or, for a header already checked, in the decoder).
-    #[inline]
+    #[inline(always)]
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, ZmtpError> {
         // Fast path: a whole data frame under the size limit is in the buffer.
         // Everything else (commands, partial frames, every error) goes the long way.
@@ -147,7 +153,7 @@ impl FrameDecoder {
 
     /// The header of a valid data frame whose body is complete in `buf`: (MORE,
     /// header length, body size).
-    #[inline]
+    #[inline(always)]
     fn whole_data_frame(&self, buf: &[u8]) -> Option<(bool, usize, usize)> {
         let (&flags, rest) = buf.split_first()?;
         if flags & !(FLAG_MORE | FLAG_LONG) != 0 {
@@ -166,6 +172,7 @@ impl FrameDecoder {
         (buf.len() - hlen >= size).then_some((flags & FLAG_MORE != 0, hlen, size))
     }
 
+    #[inline(never)]
     fn decode_slow(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, ZmtpError> {
         let pending = match self.pending {
             Some(p) => p,

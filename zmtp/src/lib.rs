@@ -49,5 +49,5 @@ pub use greeting::{Greeting, Mechanism, Version};
 pub use handshake::{Handshake, HandshakeConfig, PeerInfo};
 pub use message::Message;
 pub use metadata::Metadata;
-pub use session::{CloseReason, Event, Session, SessionConfig};
+pub use session::{CloseReason, Event, Session, SessionConfig, Step};
 pub use socket_type::SocketType;

@@ -8,10 +8,9 @@
 
 use bytes::Bytes;
 
-use super::subscription_frame;
 use super::trie::Trie;
-use crate::core::PeerId;
 use crate::peer_map::PeerMap;
+use crate::pipe::PeerId;
 use zeroring_zmtp::Message;
 
 /// XPUB behaviour switches (all off for PUB).
@@ -42,7 +41,7 @@ pub(crate) struct PublisherState {
 }
 
 fn note(subscribe: bool, topic: &[u8]) -> Message {
-    Message::from(subscription_frame(subscribe, topic))
+    Message::from(zeroring_zmtp::subscription::data_body(subscribe, topic))
 }
 
 impl PublisherState {

@@ -6,11 +6,8 @@
 //! forwarded only when the last reference to the topic goes.
 
 use bytes::Bytes;
-use zeroring_zmtp::{Command, Version};
 
-use super::subscription_frame;
 use super::trie::Trie;
-use crate::writer::ConnWriter;
 
 /// Subscriptions held by a SUB or XSUB socket.
 #[derive(Debug, Default)]
@@ -37,24 +34,5 @@ impl SubscriberState {
     /// Every topic, for a new connection.
     pub(crate) fn topics(&self) -> Vec<Bytes> {
         self.topics.topics()
-    }
-}
-
-/// Sends one subscription change to a publisher in the form its version expects.
-pub(crate) fn send_subscription(
-    writer: &ConnWriter,
-    version: Version,
-    subscribe: bool,
-    topic: &Bytes,
-) {
-    if version.uses_subscribe_commands() {
-        let cmd = if subscribe {
-            Command::Subscribe(topic.clone())
-        } else {
-            Command::Cancel(topic.clone())
-        };
-        writer.encode_command(&cmd);
-    } else {
-        writer.encode_control(&subscription_frame(subscribe, topic));
     }
 }

@@ -7,8 +7,9 @@ use std::cell::RefCell;
 use zeroring_zmtp::SocketType;
 
 use crate::base::{SocketBase, typed_socket};
-use crate::core::{PeerId, Routed};
 use crate::error::{Error, Result};
+use crate::pipe::PeerId;
+use crate::socket::Routed;
 use zeroring_zmtp::Message;
 
 /// The synchronous reply side of request-reply.

@@ -11,8 +11,8 @@ use bytes::Bytes;
 use zeroring_zmtp::SocketType;
 
 use crate::base::{SocketBase, typed_socket};
-use crate::core::PeerId;
 use crate::error::{Error, Result};
+use crate::pipe::PeerId;
 use zeroring_zmtp::Message;
 
 /// The synchronous request side of request-reply.

@@ -6,8 +6,8 @@
 use zeroring_zmtp::SocketType;
 
 use crate::base::{SocketBase, typed_socket};
-use crate::core::Routed;
 use crate::error::{Error, Result};
+use crate::socket::Routed;
 use zeroring_zmtp::Message;
 
 /// The asynchronous reply side: addresses peers by routing id.
@@ -27,7 +27,9 @@ impl RouterSocket {
     /// [`Error::HostUnreachable`], and sending to a full peer waits (SNDTIMEO)
     /// instead of dropping.
     pub fn set_router_mandatory(&self, mandatory: bool) {
-        self.base.core.options.borrow_mut().router_mandatory = mandatory;
+        self.base
+            .core
+            .update_options(|o| o.router_mandatory = mandatory);
     }
 
     /// Receives the next message (fair-queued) with the sender's routing id as the
@@ -70,7 +72,7 @@ impl RouterSocket {
             tracing::trace!("ROUTER message has only a routing id; nothing to send");
             return Ok(());
         }
-        let mandatory = self.base.core.options.borrow().router_mandatory;
+        let mandatory = self.base.core.option(|o| o.router_mandatory);
         loop {
             match self.base.core.send_to_routing_id(rid, body) {
                 (Routed::Sent, _) => return Ok(()),

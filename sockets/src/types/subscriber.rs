@@ -38,10 +38,7 @@ impl SubSocket {
         let topic = Bytes::copy_from_slice(topic.as_ref());
         self.base
             .core
-            .pubsub
-            .borrow_mut()
-            .subscriber
-            .subscribe(&topic);
+            .with_pubsub(|ps| ps.subscriber.subscribe(&topic));
         self.base.core.send_subscription_upstream(true, &topic);
     }
 
@@ -52,10 +49,7 @@ impl SubSocket {
         let last = self
             .base
             .core
-            .pubsub
-            .borrow_mut()
-            .subscriber
-            .unsubscribe(&topic);
+            .with_pubsub(|ps| ps.subscriber.unsubscribe(&topic));
         if last {
             self.base.core.send_subscription_upstream(false, &topic);
         }
@@ -78,7 +72,11 @@ impl SubSocket {
         loop {
             let got = self.base.core.recv(dontwait).await?;
             let first = got.msg.get(0).map(|f| &f[..]).unwrap_or(&[]);
-            if self.base.core.pubsub.borrow().subscriber.matches(first) {
+            if self
+                .base
+                .core
+                .with_pubsub(|ps| ps.subscriber.matches(first))
+            {
                 return Ok(got.msg);
             }
         }

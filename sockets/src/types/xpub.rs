@@ -7,9 +7,9 @@ use bytes::Bytes;
 use zeroring_zmtp::SocketType;
 
 use crate::base::{SocketBase, typed_socket};
-use crate::core::with_timeout;
 use crate::error::{Error, Result};
-use crate::pubsub::engine::Published;
+use crate::socket::Published;
+use crate::wait::with_timeout;
 use zeroring_zmtp::Message;
 
 /// The extended publisher, for proxies and subscription-aware publishers.
@@ -26,7 +26,7 @@ impl XpubSocket {
     }
 
     fn update(&self, f: impl FnOnce(&mut crate::pubsub::publisher::XpubOptions)) {
-        f(&mut self.base.core.pubsub.borrow_mut().publisher.xpub);
+        self.base.core.with_pubsub(|ps| f(&mut ps.publisher.xpub));
     }
 
     /// ZMQ_XPUB_VERBOSE: report every subscribe, not only a topic's first.
@@ -62,19 +62,13 @@ impl XpubSocket {
     /// XPUB_MANUAL: subscribes the last subscribing peer to `topic`.
     pub fn subscribe(&self, topic: impl AsRef<[u8]>) {
         let core = &self.base.core;
-        core.pubsub
-            .borrow_mut()
-            .publisher
-            .apply_manual(true, topic.as_ref());
+        core.with_pubsub(|ps| ps.publisher.apply_manual(true, topic.as_ref()));
     }
 
     /// XPUB_MANUAL: unsubscribes the last subscribing peer from `topic`.
     pub fn unsubscribe(&self, topic: impl AsRef<[u8]>) {
         let core = &self.base.core;
-        core.pubsub
-            .borrow_mut()
-            .publisher
-            .apply_manual(false, topic.as_ref());
+        core.with_pubsub(|ps| ps.publisher.apply_manual(false, topic.as_ref()));
     }
 
     /// Publishes a message to every matching subscriber. Returns at once, unless
@@ -94,17 +88,17 @@ impl XpubSocket {
             return Err(Error::EmptyMessage);
         }
         let core = &self.base.core;
-        let nodrop = core.pubsub.borrow().publisher.xpub.nodrop;
+        let nodrop = core.with_pubsub(|ps| ps.publisher.xpub.nodrop);
         if core.publish(msg.frames(), nodrop) == Published::Done {
             return Ok(());
         }
         if dontwait {
             return core.would_block("send").await;
         }
-        let timeout = core.options.borrow().sndtimeo;
+        let timeout = core.sndtimeo();
         with_timeout(timeout, "send", async {
             loop {
-                let room = core.room_notify.notified();
+                let room = core.room_notified();
                 if core.is_closed() {
                     return Err(Error::Closed);
                 }

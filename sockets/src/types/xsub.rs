@@ -6,7 +6,6 @@ use zeroring_zmtp::SocketType;
 
 use crate::base::{SocketBase, typed_socket};
 use crate::error::{Error, Result};
-use crate::pubsub::parse_subscription;
 use zeroring_zmtp::Message;
 
 /// The extended subscriber, for proxies.
@@ -31,13 +30,13 @@ impl XsubSocket {
             return Err(Error::EmptyMessage);
         }
         let core = &self.base.core;
-        match parse_subscription(&msg) {
+        match zeroring_zmtp::subscription::parse(&msg) {
             Some((true, topic)) => {
-                core.pubsub.borrow_mut().subscriber.subscribe(&topic);
+                core.with_pubsub(|ps| ps.subscriber.subscribe(&topic));
                 core.send_subscription_upstream(true, &topic);
             }
             Some((false, topic)) => {
-                let last = core.pubsub.borrow_mut().subscriber.unsubscribe(&topic);
+                let last = core.with_pubsub(|ps| ps.subscriber.unsubscribe(&topic));
                 if last {
                     core.send_subscription_upstream(false, &topic);
                 }

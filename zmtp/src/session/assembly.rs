@@ -59,7 +59,7 @@ impl Assembly {
     }
 
     /// Adds a data frame; returns the message when it was the last one.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push(&mut self, body: Bytes, more: bool) -> Result<Option<Message>, CloseReason> {
         self.size = self.size.wrapping_add(body.len() as u64 + FRAME_COST);
         if self.size > self.size_limit {

@@ -117,6 +117,16 @@ pub enum Event {
     Cancel(Bytes),
 }
 
+/// Where [`Session::drive`] stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Everything buffered was consumed (a partial frame may remain): read more.
+    NeedInput,
+    /// An event to handle before going on (a message the caller gave back, a
+    /// subscription, the handshake's end).
+    Event(Event),
+}
+
 #[derive(Debug)]
 enum Phase {
     Handshake(Box<Handshake>),
@@ -232,39 +242,63 @@ impl Session {
     /// `None` when more input is needed (what was not consumed stays in `buf`).
     /// An error ends the session: close the connection with that reason, after
     /// sending what [`Session::poll_transmit`] still holds (an ERROR for the peer).
-    #[inline]
     pub fn poll_input(&mut self, buf: &mut BytesMut) -> Result<Option<Event>, CloseReason> {
+        match self.drive(buf, Some)? {
+            Step::NeedInput => Ok(None),
+            Step::Event(event) => Ok(Some(event)),
+        }
+    }
+
+    /// The receive path of a driver: like [`Session::poll_input`], but every whole
+    /// message is first offered to `take` (which queues it and returns `None`, or
+    /// gives it back); the call goes on with the next message until the input
+    /// runs out ([`Step::NeedInput`]), a message is given back, or another event
+    /// comes ([`Step::Event`]). Generic and inlined, so a message goes from the
+    /// input buffer to the caller's queue without intermediate moves.
+    #[inline(always)]
+    pub fn drive<F>(&mut self, buf: &mut BytesMut, mut take: F) -> Result<Step, CloseReason>
+    where
+        F: FnMut(Message) -> Option<Message>,
+    {
         if !self.is_ready() {
-            return self.poll_handshake(buf);
+            return Ok(match self.poll_handshake(buf)? {
+                Some(event) => Step::Event(event),
+                None => Step::NeedInput,
+            });
         }
         loop {
             let Some(mut frame) = self.decoder.decode(buf)? else {
-                return Ok(None);
+                return Ok(Step::NeedInput);
             };
             if frame.command {
                 match self.on_command(frame.body)? {
-                    Some(event) => return Ok(Some(event)),
+                    Some(event) => return Ok(Step::Event(event)),
                     None => continue,
                 }
             }
             if self.detach_small && frame.body.len() <= DETACH_MAX {
                 frame.body = Bytes::copy_from_slice(&frame.body);
             }
-            if let Some(msg) = self.assembly.push(frame.body, frame.more)? {
-                if self.publisher
-                    && let Some((subscribe, topic)) = subscription::parse(&msg)
-                {
-                    return Ok(Some(if subscribe {
-                        Event::Subscribe(topic)
-                    } else {
-                        Event::Cancel(topic)
-                    }));
-                }
-                return Ok(Some(Event::Message(msg)));
+            let Some(msg) = self.assembly.push(frame.body, frame.more)? else {
+                continue;
+            };
+            if self.publisher
+                && let Some((subscribe, topic)) = subscription::parse(&msg)
+            {
+                return Ok(Step::Event(if subscribe {
+                    Event::Subscribe(topic)
+                } else {
+                    Event::Cancel(topic)
+                }));
+            }
+            if let Some(msg) = take(msg) {
+                return Ok(Step::Event(Event::Message(msg)));
             }
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn poll_handshake(&mut self, buf: &mut BytesMut) -> Result<Option<Event>, CloseReason> {
         let Phase::Handshake(hs) = &mut self.phase else {
             return Ok(None);
@@ -304,6 +338,7 @@ impl Session {
         self.timers_changed = true;
     }
 
+    #[inline(never)]
     fn on_command(&mut self, body: Bytes) -> Result<Option<Event>, CloseReason> {
         match Command::parse(body)? {
             Command::Ping {

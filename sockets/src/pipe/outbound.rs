@@ -1,27 +1,23 @@
-//! The outbound side of one connection: a write buffer that sends encode into, and
-//! the flusher that hands it to io_uring.
+//! The outbound half of a peer's pipe: the buffer sends encode their ZMTP frames
+//! into, its limits (SNDHWM and the byte budget), and the hand-over of batches to
+//! the connection's flusher (see the driver).
 //!
-//! A send encodes the ZMTP frames of its message straight into [`ConnWriter`]'s
-//! buffer (small bodies copied, bodies of [`LARGE_BODY`] bytes or more appended as
-//! shared [`Bytes`] without a copy). No message object crosses a task boundary. The
-//! flusher only submits writes: when it is idle, a send wakes it and the bytes go out
-//! in the same runtime tick (latency path); while a write is in flight, later sends
-//! accumulate in the buffer and leave together in the next write (throughput path).
-//! No flush() exists.
+//! A send encodes straight into [`Outbound`]'s buffer (small bodies copied,
+//! bodies of [`LARGE_BODY`] bytes or more appended as shared [`Bytes`] without a
+//! copy). No message object crosses a task boundary. When the flusher is idle a
+//! send wakes it and the bytes go out in the same runtime tick (latency path);
+//! while a write is in flight, later sends accumulate and leave together in the
+//! next write (throughput path). No flush() exists.
 //!
-//! What one peer can make us hold is bounded: messages by SNDHWM and, optionally, by
-//! a byte budget ([`SendLimit`]); the commands we send in answer to the peer (PONG)
-//! and our own heartbeat PINGs wait in one slot each, so a peer that floods PINGs
-//! and never reads costs nothing beyond that slot.
+//! A connect() slot keeps its `Outbound` across reconnections, so messages queued
+//! before a connection exists, or between two, go out on the next one.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use bytes::{BufMut, Bytes, BytesMut};
-use compio::BufResult;
-use zeroring_zmtp::{Command, frame};
+use zeroring_zmtp::frame;
 
-use crate::connection::Conn;
 use crate::notify::Notify;
 use crate::transport::Stream;
 
@@ -30,8 +26,6 @@ pub(crate) const LARGE_BODY: usize = 8 * 1024;
 /// Segments of a pre-encoded (shared) message at least this large are queued by
 /// reference; smaller ones are cheaper to copy than to reference-count.
 pub(crate) const SHARED_SEGMENT: usize = 256;
-/// Most segments handed to one vectored write (Linux refuses more than 1024).
-const MAX_SEGMENTS: usize = 512;
 const INITIAL_BUFFER: usize = 16 * 1024;
 
 /// How much may be queued to one peer before it counts as full.
@@ -89,10 +83,10 @@ impl OutBuf {
     #[inline]
     fn put_frame(&mut self, body: &Bytes, more: bool) {
         if body.len() <= 255 {
-            // Short frame: header and body in one copy-in.
+            // Short frame: header and body in one reserve.
             self.tail.reserve(2 + body.len());
-            let flags = if more { frame::FLAG_MORE } else { 0 };
-            self.tail.put_slice(&[flags, body.len() as u8]);
+            self.tail
+                .put_slice(&frame::short_header(body.len() as u8, more));
             self.tail.put_slice(body);
             return;
         }
@@ -106,28 +100,29 @@ impl OutBuf {
     }
 }
 
-/// Commands waiting for the flusher, at most one of each kind. A newer PING from
-/// the peer replaces the PONG still waiting (libzmq keeps one pending PONG too),
-/// and our heartbeat never stacks PINGs behind a write the peer does not read.
-#[derive(Debug, Default)]
-struct PendingCommands {
-    pong: Option<Bytes>,
-    ping: Option<u16>,
+/// What a flusher takes out of an [`Outbound`] for one write.
+#[derive(Debug)]
+pub(crate) enum Batch {
+    /// Everything fit in one contiguous buffer (the caller's spare, swapped in).
+    Contiguous(BytesMut),
+    /// Segments to write vectored (large bodies shared, not copied).
+    Segments(Vec<Bytes>),
 }
 
-/// Outbound buffer and flusher state of one connection.
+/// The outbound queue of one peer and the state of its flusher.
 #[derive(Debug)]
-pub(crate) struct ConnWriter {
+pub(crate) struct Outbound {
     out: RefCell<OutBuf>,
-    commands: RefCell<PendingCommands>,
     /// Messages encoded but not yet accepted by the kernel.
     queued: Cell<usize>,
     /// Bytes of the batch being written (taken out of `out`).
     in_flight_bytes: Cell<usize>,
+    /// Messages in that batch.
+    in_flight_msgs: Cell<usize>,
     flusher_idle: Cell<bool>,
     state: Cell<State>,
-    /// Bumped when the connection behind this writer is lost; the flusher of that
-    /// connection then exits and a later connection starts a new one.
+    /// Bumped when the connection behind this queue is lost; that connection's
+    /// flusher then exits and a later connection starts a new one.
     generation: Cell<u64>,
     /// The queue starts with the rest of a message whose beginning the direct path
     /// already wrote: it is meaningless on any other connection.
@@ -135,20 +130,21 @@ pub(crate) struct ConnWriter {
     wake: Notify,
     /// The socket's "a peer has room again" notifier.
     room: Rc<Notify>,
-    /// The live connection's stream, for the direct path (set while a flusher runs).
+    /// The live connection's stream, for the direct path (set while a flusher
+    /// runs, and only when the session sends frames as they are encoded).
     direct: RefCell<Option<Stream>>,
 }
 
-impl ConnWriter {
-    pub(crate) fn new(room: Rc<Notify>) -> ConnWriter {
-        ConnWriter {
+impl Outbound {
+    pub(crate) fn new(room: Rc<Notify>) -> Outbound {
+        Outbound {
             out: RefCell::new(OutBuf {
                 tail: BytesMut::with_capacity(INITIAL_BUFFER),
                 ..OutBuf::default()
             }),
-            commands: RefCell::new(PendingCommands::default()),
             queued: Cell::new(0),
             in_flight_bytes: Cell::new(0),
+            in_flight_msgs: Cell::new(0),
             flusher_idle: Cell::new(false),
             state: Cell::new(State::Open),
             generation: Cell::new(0),
@@ -188,7 +184,7 @@ impl ConnWriter {
     /// together they must hold at least one frame.
     ///
     /// With `eager` (REQ and REP, whose next step is always a receive), a message
-    /// that finds the writer idle is written by this call itself with one
+    /// that finds the flusher idle is written by this call itself with one
     /// non-blocking `send`: no io_uring submission, no task wake-up. Whatever the
     /// kernel does not take goes to the flusher as usual.
     pub(crate) fn encode_message(&self, prefix: &[Bytes], body: &[Bytes], eager: bool) {
@@ -244,46 +240,19 @@ impl ConnWriter {
         self.kick();
     }
 
-    /// Queues a single data frame that is protocol traffic rather than a user
-    /// message (a ZMTP 3.0 subscription): it does not count toward the HWM.
-    pub(crate) fn encode_control(&self, body: &Bytes) {
+    /// Queues protocol traffic the application asked for (a subscription, as a
+    /// command or a 3.0 data frame, encoded by `encode`). It does not count toward
+    /// the HWM.
+    pub(crate) fn encode_control(&self, encode: impl FnOnce(&mut BytesMut)) {
         if self.state.get() == State::Closed {
             return;
         }
-        self.out.borrow_mut().put_frame(body, false);
+        encode(&mut self.out.borrow_mut().tail);
         self.kick();
     }
 
-    /// Queues a command frame the application asked for (SUBSCRIBE, CANCEL).
-    /// Commands do not count toward the HWM.
-    pub(crate) fn encode_command(&self, cmd: &Command) {
-        if self.state.get() == State::Closed {
-            return;
-        }
-        cmd.encode(&mut self.out.borrow_mut().tail);
-        self.kick();
-    }
-
-    /// Answers a PING: the PONG waits in a single slot, so a newer PING replaces a
-    /// PONG that has not left yet.
-    pub(crate) fn queue_pong(&self, context: Bytes) {
-        if self.state.get() == State::Closed {
-            return;
-        }
-        self.commands.borrow_mut().pong = Some(context);
-        self.kick();
-    }
-
-    /// Sends a heartbeat PING unless one is still waiting to leave.
-    pub(crate) fn queue_ping(&self, ttl_deciseconds: u16) {
-        if self.state.get() == State::Closed {
-            return;
-        }
-        self.commands.borrow_mut().ping = Some(ttl_deciseconds);
-        self.kick();
-    }
-
-    fn kick(&self) {
+    /// Wakes an idle flusher: data or protocol traffic (a PONG, a PING) waits.
+    pub(crate) fn kick(&self) {
         if self.flusher_idle.get() {
             self.flusher_idle.set(false);
             self.wake.notify_all();
@@ -299,13 +268,12 @@ impl ConnWriter {
         }
     }
 
-    /// The connection behind this writer is gone: its flusher stops. Messages not
-    /// yet handed to the kernel stay queued for the next connection; if the writer
+    /// The connection behind this queue is gone: its flusher stops. Messages not
+    /// yet handed to the kernel stay queued for the next connection; if the queue
     /// was draining for a close, there is nothing left to deliver to.
     pub(crate) fn stream_lost(&self) {
         self.generation.set(self.generation.get() + 1);
         self.direct.borrow_mut().take();
-        *self.commands.borrow_mut() = PendingCommands::default();
         if self.partial_head.replace(false) {
             // A torn message must not reach the next connection: drop the queue
             // (REQ/REP, the only users of the direct path, hold one message at most).
@@ -332,110 +300,85 @@ impl ConnWriter {
         self.room.notify_all();
     }
 
-    /// Moves the pending commands into the buffer (at a frame boundary).
-    fn put_commands(&self, out: &mut OutBuf) {
-        let mut cmds = self.commands.borrow_mut();
-        if let Some(context) = cmds.pong.take() {
-            Command::Pong(context).encode(&mut out.tail);
-        }
-        if let Some(ttl_deciseconds) = cmds.ping.take() {
-            Command::Ping {
-                ttl_deciseconds,
-                context: Bytes::new(),
-            }
-            .encode(&mut out.tail);
-        }
+    // ---- The flusher's side (see `driver::flusher`). ----
+
+    /// A connection's flusher starts: returns its generation. `direct` is the
+    /// stream the direct path may write to (`None` when frames must pass through
+    /// the session on their way out).
+    pub(crate) fn start_flusher(&self, direct: Option<Stream>) -> u64 {
+        *self.direct.borrow_mut() = direct;
+        self.generation.get()
     }
 
-    fn has_work(&self) -> bool {
-        if !self.out.borrow().is_empty() {
-            return true;
-        }
-        let cmds = self.commands.borrow();
-        cmds.pong.is_some() || cmds.ping.is_some()
+    /// Whether the flusher of `generation` should go on.
+    pub(crate) fn is_current(&self, generation: u64) -> bool {
+        self.state.get() != State::Closed && self.generation.get() == generation
     }
 
-    /// The flusher: writes whatever accumulated, one write at a time, until closed.
-    /// A draining writer that has written everything half-closes the connection
-    /// ([`Conn::finish_sending`]) and leaves the rest to the connection's reader.
-    pub(crate) async fn run_flusher(self: Rc<Self>, mut stream: Stream, conn: Rc<Conn>) {
-        let generation = self.generation.get();
-        *self.direct.borrow_mut() = Some(stream.clone());
-        let mut spare = BytesMut::with_capacity(INITIAL_BUFFER);
-        loop {
-            loop {
-                if self.state.get() == State::Closed || self.generation.get() != generation {
-                    return;
-                }
-                if self.has_work() {
-                    break;
-                }
-                if self.state.get() == State::Draining {
-                    self.state.set(State::Closed);
-                    self.direct.borrow_mut().take();
-                    conn.finish_sending();
-                    return;
-                }
-                let woken = self.wake.notified();
-                self.flusher_idle.set(true);
-                woken.await;
-                self.flusher_idle.set(false);
-            }
-            let (msgs, chunks) = {
-                let mut out = self.out.borrow_mut();
-                self.put_commands(&mut out);
-                // The batch taken now carries the rest of a directly written message.
-                self.partial_head.set(false);
-                let msgs = std::mem::take(&mut out.msgs);
-                self.in_flight_bytes.set(out.len());
-                out.chunk_bytes = 0;
-                if out.chunks.is_empty() {
-                    std::mem::swap(&mut out.tail, &mut spare);
-                    (msgs, None)
-                } else {
-                    // The whole batch leaves `out`, even when it takes several
-                    // writes: if the connection is lost part-way, nothing that
-                    // starts in the middle of a message may stay queued for the
-                    // next connection.
-                    let mut chunks = std::mem::take(&mut out.chunks);
-                    if !out.tail.is_empty() {
-                        chunks.push(out.tail.split().freeze());
-                    }
-                    (msgs, Some(chunks))
-                }
-            };
-            let result = match chunks {
-                None => {
-                    let BufResult(r, buf) = stream.write_all(spare).await;
-                    spare = buf;
-                    spare.clear();
-                    r
-                }
-                Some(mut chunks) => {
-                    // Linux takes at most 1024 segments per write.
-                    let mut r = Ok(());
-                    while !chunks.is_empty() {
-                        let rest = chunks.split_off(chunks.len().min(MAX_SEGMENTS));
-                        r = stream.write_vectored_all(chunks).await.0;
-                        if r.is_err() {
-                            break;
-                        }
-                        chunks = rest;
-                    }
-                    r
-                }
-            };
-            self.queued.set(self.queued.get().saturating_sub(msgs));
-            self.in_flight_bytes.set(0);
-            self.room.notify_all();
-            if let Err(e) = result {
-                conn.close(&format!("write failed: {e}"));
-                return;
-            }
+    /// True when messages or commands wait in the buffer.
+    pub(crate) fn has_data(&self) -> bool {
+        !self.out.borrow().is_empty()
+    }
+
+    /// True when a close asked for what is queued to be delivered.
+    pub(crate) fn is_draining(&self) -> bool {
+        self.state.get() == State::Draining
+    }
+
+    /// Everything was delivered for a close: no more writes.
+    pub(crate) fn finish(&self) {
+        self.state.set(State::Closed);
+        self.direct.borrow_mut().take();
+    }
+
+    /// Waits until something is queued (or the state changes); the direct path
+    /// may write meanwhile.
+    pub(crate) async fn idle(&self) {
+        let woken = self.wake.notified();
+        self.flusher_idle.set(true);
+        woken.await;
+        self.flusher_idle.set(false);
+    }
+
+    /// Takes everything queued as one batch; `commands` appends protocol traffic
+    /// (PONG, PING) at the end, at a frame boundary. A contiguous batch swaps the
+    /// buffer with `spare` (the caller's, reused between writes).
+    pub(crate) fn take_batch(
+        &self,
+        spare: &mut BytesMut,
+        commands: impl FnOnce(&mut BytesMut),
+    ) -> Batch {
+        let mut out = self.out.borrow_mut();
+        commands(&mut out.tail);
+        // The batch taken now carries the rest of a directly written message.
+        self.partial_head.set(false);
+        self.in_flight_msgs.set(std::mem::take(&mut out.msgs));
+        self.in_flight_bytes.set(out.len());
+        out.chunk_bytes = 0;
+        if out.chunks.is_empty() {
+            std::mem::swap(&mut out.tail, spare);
+            return Batch::Contiguous(std::mem::take(spare));
         }
+        // The whole batch leaves, even when it takes several writes: if the
+        // connection is lost part-way, nothing that starts in the middle of a
+        // message may stay queued for the next connection.
+        let mut chunks = std::mem::take(&mut out.chunks);
+        if !out.tail.is_empty() {
+            chunks.push(out.tail.split().freeze());
+        }
+        Batch::Segments(chunks)
+    }
+
+    /// The batch taken last is written (or lost with its connection).
+    pub(crate) fn batch_done(&self) {
+        let msgs = self.in_flight_msgs.replace(0);
+        self.queued.set(self.queued.get().saturating_sub(msgs));
+        self.in_flight_bytes.set(0);
+        self.room.notify_all();
     }
 }
-/// Encodes a message once into segments that [`ConnWriter::encode_shared`] can queue
+
+/// Encodes a message once into segments that [`Outbound::encode_shared`] can queue
 /// on many connections: headers and small bodies packed together, bodies of
 /// [`SHARED_SEGMENT`] bytes or more kept as the caller's `Bytes`.
 pub(crate) fn encode_once(frames: &[Bytes]) -> Vec<Bytes> {

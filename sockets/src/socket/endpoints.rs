@@ -1,5 +1,6 @@
 //! Bind and connect: the accept loop of a bound endpoint and the reconnect loop of a
-//! connected one. Both run as detached tasks until the endpoint or socket is closed.
+//! connected one. Both run as detached tasks until the endpoint or socket is closed,
+//! and run every connection they make with the socket as its host.
 
 use std::pin::pin;
 use std::rc::Rc;
@@ -7,25 +8,27 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::{Either, select};
 
-use crate::connection::run_connection;
 use zeroring_zmtp::SocketType;
 
-use crate::core::{Core, EndpointTask, PeerId};
+use super::{Core, EndpointTask};
+use crate::driver::host::ConnectionHost;
+use crate::driver::run_connection;
 use crate::endpoint::Endpoint;
 use crate::error::Result;
 use crate::monitor::SocketEvent;
+use crate::pipe::PeerId;
 use crate::transport::{self, Listener};
 
 /// Binds `endpoint` and starts accepting. Returns the resolved endpoint.
 pub(crate) async fn bind(core: &Rc<Core>, endpoint: &str) -> Result<Endpoint> {
     let parsed: Endpoint = endpoint.parse()?;
-    let backlog = core.options.borrow().backlog;
+    let backlog = core.option(|o| o.backlog);
     let (listener, resolved) = Listener::bind(&parsed, backlog).await?;
     let task = core.register_endpoint(vec![endpoint.to_string(), resolved.to_string()]);
-    core.listeners_open.set(core.listeners_open.get() + 1);
+    core.listener_opened();
     compio::runtime::spawn(accept_loop(core.clone(), listener, task)).detach();
     tracing::debug!(endpoint = %resolved, "bound");
-    core.monitors.emit(|| SocketEvent::Listening {
+    core.events().emit(|| SocketEvent::Listening {
         endpoint: resolved.to_string(),
     });
     Ok(resolved)
@@ -45,12 +48,12 @@ async fn accept_loop(core: Rc<Core>, listener: Listener, task: Rc<EndpointTask>)
         match accepted {
             Ok(stream) => {
                 failures.recovered(&task);
-                core.monitors.emit(|| SocketEvent::Accepted {
-                    endpoint: task.names.last().cloned().unwrap_or_default(),
+                core.events().emit(|| SocketEvent::Accepted {
+                    endpoint: task.name(),
                     peer: stream.peer_label(),
                 });
-                compio::runtime::spawn(run_connection(core.clone(), stream, task.id, None))
-                    .detach();
+                let host: Rc<dyn ConnectionHost> = core.clone();
+                compio::runtime::spawn(run_connection(host, stream, task.id, None)).detach();
             }
             Err(e) => {
                 // EMFILE and friends: back off briefly instead of spinning.
@@ -60,11 +63,10 @@ async fn accept_loop(core: Rc<Core>, listener: Listener, task: Rc<EndpointTask>)
         }
     }
     drop(listener);
-    core.monitors.emit(|| SocketEvent::Closed {
-        endpoint: task.names.last().cloned().unwrap_or_default(),
+    core.events().emit(|| SocketEvent::Closed {
+        endpoint: task.name(),
     });
-    core.listeners_open.set(core.listeners_open.get() - 1);
-    core.lifecycle.notify_all();
+    core.listener_released();
 }
 
 /// How often a listener that keeps failing to accept (out of file descriptors)
@@ -92,7 +94,7 @@ impl AcceptFailures {
             self.unreported += 1;
             return;
         }
-        let endpoint = task.names.last().map(String::as_str).unwrap_or("?");
+        let endpoint = task.name();
         tracing::warn!(
             %endpoint,
             %error,
@@ -105,7 +107,7 @@ impl AcceptFailures {
 
     fn recovered(&mut self, task: &EndpointTask) {
         if self.total > 0 {
-            let endpoint = task.names.last().map(String::as_str).unwrap_or("?");
+            let endpoint = task.name();
             tracing::warn!(%endpoint, failures = self.total, "accepting connections again");
             *self = AcceptFailures::default();
         }
@@ -118,8 +120,8 @@ pub(crate) fn connect(core: &Rc<Core>, endpoint: &str) -> Result<()> {
     let task = core.register_endpoint(vec![endpoint.to_string(), parsed.to_string()]);
     // Like libzmq with ZMQ_IMMEDIATE off: the peer slot exists from now on, so sends
     // can queue before the connection is up. ROUTER peers need a routing id first.
-    let immediate = core.options.borrow().immediate;
-    let slot = (core.socket_type != SocketType::Router && !immediate)
+    let immediate = core.option(|o| o.immediate);
+    let slot = (core.socket_type() != SocketType::Router && !immediate)
         .then(|| core.create_pending(task.id));
     compio::runtime::spawn(connect_loop(core.clone(), parsed, task, slot)).detach();
     Ok(())
@@ -134,12 +136,7 @@ async fn connect_loop(
     connect_until_stopped(&core, &endpoint, &task, slot).await;
     // A closed socket forgets the slot once this endpoint gives up (delivered,
     // LINGER expired, or disconnect()).
-    if core.is_closed()
-        && let Some(id) = slot
-    {
-        core.remove_peer(id);
-        core.lifecycle.notify_all();
-    }
+    core.connect_ended(slot);
 }
 
 async fn connect_until_stopped(
@@ -158,14 +155,11 @@ async fn connect_until_stopped(
             Either::Left((r, _)) => r,
             Either::Right(_) => return,
         };
-        let (ivl, ivl_max) = {
-            let o = core.options.borrow();
-            (o.reconnect_ivl, o.reconnect_ivl_max)
-        };
+        let (ivl, ivl_max) = core.option(|o| (o.reconnect_ivl, o.reconnect_ivl_max));
         match connected {
             Ok(stream) => {
                 tracing::debug!(%endpoint, "connected");
-                core.monitors.emit(|| SocketEvent::Connected {
+                core.events().emit(|| SocketEvent::Connected {
                     endpoint: endpoint.to_string(),
                 });
                 backoff = None;
@@ -173,11 +167,12 @@ async fn connect_until_stopped(
                     stream.shutdown_now();
                     return;
                 }
-                run_connection(core.clone(), stream, task.id, slot).await;
+                let host: Rc<dyn ConnectionHost> = core.clone();
+                run_connection(host, stream, task.id, slot).await;
             }
             Err(e) => {
                 tracing::trace!(%endpoint, error = %e, "connect failed; will retry");
-                core.monitors.emit(|| SocketEvent::ConnectRetried {
+                core.events().emit(|| SocketEvent::ConnectRetried {
                     endpoint: endpoint.to_string(),
                     reason: e.to_string(),
                 });

@@ -1,0 +1,67 @@
+//! What a connection driver needs from the socket that owns it, and nothing more:
+//! [`ConnectionHost`] is called when a handshake ends, when the connection ends
+//! and for subscriptions (never per message); at attach time the driver gets the
+//! peer's pipe ([`Attached`]), which is all the receive path touches.
+
+use std::rc::Rc;
+
+use bytes::Bytes;
+use zeroring_zmtp::{Message, PeerInfo, SessionConfig};
+
+use super::conn::Conn;
+use crate::monitor::MonitorHub;
+use crate::pipe::PeerId;
+use crate::pipe::inbound::{FairQueue, Inbox};
+use crate::pipe::outbound::Outbound;
+use crate::reason::DisconnectReason;
+
+/// Where a connection came from (a bind or a connect), so unbind/disconnect can
+/// close it.
+pub(crate) type OriginId = u64;
+
+/// How to run a new connection, from the socket's options at that moment.
+#[derive(Debug, Clone)]
+pub(crate) struct ConnectionSettings {
+    pub(crate) session: SessionConfig,
+    pub(crate) tcp_keepalive: Option<bool>,
+}
+
+/// The peer's pipe, handed to the driver when the socket accepted the peer.
+#[derive(Debug, Clone)]
+pub(crate) struct Attached {
+    pub(crate) peer: PeerId,
+    pub(crate) inbox: Rc<Inbox>,
+    pub(crate) queue: Rc<FairQueue>,
+    /// False for PUB: data messages from subscribers are dropped.
+    pub(crate) accepts_messages: bool,
+}
+
+/// The socket side of a connection.
+pub(crate) trait ConnectionHost {
+    /// Settings for a new connection.
+    fn settings(&self) -> ConnectionSettings;
+
+    /// Where connection events go.
+    fn events(&self) -> &MonitorHub;
+
+    /// The outbound queue a connection from `slot` will use: the connect()
+    /// slot's (it survives reconnections), or a fresh one.
+    fn outbound_for(&self, slot: Option<PeerId>) -> Rc<Outbound>;
+
+    /// A handshake succeeded: make the connection a peer of the socket, or say why
+    /// it is refused.
+    fn attach(
+        &self,
+        info: &PeerInfo,
+        conn: &Rc<Conn>,
+        origin: OriginId,
+        slot: Option<PeerId>,
+    ) -> Result<Attached, DisconnectReason>;
+
+    /// The connection of `peer` ended.
+    fn detach(&self, peer: PeerId);
+
+    /// A subscription change arrived from `peer`; returns the message an XPUB
+    /// hands to its application, if any.
+    fn subscription(&self, peer: PeerId, subscribe: bool, topic: &Bytes) -> Option<Message>;
+}

@@ -1,0 +1,215 @@
+//! The inbound half of the pipes: one queue per peer, bounded by RCVHWM, and the
+//! fair queue that receives take from (every peer with messages waiting, in
+//! turn).
+//!
+//! Queues are shared by `Rc` between the socket's peer table, the ready list
+//! (while they hold messages) and the connection's reader, so neither a delivery
+//! nor a receive looks anything up by peer id. The reader queues every message of
+//! one read without waking anyone and wakes the receiver once.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use bytes::Bytes;
+use zeroring_zmtp::Message;
+
+use super::PeerId;
+use crate::notify::Notify;
+
+/// One peer's inbound queue.
+#[derive(Debug, Default)]
+pub(crate) struct Inbox {
+    id: PeerId,
+    routing_id: RefCell<Bytes>,
+    msgs: RefCell<VecDeque<Message>>,
+    /// In the fair queue's ready list.
+    in_ready: Cell<bool>,
+    /// The peer is gone; the queue stays until its messages are read.
+    detached: Cell<bool>,
+    /// No longer part of the socket: messages handed to it are dropped.
+    removed: Cell<bool>,
+}
+
+impl Inbox {
+    pub(crate) fn new(id: PeerId) -> Rc<Inbox> {
+        Rc::new(Inbox {
+            id,
+            ..Inbox::default()
+        })
+    }
+
+    /// True while messages wait in this queue for the application.
+    pub(crate) fn has_messages(&self) -> bool {
+        !self.msgs.borrow().is_empty()
+    }
+
+    /// The routing id ROUTER hands out with this peer's messages.
+    pub(crate) fn set_routing_id(&self, id: Bytes) {
+        *self.routing_id.borrow_mut() = id;
+    }
+
+    /// The peer left the socket. Returns true when the queue is empty and can be
+    /// forgotten at once; otherwise its messages stay readable and it goes when
+    /// the last one is read.
+    pub(crate) fn peer_gone(&self) -> bool {
+        if self.msgs.borrow().is_empty() {
+            self.removed.set(true);
+            true
+        } else {
+            self.detached.set(true);
+            false
+        }
+    }
+}
+
+/// A message taken from the fair queue, with the peer it came from.
+#[derive(Debug)]
+pub(crate) struct Received {
+    pub(crate) peer: PeerId,
+    pub(crate) routing_id: Bytes,
+    pub(crate) msg: Message,
+}
+
+/// The receive side of a socket: the inboxes holding messages, in fair-queue
+/// order, and the wake-ups of receivers and of readers waiting for room.
+#[derive(Debug)]
+pub(crate) struct FairQueue {
+    ready: RefCell<VecDeque<Rc<Inbox>>>,
+    /// RCVHWM per inbox (`usize::MAX`: no limit).
+    hwm: Cell<usize>,
+    /// Receives hand out the routing id (ROUTER).
+    routing_ids: bool,
+    closed: Cell<bool>,
+    /// A message arrived.
+    arrived: Notify,
+    /// A full inbox has room again.
+    space: Notify,
+}
+
+impl FairQueue {
+    pub(crate) fn new(routing_ids: bool) -> Rc<FairQueue> {
+        Rc::new(FairQueue {
+            ready: RefCell::new(VecDeque::new()),
+            hwm: Cell::new(1000),
+            routing_ids,
+            closed: Cell::new(false),
+            arrived: Notify::default(),
+            space: Notify::default(),
+        })
+    }
+
+    /// RCVHWM (`None`: no limit).
+    pub(crate) fn set_hwm(&self, hwm: Option<usize>) {
+        self.hwm.set(hwm.unwrap_or(usize::MAX));
+        self.space.notify_all();
+    }
+
+    /// The socket closed: nothing more is queued, waiting readers and receivers
+    /// wake up.
+    pub(crate) fn close(&self) {
+        self.closed.set(true);
+        self.arrived.notify_all();
+        self.space.notify_all();
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.get()
+    }
+
+    /// The reader's fast path: queues a whole message under RCVHWM without waking
+    /// the receiver (the reader calls [`FairQueue::wake`] once for everything one
+    /// read brought). Gives the message back when the queue is full or the socket
+    /// is closed; the reader then waits ([`FairQueue::space_notified`]).
+    #[inline(always)]
+    pub(crate) fn queue(&self, inbox: &Rc<Inbox>, msg: Message) -> Result<(), Message> {
+        if self.closed.get() {
+            return Err(msg);
+        }
+        self.push(inbox, msg, self.hwm.get())
+    }
+
+    /// Queues a message the socket generated itself, regardless of RCVHWM, and
+    /// wakes the receiver.
+    pub(crate) fn queue_now(&self, inbox: &Rc<Inbox>, msg: Message) {
+        let _ = self.push(inbox, msg, usize::MAX);
+        self.wake();
+    }
+
+    /// Wakes receivers waiting for messages.
+    pub(crate) fn wake(&self) {
+        self.arrived.notify_all();
+    }
+
+    /// A future that completes when some inbox gets room again.
+    pub(crate) fn space_notified(&self) -> crate::notify::Notified<'_> {
+        self.space.notified()
+    }
+
+    /// The notifier receivers wait on.
+    pub(crate) fn arrivals(&self) -> &Notify {
+        &self.arrived
+    }
+
+    #[inline(always)]
+    fn push(&self, inbox: &Rc<Inbox>, msg: Message, hwm: usize) -> Result<(), Message> {
+        if inbox.removed.get() {
+            return Ok(());
+        }
+        let mut q = inbox.msgs.borrow_mut();
+        if q.len() >= hwm {
+            return Err(msg);
+        }
+        q.push_back(msg);
+        drop(q);
+        if !inbox.in_ready.replace(true) {
+            self.ready.borrow_mut().push_back(inbox.clone());
+        }
+        Ok(())
+    }
+
+    /// Takes the next message in fair-queue order.
+    #[inline(always)]
+    pub(crate) fn try_recv(&self) -> Option<Received> {
+        let hwm = self.hwm.get();
+        let mut ready = self.ready.borrow_mut();
+        loop {
+            let inbox = ready.front()?;
+            let mut q = inbox.msgs.borrow_mut();
+            let was_full = q.len() >= hwm;
+            let Some(msg) = q.pop_front() else {
+                drop(q);
+                inbox.in_ready.set(false);
+                ready.pop_front();
+                continue;
+            };
+            let now_empty = q.is_empty();
+            drop(q);
+            let peer = inbox.id;
+            let routing_id = if self.routing_ids {
+                inbox.routing_id.borrow().clone()
+            } else {
+                Bytes::new()
+            };
+            if now_empty {
+                inbox.in_ready.set(false);
+                if inbox.detached.get() {
+                    inbox.removed.set(true);
+                }
+                ready.pop_front();
+            } else if ready.len() > 1 {
+                // Fair queuing: this peer goes behind the others with messages.
+                ready.rotate_left(1);
+            }
+            drop(ready);
+            if was_full {
+                self.space.notify_all();
+            }
+            return Some(Received {
+                peer,
+                routing_id,
+                msg,
+            });
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! Socket state: what every socket type shares — its peers, the fair queue its
+//! receives take from, round-robin, its endpoints, its options, pub/sub state,
+//! and its close. The pattern logic in `types/` works through [`Core`]'s methods;
+//! connection drivers reach it only through
+//! [`ConnectionHost`](crate::driver::host::ConnectionHost).
+//!
+//! - `peers`: the peer table (round-robin order, O(1) lookups).
+//! - `send` / `recv`: the send and receive paths.
+//! - `lifecycle`: endpoints, close with LINGER, waiting for release.
+//! - `host`: what connection drivers call (attach, detach, subscriptions).
+//! - `publish`: fan-out and subscription traffic (PUB, SUB, XPUB, XSUB).
+//! - `endpoints`: the accept and reconnect loops.
+
+mod endpoints;
+mod host;
+mod lifecycle;
+mod peers;
+mod publish;
+mod recv;
+mod send;
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use zeroring_zmtp::SocketType;
+
+use crate::monitor::{Monitor, MonitorHub};
+use crate::notify::Notify;
+use crate::options::SocketOptions;
+use crate::pipe::PeerId;
+use crate::pipe::inbound::FairQueue;
+use crate::pipe::outbound::SendLimit;
+use crate::pubsub::PubSub;
+
+pub(crate) use endpoints::{bind, connect};
+pub(crate) use lifecycle::EndpointTask;
+pub(crate) use peers::{Peer, PeerTable};
+pub(crate) use publish::Published;
+pub(crate) use send::Routed;
+
+#[derive(Debug, Default)]
+struct State {
+    peers: PeerTable,
+    next_peer_id: PeerId,
+    next_generated_id: u32,
+    endpoints: Vec<Rc<EndpointTask>>,
+    next_origin: u64,
+}
+
+/// Shared state of a socket. Socket types hold it in an `Rc`; so do its
+/// endpoint and connection tasks (as their host).
+#[derive(Debug)]
+pub(crate) struct Core {
+    socket_type: SocketType,
+    options: RefCell<SocketOptions>,
+    /// SNDHWM and the byte budget from `options`, as every send checks them.
+    send_limit: Cell<SendLimit>,
+    state: RefCell<State>,
+    /// Event fan-out to the application's monitors.
+    monitors: MonitorHub,
+    /// Subscriptions (PUB, SUB, XPUB, XSUB only).
+    pubsub: RefCell<PubSub>,
+    /// What receives take from.
+    queue: Rc<FairQueue>,
+    /// A peer attached or detached, or an outbound queue made room.
+    room: Rc<Notify>,
+    closed: Cell<bool>,
+    listeners_open: Cell<usize>,
+    /// A listener was released or a peer detached.
+    lifecycle: Notify,
+}
+
+impl Core {
+    pub(crate) fn new(socket_type: SocketType) -> Rc<Core> {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos() ^ (d.as_secs() as u32))
+            .unwrap_or(0)
+            ^ std::process::id().rotate_left(16);
+        let options = SocketOptions::default();
+        let core = Rc::new(Core {
+            socket_type,
+            send_limit: Cell::new(options.send_limit()),
+            options: RefCell::new(options),
+            state: RefCell::new(State {
+                next_generated_id: seed,
+                next_peer_id: 1,
+                ..State::default()
+            }),
+            pubsub: RefCell::new(PubSub::default()),
+            monitors: MonitorHub::default(),
+            queue: FairQueue::new(socket_type == SocketType::Router),
+            room: Rc::new(Notify::default()),
+            closed: Cell::new(false),
+            listeners_open: Cell::new(0),
+            lifecycle: Notify::default(),
+        });
+        core.options_changed();
+        core
+    }
+
+    /// The socket's type.
+    pub(crate) fn socket_type(&self) -> SocketType {
+        self.socket_type
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.get()
+    }
+
+    /// A copy of the options.
+    pub(crate) fn options(&self) -> SocketOptions {
+        self.options.borrow().clone()
+    }
+
+    /// Reads one option.
+    #[inline]
+    pub(crate) fn option<T>(&self, f: impl FnOnce(&SocketOptions) -> T) -> T {
+        f(&self.options.borrow())
+    }
+
+    /// Changes options, then applies what the send and receive paths cache.
+    pub(crate) fn update_options<T>(&self, f: impl FnOnce(&mut SocketOptions) -> T) -> T {
+        let r = f(&mut self.options.borrow_mut());
+        self.options_changed();
+        r
+    }
+
+    /// Refreshes what the send path caches, applies RCVHWM, and wakes sends that
+    /// wait for room (a raised limit may make some).
+    fn options_changed(&self) {
+        let o = self.options.borrow();
+        self.send_limit.set(o.send_limit());
+        self.queue.set_hwm((o.rcvhwm != 0).then_some(o.rcvhwm));
+        drop(o);
+        self.room.notify_all();
+    }
+
+    /// The send limits every send checks.
+    #[inline]
+    pub(crate) fn send_limit(&self) -> SendLimit {
+        self.send_limit.get()
+    }
+
+    /// A new stream of this socket's events.
+    pub(crate) fn monitor(&self) -> Monitor {
+        self.monitors.subscribe()
+    }
+
+    /// Runs `f` on the pub/sub state.
+    pub(crate) fn with_pubsub<R>(&self, f: impl FnOnce(&mut PubSub) -> R) -> R {
+        f(&mut self.pubsub.borrow_mut())
+    }
+
+    /// Number of connected (handshaken) peers.
+    pub(crate) fn peer_count(&self) -> usize {
+        self.state
+            .borrow()
+            .peers
+            .all()
+            .iter()
+            .filter(|p| p.conn.is_some())
+            .count()
+    }
+
+    /// Runs `f` on one peer slot, if it exists.
+    fn with_peer(&self, id: PeerId, f: impl FnOnce(&Peer)) {
+        if let Some(p) = self.state.borrow().peers.get(id) {
+            f(p);
+        }
+    }
+}
