@@ -37,7 +37,7 @@ async fn push_queues_before_the_peer_binds() {
 async fn pending_slot_respects_sndhwm() {
     let ep = format!("tcp://127.0.0.1:{}", free_port());
     let push = PushSocket::new();
-    push.set_sndhwm(3);
+    push.set_sndhwm(Some(3)).unwrap();
     push.set_sndtimeo(Some(Duration::ZERO));
     push.connect(&ep).await.unwrap();
     for _ in 0..3 {

@@ -128,11 +128,11 @@ async fn xsub_xpub_proxy_forwards_both_ways() {
 #[compio::test]
 async fn a_slow_subscriber_loses_messages_alone() {
     let publisher = PubSocket::new();
-    publisher.set_sndhwm(100);
+    publisher.set_sndhwm(Some(100)).unwrap();
     let ep = publisher.bind("tcp://127.0.0.1:0").await.unwrap();
     let fast = SubSocket::new();
     let slow = SubSocket::new();
-    slow.set_rcvhwm(10);
+    slow.set_rcvhwm(Some(10)).unwrap();
     for s in [&fast, &slow] {
         s.connect(&ep.to_string()).await.unwrap();
         s.subscribe("");

@@ -90,10 +90,10 @@ async fn recv_cancelled_by_short_timeouts_loses_nothing() {
 #[compio::test]
 async fn dropped_send_never_leaves_a_partial_message() {
     let pull = PullSocket::new();
-    pull.set_rcvhwm(1);
+    pull.set_rcvhwm(Some(1)).unwrap();
     let ep = pull.bind("tcp://127.0.0.1:0").await.unwrap().to_string();
     let push = PushSocket::new();
-    push.set_sndhwm(1);
+    push.set_sndhwm(Some(1)).unwrap();
     push.connect(&ep).await.unwrap();
     wait_until("connected", || push.peer_count() == 1).await;
 
@@ -516,7 +516,7 @@ async fn connection_lost_mid_batch_never_tears_a_multipart_message() {
         })
     };
     let push = PushSocket::new();
-    push.set_sndhwm(0);
+    push.set_sndhwm(None).unwrap();
     push.connect(&format!("tcp://127.0.0.1:{port}"))
         .await
         .unwrap();
@@ -687,7 +687,7 @@ fn lazy_receiver(
     let (tx, rx) = mpsc::channel::<String>();
     let handle = on_thread("lazy-pull", move || async move {
         let pull = PullSocket::new();
-        pull.set_rcvhwm(rcvhwm);
+        pull.set_rcvhwm(Some(rcvhwm)).unwrap();
         let ep = pull.bind("tcp://127.0.0.1:0").await.unwrap();
         tx.send(ep.to_string()).unwrap();
         wait_until_for(LIMIT + LIMIT, "told to read", || {
@@ -713,7 +713,7 @@ async fn close_with_linger_delivers_to_a_slow_receiver() {
     let (ep, receiver) = lazy_receiver(start.clone(), Duration::from_secs(1), 1000);
     let push = PushSocket::new();
     push.set_linger(Some(Duration::from_secs(1)));
-    push.set_sndhwm(0);
+    push.set_sndhwm(None).unwrap();
     push.connect(&ep).await.unwrap();
     // Closing a connect() slot that never connected drops its queue, so wait.
     wait_until("connected", || push.peer_count() == 1).await;
@@ -743,7 +743,7 @@ async fn close_with_linger_zero_is_prompt_and_delivers_a_prefix() {
     let (ep, receiver) = lazy_receiver(start.clone(), Duration::from_millis(500), 1000);
     let push = PushSocket::new();
     push.set_linger(Some(Duration::ZERO));
-    push.set_sndhwm(0);
+    push.set_sndhwm(None).unwrap();
     push.connect(&ep).await.unwrap();
     wait_until("connected", || push.peer_count() == 1).await;
     for seq in 0..N {
@@ -766,7 +766,7 @@ async fn close_with_short_linger_and_a_stuck_receiver_returns() {
     let (ep, receiver) = lazy_receiver(start.clone(), Duration::from_millis(100), 1);
     let push = PushSocket::new();
     push.set_linger(Some(Duration::from_millis(100)));
-    push.set_sndhwm(0);
+    push.set_sndhwm(None).unwrap();
     push.connect(&ep).await.unwrap();
     wait_until("connected", || push.peer_count() == 1).await;
     for seq in 0..50_000 {
@@ -786,7 +786,8 @@ async fn close_with_short_linger_and_a_stuck_receiver_returns() {
 #[compio::test]
 async fn slowloris_is_cut_by_handshake_ivl() {
     let pull = PullSocket::new();
-    pull.set_handshake_ivl(Duration::from_millis(500));
+    pull.set_handshake_ivl(Some(Duration::from_millis(500)))
+        .unwrap();
     let monitor = pull.monitor();
     let ep = pull.bind("tcp://127.0.0.1:0").await.unwrap();
     let push = PushSocket::new();

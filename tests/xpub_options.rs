@@ -102,9 +102,9 @@ async fn manual_mode_applies_only_what_the_application_says() {
 async fn nodrop_makes_send_fail_instead_of_dropping() {
     let (xpub, ep) = bound().await;
     xpub.set_xpub_nodrop(true);
-    xpub.set_sndhwm(5);
+    xpub.set_sndhwm(Some(5)).unwrap();
     let s = SubSocket::new();
-    s.set_rcvhwm(5);
+    s.set_rcvhwm(Some(5)).unwrap();
     s.connect(&ep).await.unwrap();
     s.subscribe("");
     assert_eq!(next(&xpub).await, b"\x01");

@@ -15,7 +15,7 @@ fn zeroring_case(c: &mut Criterion, subscribers: usize) {
     let rt = compio::runtime::Runtime::new().expect("runtime");
     let (publisher, report) = rt.block_on(async {
         let publisher = zeroring::PubSocket::new();
-        publisher.set_sndhwm(0);
+        publisher.set_sndhwm(None).expect("a valid option");
         let ep = publisher.bind("tcp://127.0.0.1:0").await.expect("bind");
         let report = zeroring::PullSocket::new();
         let rep_ep = report.bind("tcp://127.0.0.1:0").await.expect("bind");

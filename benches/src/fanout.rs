@@ -18,7 +18,7 @@ pub fn zeroring_subscribers(n: usize, pub_endpoint: &str, report_endpoint: &str)
                 .expect("compio runtime")
                 .block_on(async move {
                     let sub = zeroring::SubSocket::new();
-                    sub.set_rcvhwm(0);
+                    sub.set_rcvhwm(None).expect("a valid option");
                     sub.subscribe("");
                     sub.connect(&pub_ep).await.expect("connect");
                     let report = zeroring::PushSocket::new();

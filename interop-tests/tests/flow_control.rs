@@ -32,7 +32,7 @@ async fn push_to_slow_pull(dir: Dir) {
     let pull = zsocket(&ctx, zmq::PULL);
     pull.set_rcvhwm(10).unwrap();
     let push = PushSocket::new();
-    push.set_sndhwm(100);
+    push.set_sndhwm(Some(100)).unwrap();
     link(&push, &pull, dir).await;
     let peer = spawn_peer("slow libzmq PULL", move || {
         std::thread::sleep(Duration::from_millis(200));
@@ -54,7 +54,7 @@ async fn pull_slowly_from_push(dir: Dir) {
     let push = zsocket(&ctx, zmq::PUSH);
     push.set_sndhwm(100).unwrap();
     let pull = PullSocket::new();
-    pull.set_rcvhwm(10);
+    pull.set_rcvhwm(Some(10)).unwrap();
     link(&pull, &push, dir).await;
     let peer = spawn_peer("fast libzmq PUSH", move || {
         for i in 0..COUNT {
@@ -79,7 +79,7 @@ async fn zeroring_close_delivers_queued_messages() {
     let pull = zsocket(&ctx, zmq::PULL);
     pull.set_rcvhwm(10).unwrap();
     let push = PushSocket::new();
-    push.set_sndhwm(0);
+    push.set_sndhwm(None).unwrap();
     link(&push, &pull, Dir::LibzmqBinds).await;
     wait_peers(&push, 1).await;
     let peer = spawn_peer("slow libzmq PULL", move || {

@@ -79,9 +79,12 @@ async fn zeroring_pings(dir: Dir) {
     let ctx = zmq::Context::new();
     let l = zsocket(&ctx, zmq::DEALER);
     let z = DealerSocket::new();
-    z.set_heartbeat_ivl(Duration::from_millis(100));
-    z.set_heartbeat_timeout(Some(Duration::from_millis(300)));
-    z.set_heartbeat_ttl(Duration::from_millis(500));
+    z.set_heartbeat_ivl(Some(Duration::from_millis(100)))
+        .unwrap();
+    z.set_heartbeat_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    z.set_heartbeat_ttl(Some(Duration::from_millis(500)))
+        .unwrap();
     idle_connection(z, l, ctx, dir).await;
 }
 
@@ -94,8 +97,10 @@ async fn both_sides_ping() {
     l.set_heartbeat_timeout(300).unwrap();
     l.set_heartbeat_ttl(1000).unwrap();
     let z = DealerSocket::new();
-    z.set_heartbeat_ivl(Duration::from_millis(70));
-    z.set_heartbeat_timeout(Some(Duration::from_millis(300)));
+    z.set_heartbeat_ivl(Some(Duration::from_millis(70)))
+        .unwrap();
+    z.set_heartbeat_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
     idle_connection(z, l, ctx, Dir::ZeroringBinds).await;
 }
 
@@ -106,8 +111,10 @@ async fn zeroring_drops_a_silent_peer() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let z = DealerSocket::new();
-    z.set_heartbeat_ivl(Duration::from_millis(100));
-    z.set_heartbeat_timeout(Some(Duration::from_millis(300)));
+    z.set_heartbeat_ivl(Some(Duration::from_millis(100)))
+        .unwrap();
+    z.set_heartbeat_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
     // Do not come back during the test.
     z.set_reconnect_ivl(Duration::from_secs(30));
     ok("connect", z.connect(&format!("tcp://{addr}"))).await;

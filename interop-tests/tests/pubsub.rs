@@ -686,7 +686,7 @@ async fn xpub_nodrop_times_out_instead_of_dropping() {
     let ctx = zmq::Context::new();
     let xpub = XpubSocket::new();
     xpub.set_xpub_nodrop(true);
-    xpub.set_sndhwm(1);
+    xpub.set_sndhwm(Some(1)).unwrap();
     xpub.set_sndtimeo(Some(Duration::ZERO));
     let sub = zsocket(&ctx, zmq::SUB);
     sub.set_rcvhwm(1).unwrap();

@@ -98,23 +98,55 @@ impl SocketBase {
         self.core.peer_count()
     }
 
-    /// A copy of the current options.
+    /// A copy of the current options (all of them, the type-specific ones too).
     pub fn options(&self) -> SocketOptions {
         self.core.options()
     }
 
-    fn update(&self, f: impl FnOnce(&mut SocketOptions)) {
-        self.core.update_options(f);
+    /// Replaces every option at once, after the same check the setters make
+    /// ([`SocketOptions::validate`]); on error nothing changes.
+    ///
+    /// ```no_run
+    /// # compio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let push = zeroring_sockets::PushSocket::new();
+    /// let mut o = push.options();
+    /// o.sndhwm = None;
+    /// o.linger = Some(std::time::Duration::from_secs(1));
+    /// push.set_options(o).unwrap();
+    /// # });
+    /// ```
+    pub fn set_options(&self, options: SocketOptions) -> Result<()> {
+        self.core.update_options(|o| *o = options)
     }
 
-    /// ZMQ_SNDHWM (default 1000; 0: unlimited).
-    pub fn set_sndhwm(&self, hwm: usize) {
-        self.update(|o| o.sndhwm = hwm);
+    /// Changes one option that cannot be out of range.
+    pub(crate) fn update(&self, f: impl FnOnce(&mut SocketOptions)) {
+        self.core
+            .update_options(f)
+            .expect("an option without a range keeps the options valid");
     }
 
-    /// ZMQ_RCVHWM (default 1000; 0: unlimited).
-    pub fn set_rcvhwm(&self, hwm: usize) {
-        self.update(|o| o.rcvhwm = hwm);
+    /// Changes one option that must be checked ([`SocketOptions::validate`]).
+    fn try_update(&self, f: impl FnOnce(&mut SocketOptions)) -> Result<()> {
+        self.core.update_options(f)
+    }
+
+    /// ZMQ_SNDHWM (default `Some(1000)`; `None`: no limit; `Some(0)` is refused).
+    pub fn set_sndhwm(&self, hwm: Option<usize>) -> Result<()> {
+        self.try_update(|o| o.sndhwm = hwm)
+    }
+
+    /// ZMQ_RCVHWM (default `Some(1000)`; `None`: no limit; `Some(0)` is refused).
+    pub fn set_rcvhwm(&self, hwm: Option<usize>) -> Result<()> {
+        self.try_update(|o| o.rcvhwm = hwm)
+    }
+
+    /// A byte budget per peer on the sending side (zeroring only; `None`, the
+    /// default: only SNDHWM counts). A peer with this many bytes queued counts as
+    /// full, exactly as at SNDHWM: sends wait or drop as the socket type does at
+    /// SNDHWM. See [`SocketOptions::sndhwm_bytes`].
+    pub fn set_sndhwm_bytes(&self, max: Option<usize>) -> Result<()> {
+        self.try_update(|o| o.sndhwm_bytes = max)
     }
 
     /// ZMQ_SNDTIMEO (`None`: wait forever, the default; zero: never wait).
@@ -137,52 +169,41 @@ impl SocketBase {
         self.update(|o| o.reconnect_ivl = ivl);
     }
 
-    /// ZMQ_RECONNECT_IVL_MAX (default 0: no exponential backoff).
-    pub fn set_reconnect_ivl_max(&self, ivl: Duration) {
-        self.update(|o| o.reconnect_ivl_max = ivl);
+    /// ZMQ_RECONNECT_IVL_MAX (default `None`: no exponential backoff).
+    pub fn set_reconnect_ivl_max(&self, ivl: Option<Duration>) -> Result<()> {
+        self.try_update(|o| o.reconnect_ivl_max = ivl)
     }
 
     /// ZMQ_ROUTING_ID: 1 to 255 bytes, not starting with a zero byte. Applies to
     /// connections made afterwards.
     pub fn set_routing_id(&self, id: impl Into<Bytes>) -> Result<()> {
         let id = id.into();
-        if id.is_empty() || id.len() > 255 {
-            return Err(Error::InvalidOption {
-                option: "ROUTING_ID",
-                reason: "must be 1 to 255 bytes",
-            });
-        }
-        if id[0] == 0 {
-            return Err(Error::InvalidOption {
-                option: "ROUTING_ID",
-                reason: "must not start with a zero byte (reserved for generated ids)",
-            });
-        }
-        self.update(|o| o.routing_id = Some(id));
-        Ok(())
+        self.try_update(|o| o.routing_id = Some(id))
     }
 
-    /// ZMQ_HEARTBEAT_IVL (zero: no heartbeats, the default).
-    pub fn set_heartbeat_ivl(&self, ivl: Duration) {
-        self.update(|o| o.heartbeat_ivl = ivl);
+    /// ZMQ_HEARTBEAT_IVL (`None`: no heartbeats, the default).
+    pub fn set_heartbeat_ivl(&self, ivl: Option<Duration>) -> Result<()> {
+        self.try_update(|o| o.heartbeat_ivl = ivl)
     }
 
-    /// ZMQ_HEARTBEAT_TTL, sent in our PINGs (tenths of a second on the wire).
-    pub fn set_heartbeat_ttl(&self, ttl: Duration) {
-        self.update(|o| o.heartbeat_ttl = ttl);
+    /// ZMQ_HEARTBEAT_TTL, sent in our PINGs (tenths of a second on the wire, at
+    /// most 6553.5 s; `None`: none).
+    pub fn set_heartbeat_ttl(&self, ttl: Option<Duration>) -> Result<()> {
+        self.try_update(|o| o.heartbeat_ttl = ttl)
     }
 
     /// ZMQ_HEARTBEAT_TIMEOUT (`None`: equal to HEARTBEAT_IVL).
-    pub fn set_heartbeat_timeout(&self, timeout: Option<Duration>) {
-        self.update(|o| o.heartbeat_timeout = timeout);
+    pub fn set_heartbeat_timeout(&self, timeout: Option<Duration>) -> Result<()> {
+        self.try_update(|o| o.heartbeat_timeout = timeout)
     }
 
-    /// ZMQ_HANDSHAKE_IVL (default 30 s; zero: unlimited).
-    pub fn set_handshake_ivl(&self, ivl: Duration) {
-        self.update(|o| o.handshake_ivl = ivl);
+    /// ZMQ_HANDSHAKE_IVL (default 30 s; `None`: no limit).
+    pub fn set_handshake_ivl(&self, ivl: Option<Duration>) -> Result<()> {
+        self.try_update(|o| o.handshake_ivl = ivl)
     }
 
-    /// ZMQ_MAXMSGSIZE in bytes (`None`: unlimited, the default).
+    /// ZMQ_MAXMSGSIZE in bytes (`None`: unlimited, the default). See
+    /// [`SocketOptions::maxmsgsize`] for how frames count.
     pub fn set_maxmsgsize(&self, max: Option<u64>) {
         self.update(|o| o.maxmsgsize = max);
     }
@@ -190,29 +211,14 @@ impl SocketBase {
     /// Most frames per inbound message (zeroring only; default 65,536, `None`: no
     /// limit). A peer that sends a longer message has its connection closed. Applies
     /// to connections made afterwards.
-    pub fn set_max_msg_frames(&self, max: Option<usize>) {
-        self.update(|o| o.max_msg_frames = max);
-    }
-
-    /// A byte budget per peer on the sending side (zeroring only; `None`, the
-    /// default: only SNDHWM counts). A peer with this many bytes queued counts as
-    /// full, exactly as at SNDHWM: sends wait or drop as the socket type does at
-    /// SNDHWM. See [`SocketOptions::sndhwm_bytes`].
-    pub fn set_sndhwm_bytes(&self, max: Option<usize>) {
-        self.update(|o| o.sndhwm_bytes = max);
+    pub fn set_max_msg_frames(&self, max: Option<usize>) -> Result<()> {
+        self.try_update(|o| o.max_msg_frames = max)
     }
 
     /// ZMQ_BACKLOG: pending connections the kernel queues on endpoints bound
     /// afterwards (default 100). Must be at least 1.
     pub fn set_backlog(&self, backlog: u32) -> Result<()> {
-        if backlog == 0 || backlog > i32::MAX as u32 {
-            return Err(Error::InvalidOption {
-                option: "BACKLOG",
-                reason: "must be between 1 and 2^31 - 1",
-            });
-        }
-        self.update(|o| o.backlog = backlog);
-        Ok(())
+        self.try_update(|o| o.backlog = backlog)
     }
 
     /// ZMQ_IMMEDIATE (default false): when true, messages are only queued to peers
@@ -222,13 +228,13 @@ impl SocketBase {
         self.update(|o| o.immediate = immediate);
     }
 
-    /// Busy-poll latency mode (default zero: off). A receive that finds no
+    /// Busy-poll latency mode (default `None`: off). A receive that finds no
     /// message spins for up to `spin` (bounded by RCVTIMEO) with the runtime
     /// reaping io_uring completions without sleeping, then waits as usual. Lower
     /// round-trip latency for a core spent spinning; see
     /// [`SocketOptions::busy_poll`].
-    pub fn set_busy_poll(&self, spin: Duration) {
-        self.update(|o| o.busy_poll = spin);
+    pub fn set_busy_poll(&self, spin: Option<Duration>) -> Result<()> {
+        self.try_update(|o| o.busy_poll = spin)
     }
 
     /// ZMQ_TCP_KEEPALIVE for new connections (`None`: system default).

@@ -1,127 +1,240 @@
-//! Socket options with libzmq's names, units and defaults.
+//! Every socket option in one place, with libzmq's names, units and defaults, and
+//! one convention: `None` means "no limit" or "off" for every limit, timeout and
+//! interval (HWMs included; libzmq's `0` or `-1`), and [`SocketOptions::validate`]
+//! is the one check every setter goes through.
 
 use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::error::{Error, Result};
 use crate::pipe::outbound::SendLimit;
+use crate::pubsub::publisher::XpubOptions;
 
-/// The options of one socket. Every field is read when it matters (new connections,
-/// each send or recv), so changing an option affects what happens afterwards, as in
-/// libzmq.
-#[derive(Debug, Clone)]
+/// Default of [`SocketOptions::max_msg_frames`].
+pub const DEFAULT_MAX_MSG_FRAMES: usize = zeroring_zmtp::session::DEFAULT_MAX_FRAMES;
+
+/// The options of one socket: read with `socket.options()`, changed with the
+/// socket's setters (`set_sndhwm`, ...) or all at once with
+/// [`SocketBase::set_options`](crate::SocketBase::set_options). Every field is read
+/// when it matters (new connections, each send or recv), so a change affects what
+/// happens afterwards, as in libzmq. Options of one socket type (ROUTER_MANDATORY,
+/// REQ_*, XPUB_*) are here too and ignored by the other types.
+///
+/// ```
+/// use std::time::Duration;
+/// let mut o = zeroring_sockets::SocketOptions::default();
+/// o.sndhwm = None; // no limit
+/// o.heartbeat_ivl = Some(Duration::from_secs(1));
+/// assert!(o.validate().is_ok());
+/// o.rcvhwm = Some(0);
+/// assert!(o.validate().is_err()); // 0 is not "no limit": say None
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SocketOptions {
-    /// ZMQ_SNDHWM: messages queued per peer before the peer counts as full (0: no limit).
-    pub sndhwm: usize,
-    /// ZMQ_RCVHWM: messages queued per peer on the receive side before reading from
-    /// that peer pauses (0: no limit).
-    pub rcvhwm: usize,
+    /// ZMQ_SNDHWM: messages queued per peer before the peer counts as full
+    /// (default 1000; `None`: no limit).
+    pub sndhwm: Option<usize>,
+    /// ZMQ_RCVHWM: messages queued per peer on the receive side before reading
+    /// from that peer pauses (default 1000; `None`: no limit).
+    pub rcvhwm: Option<usize>,
+    /// A byte budget per peer on the sending side (zeroring only; default `None`:
+    /// SNDHWM alone applies). A peer also counts as full, exactly as at SNDHWM,
+    /// once this many bytes (bodies and frame headers) are queued to it and not yet
+    /// taken by the kernel; a message always fits when nothing is queued. It bounds
+    /// what a peer that does not read can make the socket hold.
+    pub sndhwm_bytes: Option<usize>,
     /// ZMQ_SNDTIMEO: how long send waits for a peer with room (`None`: forever,
     /// zero: fail at once).
     pub sndtimeo: Option<Duration>,
-    /// ZMQ_RCVTIMEO: how long recv waits for a message (`None`: forever).
+    /// ZMQ_RCVTIMEO: how long recv waits for a message (`None`: forever, zero:
+    /// fail at once).
     pub rcvtimeo: Option<Duration>,
-    /// ZMQ_LINGER: how long queued outbound data may still be delivered after the
-    /// socket is dropped (`None`: until delivered or the peer goes away).
+    /// ZMQ_LINGER: how long queued messages may still be delivered after close
+    /// (`None`: until delivered or the peer goes away; zero: drop them).
     pub linger: Option<Duration>,
     /// ZMQ_RECONNECT_IVL: wait before reconnecting (default 100 ms).
     pub reconnect_ivl: Duration,
-    /// ZMQ_RECONNECT_IVL_MAX: upper bound of the exponential backoff (zero: no backoff).
-    pub reconnect_ivl_max: Duration,
-    /// ZMQ_ROUTING_ID: sent to peers as the `Identity` property (1-255 bytes).
+    /// ZMQ_RECONNECT_IVL_MAX: upper bound of the exponential backoff (`None`, the
+    /// default: no backoff, every wait is RECONNECT_IVL).
+    pub reconnect_ivl_max: Option<Duration>,
+    /// ZMQ_ROUTING_ID: sent to peers as the `Identity` property (1-255 bytes, not
+    /// starting with a zero byte).
     pub routing_id: Option<Bytes>,
-    /// ZMQ_HEARTBEAT_IVL: send a PING this often (zero: off).
-    pub heartbeat_ivl: Duration,
-    /// ZMQ_HEARTBEAT_TTL: TTL announced in our PINGs, rounded to tenths of a second.
-    pub heartbeat_ttl: Duration,
+    /// ZMQ_HEARTBEAT_IVL: send a PING this often (`None`, the default: no PINGs).
+    pub heartbeat_ivl: Option<Duration>,
+    /// ZMQ_HEARTBEAT_TTL: TTL announced in our PINGs, in tenths of a second on the
+    /// wire (`None`: none announced; at most 6553.5 s).
+    pub heartbeat_ttl: Option<Duration>,
     /// ZMQ_HEARTBEAT_TIMEOUT: close when nothing arrives this long after a PING
-    /// (`None`: same as heartbeat_ivl).
+    /// (`None`: the heartbeat interval).
     pub heartbeat_timeout: Option<Duration>,
-    /// ZMQ_HANDSHAKE_IVL: a connection must finish its handshake within this (zero: no limit).
-    pub handshake_ivl: Duration,
-    /// ZMQ_MAXMSGSIZE: largest inbound message in bytes (`None`: no limit). A
-    /// message's size is the sum of its frame sizes plus 32 bytes for every frame
-    /// after the first (what a frame costs in memory besides its body), so a peer
-    /// cannot pin memory with a stream of empty frames either. A peer that sends a
-    /// larger message has its connection closed.
+    /// ZMQ_HANDSHAKE_IVL: a connection must finish its handshake within this
+    /// (default 30 s; `None`: no limit).
+    pub handshake_ivl: Option<Duration>,
+    /// ZMQ_MAXMSGSIZE: largest inbound message in bytes (`None`, the default: no
+    /// limit). A message's size is the sum of its frame sizes plus 32 bytes for
+    /// every frame after the first (what a frame costs in memory besides its body),
+    /// so a peer cannot pin memory with a stream of empty frames either. A peer
+    /// that sends a larger message has its connection closed.
     pub maxmsgsize: Option<u64>,
-    /// Most frames in one inbound message (zeroring only; `None`: no limit).
-    /// Default 65,536: a message that never ends (every frame with MORE set) is
-    /// refused after that many frames, about 2 MiB of bookkeeping, even when
-    /// MAXMSGSIZE is not set. A peer that sends more has its connection closed.
+    /// Most frames in one inbound message (zeroring only; default 65,536; `None`:
+    /// no limit): a message that never ends (every frame with MORE set) is refused
+    /// after that many frames, about 2 MiB of bookkeeping, even when MAXMSGSIZE is
+    /// not set. A peer that sends more has its connection closed.
     pub max_msg_frames: Option<usize>,
-    /// A byte budget per peer on the sending side (zeroring only; `None`, the
-    /// default: SNDHWM alone applies). A peer also counts as full, exactly as at
-    /// SNDHWM, once this many bytes (bodies and frame headers) are queued to it
-    /// and not yet taken by the kernel; a message always fits when nothing is
-    /// queued. It bounds what a peer that does not read can make the socket hold
-    /// when messages are large.
-    pub sndhwm_bytes: Option<usize>,
     /// ZMQ_BACKLOG: pending connections the kernel queues on a bound endpoint
-    /// before refusing more (default 100, as libzmq). Applies to later binds.
+    /// before refusing more (default 100). Applies to later binds.
     pub backlog: u32,
-    /// ZMQ_ROUTER_MANDATORY: a ROUTER send to an unknown routing id fails instead of
-    /// being dropped, and waits (up to SNDTIMEO) instead of dropping when the peer is full.
-    pub router_mandatory: bool,
-    /// ZMQ_TCP_KEEPALIVE for new TCP connections (`None`: system default).
+    /// ZMQ_TCP_KEEPALIVE for new TCP connections (`None`: the system's default).
     pub tcp_keepalive: Option<bool>,
-    /// ZMQ_IMMEDIATE: when false (the default), a connect() can queue messages before
-    /// its connection is up; when true, only completed connections take messages.
+    /// ZMQ_IMMEDIATE: when false (the default), a connect() can queue messages
+    /// before its connection is up; when true, only completed connections take
+    /// messages. Applies to later connects.
     pub immediate: bool,
-    /// Latency mode (no libzmq counterpart; named after Linux SO_BUSY_POLL): a
+    /// Busy-poll latency mode (zeroring only; named after Linux SO_BUSY_POLL): a
     /// receive that finds no message keeps the runtime polling for completions,
-    /// without parking the thread, for up to this long before it waits as usual.
-    /// It saves the thread's sleep and wake-up on every round trip and costs a
-    /// busy core while it spins. Zero (the default): off.
-    pub busy_poll: Duration,
+    /// without parking the thread, for up to this long (bounded by RCVTIMEO) before
+    /// it waits as usual. It saves the thread's sleep and wake-up on every round
+    /// trip and costs a busy core while it spins. `None` (the default): off.
+    pub busy_poll: Option<Duration>,
+    /// ZMQ_ROUTER_MANDATORY (ROUTER): a send to an unknown routing id fails with
+    /// [`Error::HostUnreachable`] instead of being dropped, and a send to a full
+    /// peer waits (SNDTIMEO) instead of dropping.
+    pub router_mandatory: bool,
+    /// ZMQ_REQ_RELAXED (REQ): a new request may go before the previous reply
+    /// arrived; the old reply is then discarded. Usually with REQ_CORRELATE.
+    pub req_relaxed: bool,
+    /// ZMQ_REQ_CORRELATE (REQ): each request carries a request id and only replies
+    /// that carry it back are accepted.
+    pub req_correlate: bool,
+    /// ZMQ_XPUB_VERBOSE (XPUB): report every subscribe, not only the first per topic.
+    pub xpub_verbose: bool,
+    /// ZMQ_XPUB_VERBOSER (XPUB): also report every cancel, not only the last per
+    /// topic.
+    pub xpub_verboser: bool,
+    /// ZMQ_XPUB_NODROP (XPUB): a send waits (SNDTIMEO) while a matching subscriber
+    /// is full, instead of that subscriber missing the message.
+    pub xpub_nodrop: bool,
+    /// ZMQ_XPUB_MANUAL (XPUB): report every subscription and apply none; the
+    /// application applies them with `subscribe` / `unsubscribe`.
+    pub xpub_manual: bool,
+    /// ZMQ_XPUB_WELCOME_MSG (XPUB): sent to each new subscriber when it connects.
+    pub xpub_welcome_msg: Option<Bytes>,
 }
 
 impl Default for SocketOptions {
     fn default() -> SocketOptions {
         SocketOptions {
-            sndhwm: 1000,
-            rcvhwm: 1000,
+            sndhwm: Some(1000),
+            rcvhwm: Some(1000),
+            sndhwm_bytes: None,
             sndtimeo: None,
             rcvtimeo: None,
             linger: None,
             reconnect_ivl: Duration::from_millis(100),
-            reconnect_ivl_max: Duration::ZERO,
+            reconnect_ivl_max: None,
             routing_id: None,
-            heartbeat_ivl: Duration::ZERO,
-            heartbeat_ttl: Duration::ZERO,
+            heartbeat_ivl: None,
+            heartbeat_ttl: None,
             heartbeat_timeout: None,
-            handshake_ivl: Duration::from_secs(30),
+            handshake_ivl: Some(Duration::from_secs(30)),
             maxmsgsize: None,
             max_msg_frames: Some(DEFAULT_MAX_MSG_FRAMES),
-            sndhwm_bytes: None,
             backlog: 100,
-            router_mandatory: false,
             tcp_keepalive: None,
             immediate: false,
-            busy_poll: Duration::ZERO,
+            busy_poll: None,
+            router_mandatory: false,
+            req_relaxed: false,
+            req_correlate: false,
+            xpub_verbose: false,
+            xpub_verboser: false,
+            xpub_nodrop: false,
+            xpub_manual: false,
+            xpub_welcome_msg: None,
         }
     }
 }
 
-/// Default of [`SocketOptions::max_msg_frames`].
-pub const DEFAULT_MAX_MSG_FRAMES: usize = 65_536;
+fn invalid(option: &'static str, reason: &'static str) -> Error {
+    Error::InvalidOption { option, reason }
+}
+
+/// `Some(0)` is refused where `None` is the way to say "no limit" or "off".
+fn not_zero<T: Default + PartialEq>(
+    value: &Option<T>,
+    option: &'static str,
+    reason: &'static str,
+) -> Result<()> {
+    match value {
+        Some(v) if *v == T::default() => Err(invalid(option, reason)),
+        _ => Ok(()),
+    }
+}
 
 impl SocketOptions {
-    /// The effective heartbeat timeout.
-    pub fn effective_heartbeat_timeout(&self) -> Duration {
-        self.heartbeat_timeout.unwrap_or(self.heartbeat_ivl)
+    /// Checks every option; the error names the first one that is out of range
+    /// and says what to use instead.
+    pub fn validate(&self) -> Result<()> {
+        const NO_LIMIT: &str = "0 is not a limit; use None for no limit";
+        const OFF: &str = "zero is not an interval; use None to turn it off";
+        not_zero(&self.sndhwm, "SNDHWM", NO_LIMIT)?;
+        not_zero(&self.rcvhwm, "RCVHWM", NO_LIMIT)?;
+        not_zero(&self.sndhwm_bytes, "SNDHWM_BYTES", NO_LIMIT)?;
+        not_zero(&self.max_msg_frames, "MAX_MSG_FRAMES", NO_LIMIT)?;
+        not_zero(&self.heartbeat_ivl, "HEARTBEAT_IVL", OFF)?;
+        not_zero(&self.heartbeat_ttl, "HEARTBEAT_TTL", OFF)?;
+        not_zero(&self.heartbeat_timeout, "HEARTBEAT_TIMEOUT", OFF)?;
+        not_zero(&self.handshake_ivl, "HANDSHAKE_IVL", NO_LIMIT)?;
+        not_zero(&self.busy_poll, "BUSY_POLL", OFF)?;
+        not_zero(&self.reconnect_ivl_max, "RECONNECT_IVL_MAX", OFF)?;
+        if self
+            .heartbeat_ttl
+            .is_some_and(|t| t > Duration::from_millis(6_553_500))
+        {
+            return Err(invalid(
+                "HEARTBEAT_TTL",
+                "at most 6553.5 s (tenths of a second in a u16 on the wire)",
+            ));
+        }
+        if let Some(id) = &self.routing_id {
+            if id.is_empty() || id.len() > 255 {
+                return Err(invalid("ROUTING_ID", "must be 1 to 255 bytes"));
+            }
+            if id[0] == 0 {
+                return Err(invalid(
+                    "ROUTING_ID",
+                    "must not start with a zero byte (reserved for generated ids)",
+                ));
+            }
+        }
+        if self.backlog == 0 || self.backlog > i32::MAX as u32 {
+            return Err(invalid("BACKLOG", "must be between 1 and 2^31 - 1"));
+        }
+        Ok(())
     }
 
-    /// SNDHWM and the byte budget as the writers check them.
+    /// The effective heartbeat timeout.
+    pub fn effective_heartbeat_timeout(&self) -> Option<Duration> {
+        self.heartbeat_timeout.or(self.heartbeat_ivl)
+    }
+
+    /// SNDHWM and the byte budget as the outbound queues check them.
     #[inline]
     pub(crate) fn send_limit(&self) -> SendLimit {
         SendLimit {
-            msgs: if self.sndhwm == 0 {
-                usize::MAX
-            } else {
-                self.sndhwm
-            },
+            msgs: self.sndhwm.unwrap_or(usize::MAX),
             bytes: self.sndhwm_bytes.unwrap_or(usize::MAX),
+        }
+    }
+
+    /// The XPUB switches, for the publisher state.
+    pub(crate) fn xpub(&self) -> XpubOptions {
+        XpubOptions {
+            verbose: self.xpub_verbose,
+            verboser: self.xpub_verboser,
+            manual: self.xpub_manual,
         }
     }
 }

@@ -1,4 +1,4 @@
-//! [`PeerMap`]: a hash map keyed by [`PeerId`](crate::core::PeerId) with a
+//! [`PeerMap`]: a hash map keyed by [`PeerId`](crate::pipe::PeerId) with a
 //! multiplicative hash. Peer ids are small sequential integers chosen by the socket
 //! itself (never by the network), so a DoS-resistant hash buys nothing here and its
 //! cost showed up on every inbound message.

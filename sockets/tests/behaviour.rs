@@ -369,7 +369,7 @@ async fn disconnect_while_the_inbound_queue_is_full_removes_the_peer() {
     dealer.set_routing_id("w").unwrap();
     let ep = dealer.bind(ANY).await.unwrap();
     let router = RouterSocket::new();
-    router.set_rcvhwm(1);
+    router.set_rcvhwm(Some(1)).unwrap();
     router.set_router_mandatory(true);
     router.set_sndtimeo(Some(Duration::from_millis(200)));
     router.connect(&ep.to_string()).await.unwrap();
@@ -405,7 +405,7 @@ async fn pair_can_switch_peers_after_disconnect_with_a_full_queue() {
     let c = PairSocket::new();
     let ep_c = c.bind(ANY).await.unwrap();
     let a = PairSocket::new();
-    a.set_rcvhwm(1);
+    a.set_rcvhwm(Some(1)).unwrap();
     a.connect(&ep_b.to_string()).await.unwrap();
     for i in 0..5 {
         within("b send", b.send(format!("b{i}"))).await.unwrap();
@@ -465,10 +465,10 @@ async fn unbind_drops_its_peers_and_releases_the_port() {
 async fn busy_poll_round_trips_timeouts_and_cancel_safety() {
     let watch = panic_watch();
     let rep = RepSocket::new();
-    rep.set_busy_poll(Duration::from_micros(200));
+    rep.set_busy_poll(Some(Duration::from_micros(200))).unwrap();
     let ep = rep.bind(ANY).await.unwrap();
     let req = ReqSocket::new();
-    req.set_busy_poll(Duration::from_millis(5));
+    req.set_busy_poll(Some(Duration::from_millis(5))).unwrap();
     req.connect(&ep.to_string()).await.unwrap();
     let server = async {
         for _ in 0..200 {
@@ -487,7 +487,7 @@ async fn busy_poll_round_trips_timeouts_and_cancel_safety() {
 
     // The spin is bounded by RCVTIMEO.
     let pull = PullSocket::new();
-    pull.set_busy_poll(Duration::from_secs(60));
+    pull.set_busy_poll(Some(Duration::from_secs(60))).unwrap();
     pull.set_rcvtimeo(Some(Duration::from_millis(20)));
     let ep = pull.bind(ANY).await.unwrap();
     assert!(matches!(
@@ -497,7 +497,8 @@ async fn busy_poll_round_trips_timeouts_and_cancel_safety() {
 
     // Cancelled spinning receives lose nothing.
     pull.set_rcvtimeo(None);
-    pull.set_busy_poll(Duration::from_micros(100));
+    pull.set_busy_poll(Some(Duration::from_micros(100)))
+        .unwrap();
     let push = Rc::new(PushSocket::new());
     push.connect(&ep.to_string()).await.unwrap();
     const N: usize = 2_000;
@@ -506,7 +507,7 @@ async fn busy_poll_round_trips_timeouts_and_cancel_safety() {
     within("sender done", sender).await.unwrap();
 
     // A closed socket's receive ends instead of spinning.
-    pull.set_busy_poll(Duration::from_secs(60));
+    pull.set_busy_poll(Some(Duration::from_secs(60))).unwrap();
     pull.close().await;
     assert!(matches!(
         within("recv after close", pull.recv()).await,

@@ -69,7 +69,7 @@ async fn linger_lets_go_of_a_peer_that_never_reads() {
     let watch = panic_watch();
     let push = PushSocket::new();
     push.set_linger(Some(Duration::from_millis(200)));
-    push.set_sndhwm(0);
+    push.set_sndhwm(None).unwrap();
     let monitor = push.monitor();
     let ep = push.bind(ANY).await.unwrap();
     let release = Arc::new(AtomicBool::new(false));

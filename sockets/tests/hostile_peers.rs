@@ -398,7 +398,11 @@ async fn second_ready_after_the_handshake_is_closed() {
 
 #[compio::test]
 async fn half_a_greeting_then_silence_is_closed_after_handshake_ivl() {
-    let mut h = Harness::new(|p| p.set_handshake_ivl(Duration::from_millis(200))).await;
+    let mut h = Harness::new(|p| {
+        p.set_handshake_ivl(Some(Duration::from_millis(200)))
+            .unwrap()
+    })
+    .await;
     h.hostile(vec![Step::Send(null_greeting()[..30].to_vec())])
         .await;
     h.assert_nothing_else_delivered().await;
@@ -406,14 +410,22 @@ async fn half_a_greeting_then_silence_is_closed_after_handshake_ivl() {
 
 #[compio::test]
 async fn silent_peer_is_closed_after_handshake_ivl() {
-    let mut h = Harness::new(|p| p.set_handshake_ivl(Duration::from_millis(200))).await;
+    let mut h = Harness::new(|p| {
+        p.set_handshake_ivl(Some(Duration::from_millis(200)))
+            .unwrap()
+    })
+    .await;
     h.hostile(vec![]).await;
     h.assert_nothing_else_delivered().await;
 }
 
 #[compio::test]
 async fn greeting_without_ready_is_closed_after_handshake_ivl() {
-    let mut h = Harness::new(|p| p.set_handshake_ivl(Duration::from_millis(200))).await;
+    let mut h = Harness::new(|p| {
+        p.set_handshake_ivl(Some(Duration::from_millis(200)))
+            .unwrap()
+    })
+    .await;
     let mut partial_ready = ready("PUSH");
     partial_ready.truncate(10);
     h.hostile(vec![Step::Send(null_greeting()), Step::Send(partial_ready)])
@@ -464,7 +476,8 @@ async fn data_frames_before_ready_are_closed() {
 async fn many_bad_peers_at_once() {
     let watch = panic_watch();
     let mut h = Harness::new(|p| {
-        p.set_handshake_ivl(Duration::from_millis(300));
+        p.set_handshake_ivl(Some(Duration::from_millis(300)))
+            .unwrap();
         p.set_maxmsgsize(Some(1000));
     })
     .await;

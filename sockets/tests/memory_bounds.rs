@@ -258,7 +258,7 @@ async fn empty_frames_count_toward_maxmsgsize_body() {
     let watch = panic_watch();
     let (pull, push) = pull_with_good_peer(|p| {
         p.set_maxmsgsize(Some(256 * 1024));
-        p.set_max_msg_frames(None);
+        p.set_max_msg_frames(None).unwrap();
     })
     .await;
     // A message of many small frames under the limit still goes through.
@@ -343,7 +343,7 @@ fn byte_budget_bounds_what_a_stalled_peer_holds() {
 async fn byte_budget_bounds_what_a_stalled_peer_holds_body() {
     let watch = panic_watch();
     let push = PushSocket::new();
-    push.set_sndhwm_bytes(Some(1 << 20));
+    push.set_sndhwm_bytes(Some(1 << 20)).unwrap();
     let ep = push.bind(ANY).await.unwrap();
     let raw = raw_connect(addr(&ep), "PULL").await;
     wait_until("stalled peer attached", || push.peer_count() == 1).await;

@@ -33,10 +33,10 @@ fn count_on_task(pull: Rc<PullSocket>) -> Rc<Cell<usize>> {
 
 async fn connected_pair() -> (PushSocket, Rc<PullSocket>) {
     let pull = PullSocket::new();
-    pull.set_rcvhwm(100);
+    pull.set_rcvhwm(Some(100)).unwrap();
     let ep = pull.bind(ANY).await.unwrap();
     let push = PushSocket::new();
-    push.set_sndhwm(100);
+    push.set_sndhwm(Some(100)).unwrap();
     push.connect(&ep.to_string()).await.unwrap();
     wait_until("connected", || push.peer_count() == 1).await;
     (push, Rc::new(pull))
@@ -182,7 +182,7 @@ async fn router_mandatory_try_send_to_a_full_peer_would_block() {
     let watch = panic_watch();
     let router = RouterSocket::new();
     router.set_router_mandatory(true);
-    router.set_sndhwm(1);
+    router.set_sndhwm(Some(1)).unwrap();
     let ep = router.bind(ANY).await.unwrap();
     // A raw DEALER that never reads, with an identity, so the router can address it.
     let mut hs = null_greeting();
@@ -229,7 +229,7 @@ async fn xpub_nodrop_try_send_to_a_full_subscriber_would_block() {
     let watch = panic_watch();
     let xpub = XpubSocket::new();
     xpub.set_xpub_nodrop(true);
-    xpub.set_sndhwm(1);
+    xpub.set_sndhwm(Some(1)).unwrap();
     let ep = xpub.bind(ANY).await.unwrap();
     let mut hs = handshake("SUB");
     hs.extend_from_slice(&command("SUBSCRIBE", b""));

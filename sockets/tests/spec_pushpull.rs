@@ -175,10 +175,10 @@ async fn fill(push: &PushSocket, start: usize, body: &Bytes) -> usize {
 async fn sndhwm_blocks_a_push_until_the_pull_reads() {
     let watch = panic_watch();
     let pull = PullSocket::new();
-    pull.set_rcvhwm(10);
+    pull.set_rcvhwm(Some(10)).unwrap();
     let ep = pull.bind(ANY).await.unwrap();
     let push = PushSocket::new();
-    push.set_sndhwm(10);
+    push.set_sndhwm(Some(10)).unwrap();
     push.set_sndtimeo(Some(Duration::from_millis(300)));
     push.connect(&ep.to_string()).await.unwrap();
     wait_until("attached", || push.peer_count() == 1).await;
@@ -220,11 +220,11 @@ async fn push_pull_multipart_messages_are_atomic_across_a_reconnect() {
     let watch = panic_watch();
     let push = PushSocket::new();
     push.set_linger(Some(Duration::ZERO));
-    push.set_sndhwm(1);
+    push.set_sndhwm(Some(1)).unwrap();
     let ep = push.bind(ANY).await.unwrap();
     let pull = PullSocket::new();
     pull.set_linger(Some(Duration::ZERO));
-    pull.set_rcvhwm(1);
+    pull.set_rcvhwm(Some(1)).unwrap();
     pull.connect(&ep.to_string()).await.unwrap();
     wait_until("attached", || push.peer_count() == 1).await;
 

@@ -300,12 +300,12 @@ async fn router_mandatory_send_waiting_on_a_full_peer_fails_when_it_leaves() {
     for local_disconnect in [true, false] {
         let dealer = DealerSocket::new();
         dealer.set_routing_id("slow").unwrap();
-        dealer.set_rcvhwm(1);
+        dealer.set_rcvhwm(Some(1)).unwrap();
         dealer.set_linger(Some(Duration::ZERO));
         let ep = dealer.bind(ANY).await.unwrap();
         let router = Rc::new(RouterSocket::new());
         router.set_router_mandatory(true);
-        router.set_sndhwm(1);
+        router.set_sndhwm(Some(1)).unwrap();
         router.connect(&ep.to_string()).await.unwrap();
         wait_until("attached", || router.peer_count() == 1).await;
 

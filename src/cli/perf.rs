@@ -73,7 +73,8 @@ pub fn run(args: &[String]) -> Result<(), CliError> {
 
 async fn local_lat(a: Args) -> Result<(), CliError> {
     let rep = RepSocket::new();
-    rep.set_busy_poll(a.busy_poll);
+    rep.set_busy_poll((!a.busy_poll.is_zero()).then_some(a.busy_poll))
+        .expect("a valid option");
     rep.bind(&a.endpoint).await?;
     for _ in 0..a.count {
         let m = rep.recv().await?;
@@ -92,7 +93,8 @@ async fn local_lat(a: Args) -> Result<(), CliError> {
 
 async fn remote_lat(a: Args) -> Result<(), CliError> {
     let req = ReqSocket::new();
-    req.set_busy_poll(a.busy_poll);
+    req.set_busy_poll((!a.busy_poll.is_zero()).then_some(a.busy_poll))
+        .expect("a valid option");
     req.connect(&a.endpoint).await?;
     let body = Bytes::from(vec![0u8; a.size]);
     let start = Instant::now();
@@ -118,7 +120,8 @@ async fn remote_lat(a: Args) -> Result<(), CliError> {
 
 async fn local_thr(a: Args) -> Result<(), CliError> {
     let pull = PullSocket::new();
-    pull.set_busy_poll(a.busy_poll);
+    pull.set_busy_poll((!a.busy_poll.is_zero()).then_some(a.busy_poll))
+        .expect("a valid option");
     pull.bind(&a.endpoint).await?;
     let first = pull.recv().await?;
     let start = Instant::now();

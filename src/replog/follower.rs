@@ -49,7 +49,9 @@ async fn run(inner: Rc<Inner>, leader: String, generation: u64) {
     let current = || inner.follow_generation.get() == generation && !inner.closed.get();
     let dealer = DealerSocket::new();
     dealer.set_linger(Some(Duration::from_millis(0)));
-    dealer.set_rcvhwm(100_000);
+    dealer
+        .set_rcvhwm(Some(100_000))
+        .expect("100,000 is a valid RCVHWM");
     dealer.set_maxmsgsize(Some(super::node::MAX_FRAME));
     if let Err(e) = dealer.connect(&leader).await {
         tracing::error!(leader, error = %e, "cannot follow");

@@ -224,13 +224,13 @@ impl Node {
         };
         let epoch = stored_epoch.max(wal.last_epoch());
         let router = RouterSocket::new();
-        router.set_sndhwm(100_000);
-        router.set_rcvhwm(100_000);
+        router.set_sndhwm(Some(100_000))?;
+        router.set_rcvhwm(Some(100_000))?;
         // What one peer may make the node hold, in bytes: a client that sends
         // requests and never reads its replies gets them dropped past this (counted
         // in the status), instead of pinning up to SNDHWM copies of large values.
         // Followers stay below it: their stream is windowed (8 MiB in flight).
-        router.set_sndhwm_bytes(Some(PEER_SEND_BUDGET));
+        router.set_sndhwm_bytes(Some(PEER_SEND_BUDGET))?;
         // Sends never wait (try_send): a full peer fails with WouldBlock and an
         // unknown one with HostUnreachable, so drops are seen and counted.
         router.set_router_mandatory(true);

@@ -6,15 +6,13 @@
 //! XPUB reports a subscribe only for the first subscriber of a topic and a cancel
 //! only for the last (unless XPUB_VERBOSE / XPUB_VERBOSER).
 
-use bytes::Bytes;
-
 use super::trie::Trie;
 use crate::peer_map::PeerMap;
 use crate::pipe::PeerId;
 use zeroring_zmtp::Message;
 
-/// XPUB behaviour switches (all off for PUB).
-#[derive(Debug, Clone, Default)]
+/// XPUB behaviour switches (all off for PUB), from the socket's options.
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct XpubOptions {
     /// XPUB_VERBOSE: report every subscribe, not only the first per topic.
     pub(crate) verbose: bool,
@@ -23,10 +21,6 @@ pub(crate) struct XpubOptions {
     /// XPUB_MANUAL: report every subscription and apply none; the application
     /// applies them with subscribe/unsubscribe.
     pub(crate) manual: bool,
-    /// XPUB_NODROP: a send waits (SNDTIMEO) when a matching subscriber is full.
-    pub(crate) nodrop: bool,
-    /// XPUB_WELCOME_MSG: sent to each new subscriber when it connects.
-    pub(crate) welcome: Option<Bytes>,
 }
 
 /// Subscriptions received by a PUB or XPUB socket.
@@ -35,7 +29,6 @@ pub(crate) struct PublisherState {
     per_peer: PeerMap<Trie>,
     /// Number of subscribers per topic.
     subscribers: Trie,
-    pub(crate) xpub: XpubOptions,
     /// The peer whose subscription came last (XPUB_MANUAL applies to it).
     last_peer: Option<PeerId>,
 }
@@ -52,18 +45,19 @@ impl PublisherState {
         peer: PeerId,
         subscribe: bool,
         topic: &[u8],
+        xpub: XpubOptions,
     ) -> Option<Message> {
         self.last_peer = Some(peer);
-        if self.xpub.manual {
+        if xpub.manual {
             return Some(note(subscribe, topic));
         }
-        let report = self.apply(peer, subscribe, topic);
+        let report = self.apply(peer, subscribe, topic, xpub);
         report.then(|| note(subscribe, topic))
     }
 
     /// Applies a change for `peer`; true when an XPUB should report it.
-    fn apply(&mut self, peer: PeerId, subscribe: bool, topic: &[u8]) -> bool {
-        let verbose_subs = self.xpub.verbose || self.xpub.verboser;
+    fn apply(&mut self, peer: PeerId, subscribe: bool, topic: &[u8], xpub: XpubOptions) -> bool {
+        let verbose_subs = xpub.verbose || xpub.verboser;
         let own = self.per_peer.entry(peer).or_default();
         if subscribe {
             let first = !own.contains(topic) && {
@@ -73,7 +67,7 @@ impl PublisherState {
             first || verbose_subs
         } else if own.remove_all(topic) {
             let last = self.subscribers.remove(topic);
-            last || self.xpub.verboser
+            last || xpub.verboser
         } else {
             // libzmq reports a cancel of a topic the peer never had.
             true
@@ -81,15 +75,15 @@ impl PublisherState {
     }
 
     /// XPUB_MANUAL: the application applies a change to the last subscribing peer.
-    pub(crate) fn apply_manual(&mut self, subscribe: bool, topic: &[u8]) {
+    pub(crate) fn apply_manual(&mut self, subscribe: bool, topic: &[u8], xpub: XpubOptions) {
         if let Some(peer) = self.last_peer {
-            self.apply(peer, subscribe, topic);
+            self.apply(peer, subscribe, topic, xpub);
         }
     }
 
     /// A subscriber went away: forget its topics. Returns the cancels an XPUB
     /// application should see (topics nobody else wants any more).
-    pub(crate) fn on_peer_gone(&mut self, peer: PeerId) -> Vec<Message> {
+    pub(crate) fn on_peer_gone(&mut self, peer: PeerId, xpub: XpubOptions) -> Vec<Message> {
         if self.last_peer == Some(peer) {
             self.last_peer = None;
         }
@@ -98,7 +92,7 @@ impl PublisherState {
         };
         own.topics()
             .into_iter()
-            .filter(|t| self.subscribers.remove(t) || self.xpub.verboser)
+            .filter(|t| self.subscribers.remove(t) || xpub.verboser)
             .map(|t| note(false, &t))
             .collect()
     }
@@ -118,14 +112,15 @@ mod tests {
     #[test]
     fn first_subscribe_and_last_cancel_are_reported() {
         let mut p = PublisherState::default();
-        assert!(p.on_subscription(1, true, b"A").is_some());
-        assert!(p.on_subscription(2, true, b"A").is_none());
-        assert!(p.on_subscription(1, true, b"A").is_none());
+        let x = XpubOptions::default();
+        assert!(p.on_subscription(1, true, b"A", x).is_some());
+        assert!(p.on_subscription(2, true, b"A", x).is_none());
+        assert!(p.on_subscription(1, true, b"A", x).is_none());
         assert!(p.wants(1, b"ABC") && p.wants(2, b"A") && !p.wants(3, b"A"));
-        assert!(p.on_subscription(1, false, b"A").is_none());
+        assert!(p.on_subscription(1, false, b"A", x).is_none());
         assert!(!p.wants(1, b"A"));
         assert_eq!(
-            p.on_subscription(2, false, b"A").unwrap()[0][..],
+            p.on_subscription(2, false, b"A", x).unwrap()[0][..],
             b"\x00A"[..]
         );
     }
@@ -133,11 +128,14 @@ mod tests {
     #[test]
     fn verbose_and_peer_gone() {
         let mut p = PublisherState::default();
-        p.xpub.verbose = true;
-        assert!(p.on_subscription(1, true, b"T").is_some());
-        assert!(p.on_subscription(2, true, b"T").is_some());
-        assert!(p.on_peer_gone(1).is_empty());
-        let gone = p.on_peer_gone(2);
+        let x = XpubOptions {
+            verbose: true,
+            ..XpubOptions::default()
+        };
+        assert!(p.on_subscription(1, true, b"T", x).is_some());
+        assert!(p.on_subscription(2, true, b"T", x).is_some());
+        assert!(p.on_peer_gone(1, x).is_empty());
+        let gone = p.on_peer_gone(2, x);
         assert_eq!(gone.len(), 1);
         assert_eq!(gone[0][0][..], b"\x00T"[..]);
     }
@@ -145,10 +143,13 @@ mod tests {
     #[test]
     fn manual_applies_nothing_until_asked() {
         let mut p = PublisherState::default();
-        p.xpub.manual = true;
-        assert!(p.on_subscription(7, true, b"X").is_some());
+        let x = XpubOptions {
+            manual: true,
+            ..XpubOptions::default()
+        };
+        assert!(p.on_subscription(7, true, b"X", x).is_some());
         assert!(!p.wants(7, b"X"));
-        p.apply_manual(true, b"X");
+        p.apply_manual(true, b"X", x);
         assert!(p.wants(7, b"X"));
     }
 }

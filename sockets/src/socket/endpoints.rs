@@ -180,8 +180,8 @@ async fn connect_until_stopped(
         }
         // libzmq: wait RECONNECT_IVL; with RECONNECT_IVL_MAX above it, double the wait
         // after each failed attempt up to the maximum.
-        let wait = match backoff {
-            Some(prev) if ivl_max > ivl => (prev * 2).min(ivl_max),
+        let wait = match (backoff, ivl_max) {
+            (Some(prev), Some(max)) if max > ivl => (prev * 2).min(max),
             _ => ivl,
         };
         backoff = Some(wait);

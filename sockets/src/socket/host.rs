@@ -92,7 +92,7 @@ impl Core {
             });
         }
         if self.socket_type == SocketType::Xpub {
-            let welcome = self.pubsub.borrow().publisher.xpub.welcome.clone();
+            let welcome = self.option(|o| o.xpub_welcome_msg.clone());
             if let Some(w) = welcome {
                 self.with_peer(peer, |p| p.outbound.encode_message(&[], &[w], false));
             }
@@ -105,10 +105,10 @@ impl ConnectionHost for Core {
         let o = self.options.borrow();
         let mut session = SessionConfig::new(self.socket_type);
         session.routing_id = o.routing_id.clone();
-        session.handshake_timeout = (!o.handshake_ivl.is_zero()).then_some(o.handshake_ivl);
+        session.handshake_timeout = o.handshake_ivl;
         session.heartbeat = HeartbeatConfig {
-            ivl: (!o.heartbeat_ivl.is_zero()).then_some(o.heartbeat_ivl),
-            ttl: (!o.heartbeat_ttl.is_zero()).then_some(o.heartbeat_ttl),
+            ivl: o.heartbeat_ivl,
+            ttl: o.heartbeat_ttl,
             timeout: o.heartbeat_timeout,
         };
         session.limits = MessageLimits {

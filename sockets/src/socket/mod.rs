@@ -24,6 +24,7 @@ use std::rc::Rc;
 
 use zeroring_zmtp::SocketType;
 
+use crate::error::Result;
 use crate::monitor::{Monitor, MonitorHub};
 use crate::notify::Notify;
 use crate::options::SocketOptions;
@@ -119,11 +120,15 @@ impl Core {
         f(&self.options.borrow())
     }
 
-    /// Changes options, then applies what the send and receive paths cache.
-    pub(crate) fn update_options<T>(&self, f: impl FnOnce(&mut SocketOptions) -> T) -> T {
-        let r = f(&mut self.options.borrow_mut());
+    /// Changes options if the result is valid ([`SocketOptions::validate`]),
+    /// then applies what the send and receive paths cache.
+    pub(crate) fn update_options(&self, f: impl FnOnce(&mut SocketOptions)) -> Result<()> {
+        let mut next = self.options();
+        f(&mut next);
+        next.validate()?;
+        *self.options.borrow_mut() = next;
         self.options_changed();
-        r
+        Ok(())
     }
 
     /// Refreshes what the send path caches, applies RCVHWM, and wakes sends that
@@ -131,7 +136,7 @@ impl Core {
     fn options_changed(&self) {
         let o = self.options.borrow();
         self.send_limit.set(o.send_limit());
-        self.queue.set_hwm((o.rcvhwm != 0).then_some(o.rcvhwm));
+        self.queue.set_hwm(o.rcvhwm);
         drop(o);
         self.room.notify_all();
     }

@@ -39,11 +39,12 @@ impl Core {
             tracing::trace!("ignoring a subscription sent to a non-publishing socket");
             return None;
         }
+        let xpub = self.option(|o| o.xpub());
         let report = self
             .pubsub
             .borrow_mut()
             .publisher
-            .on_subscription(peer, subscribe, topic);
+            .on_subscription(peer, subscribe, topic, xpub);
         report.filter(|_| self.socket_type == SocketType::Xpub)
     }
 
@@ -53,8 +54,9 @@ impl Core {
         if !self.is_publisher() {
             return;
         }
-        let notes = self.pubsub.borrow_mut().publisher.on_peer_gone(peer);
-        if self.socket_type != SocketType::Xpub || self.pubsub.borrow().publisher.xpub.manual {
+        let xpub = self.option(|o| o.xpub());
+        let notes = self.pubsub.borrow_mut().publisher.on_peer_gone(peer, xpub);
+        if self.socket_type != SocketType::Xpub || xpub.manual {
             return;
         }
         let inbox = self.state.borrow().peers.get(peer).map(|p| p.inbox.clone());
@@ -89,6 +91,15 @@ impl Core {
                 p.outbound.encode_shared(&segments);
             }
         }
+    }
+
+    /// XPUB_MANUAL: applies a subscription change to the last subscribing peer.
+    pub(crate) fn apply_manual(&self, subscribe: bool, topic: &[u8]) {
+        let xpub = self.option(|o| o.xpub());
+        self.pubsub
+            .borrow_mut()
+            .publisher
+            .apply_manual(subscribe, topic, xpub);
     }
 
     /// Queues a message once-encoded to every subscriber whose subscriptions match

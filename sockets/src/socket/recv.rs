@@ -33,7 +33,9 @@ impl Core {
     /// first).
     pub(crate) async fn recv_wait(&self) -> Result<Received> {
         let (mut timeout, spin) = self.option(|o| (o.rcvtimeo, o.busy_poll));
-        if !spin.is_zero() && timeout != Some(Duration::ZERO) {
+        if let Some(spin) = spin
+            && timeout != Some(Duration::ZERO)
+        {
             // Busy-poll: give the runtime back without parking, so it keeps
             // reaping completions, and look again; park only after `spin`.
             let start = std::time::Instant::now();

@@ -31,8 +31,6 @@ pub struct ReqSocket {
     /// The peer we await a reply from, and the request id sent with REQ_CORRELATE.
     awaiting: Cell<Option<(PeerId, u32)>>,
     next_request_id: Cell<u32>,
-    relaxed: Cell<bool>,
-    correlate: Cell<bool>,
 }
 
 typed_socket!(ReqSocket, SocketType::Req);
@@ -43,21 +41,19 @@ impl ReqSocket {
             base,
             awaiting: Cell::new(None),
             next_request_id: Cell::new(std::process::id().wrapping_mul(2_654_435_761)),
-            relaxed: Cell::new(false),
-            correlate: Cell::new(false),
         }
     }
 
     /// ZMQ_REQ_RELAXED: allow a new request before the previous reply arrived; the
     /// old reply is then discarded. Usually combined with REQ_CORRELATE.
     pub fn set_req_relaxed(&self, relaxed: bool) {
-        self.relaxed.set(relaxed);
+        self.base.update(|o| o.req_relaxed = relaxed);
     }
 
     /// ZMQ_REQ_CORRELATE: prefix each request with a 4-byte request id and accept
     /// only replies that carry it back.
     pub fn set_req_correlate(&self, correlate: bool) {
-        self.correlate.set(correlate);
+        self.base.update(|o| o.req_correlate = correlate);
     }
 
     /// Sends a request to the next peer (round-robin), waiting (SNDTIMEO) while no
@@ -78,14 +74,15 @@ impl ReqSocket {
         if msg.is_empty() {
             return Err(Error::EmptyMessage);
         }
-        if self.awaiting.get().is_some() && !self.relaxed.get() {
+        let (relaxed, correlate) = self.base.core.option(|o| (o.req_relaxed, o.req_correlate));
+        if self.awaiting.get().is_some() && !relaxed {
             return Err(Error::InvalidState(
                 "a REQ socket must receive the reply before sending the next request",
             ));
         }
         let request_id = self.next_request_id.get();
         let delimiter = Bytes::new();
-        let peer = if self.correlate.get() {
+        let peer = if correlate {
             self.next_request_id.set(request_id.wrapping_add(1));
             let id = Bytes::copy_from_slice(&request_id.to_be_bytes());
             self.base
@@ -128,7 +125,7 @@ impl ReqSocket {
                 continue;
             }
             let mut msg = got.msg;
-            if self.correlate.get() {
+            if self.base.core.option(|o| o.req_correlate) {
                 match msg.pop_front() {
                     Some(id) if id[..] == request_id.to_be_bytes() => {}
                     _ => continue,

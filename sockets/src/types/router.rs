@@ -27,9 +27,7 @@ impl RouterSocket {
     /// [`Error::HostUnreachable`], and sending to a full peer waits (SNDTIMEO)
     /// instead of dropping.
     pub fn set_router_mandatory(&self, mandatory: bool) {
-        self.base
-            .core
-            .update_options(|o| o.router_mandatory = mandatory);
+        self.base.update(|o| o.router_mandatory = mandatory);
     }
 
     /// Receives the next message (fair-queued) with the sender's routing id as the

@@ -25,50 +25,46 @@ impl XpubSocket {
         XpubSocket { base }
     }
 
-    fn update(&self, f: impl FnOnce(&mut crate::pubsub::publisher::XpubOptions)) {
-        self.base.core.with_pubsub(|ps| f(&mut ps.publisher.xpub));
-    }
-
     /// ZMQ_XPUB_VERBOSE: report every subscribe, not only a topic's first.
     pub fn set_xpub_verbose(&self, on: bool) {
-        self.update(|x| x.verbose = on);
+        self.base.update(|o| o.xpub_verbose = on);
     }
 
     /// ZMQ_XPUB_VERBOSER: report every subscribe and every cancel.
     pub fn set_xpub_verboser(&self, on: bool) {
-        self.update(|x| x.verboser = on);
+        self.base.update(|o| o.xpub_verboser = on);
     }
 
     /// ZMQ_XPUB_NODROP: when a matching subscriber is over SNDHWM, send waits
     /// (SNDTIMEO; zero fails at once with [`Error::Timeout`]) instead of dropping.
     pub fn set_xpub_nodrop(&self, on: bool) {
-        self.update(|x| x.nodrop = on);
+        self.base.update(|o| o.xpub_nodrop = on);
     }
 
     /// ZMQ_XPUB_MANUAL: report every subscription and apply none; the application
     /// applies them with [`subscribe`](Self::subscribe) / [`unsubscribe`](Self::unsubscribe),
     /// which act on the peer whose subscription was received last.
     pub fn set_xpub_manual(&self, on: bool) {
-        self.update(|x| x.manual = on);
+        self.base.update(|o| o.xpub_manual = on);
     }
 
     /// ZMQ_XPUB_WELCOME_MSG: a message sent to each subscriber when it connects
     /// (`None`: off).
     pub fn set_xpub_welcome_msg(&self, msg: Option<impl Into<Bytes>>) {
         let msg = msg.map(Into::into);
-        self.update(|x| x.welcome = msg);
+        self.base.update(|o| o.xpub_welcome_msg = msg);
     }
 
     /// XPUB_MANUAL: subscribes the last subscribing peer to `topic`.
     pub fn subscribe(&self, topic: impl AsRef<[u8]>) {
         let core = &self.base.core;
-        core.with_pubsub(|ps| ps.publisher.apply_manual(true, topic.as_ref()));
+        core.apply_manual(true, topic.as_ref());
     }
 
     /// XPUB_MANUAL: unsubscribes the last subscribing peer from `topic`.
     pub fn unsubscribe(&self, topic: impl AsRef<[u8]>) {
         let core = &self.base.core;
-        core.with_pubsub(|ps| ps.publisher.apply_manual(false, topic.as_ref()));
+        core.apply_manual(false, topic.as_ref());
     }
 
     /// Publishes a message to every matching subscriber. Returns at once, unless
@@ -88,7 +84,7 @@ impl XpubSocket {
             return Err(Error::EmptyMessage);
         }
         let core = &self.base.core;
-        let nodrop = core.with_pubsub(|ps| ps.publisher.xpub.nodrop);
+        let nodrop = core.option(|o| o.xpub_nodrop);
         if core.publish(msg.frames(), nodrop) == Published::Done {
             return Ok(());
         }

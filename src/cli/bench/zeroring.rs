@@ -22,8 +22,9 @@ pub(super) fn set_busy_poll(spin: Duration) {
     BUSY_POLL_US.store(spin.as_micros() as u64, Ordering::Relaxed);
 }
 
-fn busy_poll() -> Duration {
-    Duration::from_micros(BUSY_POLL_US.load(Ordering::Relaxed))
+fn busy_poll() -> Option<Duration> {
+    let us = BUSY_POLL_US.load(Ordering::Relaxed);
+    (us > 0).then(|| Duration::from_micros(us))
 }
 
 fn rt() -> Result<compio::runtime::Runtime, String> {
@@ -49,7 +50,7 @@ fn req_rep(size: usize, count: usize) -> RunResult {
     let server = thread::spawn(move || -> Result<(), String> {
         rt()?.block_on(async move {
             let rep = RepSocket::new();
-            rep.set_busy_poll(busy_poll());
+            rep.set_busy_poll(busy_poll()).expect("a valid option");
             let ep = rep.bind("tcp://127.0.0.1:0").await.map_err(s)?;
             ep_tx.send(ep.to_string()).ok();
             for _ in 0..count + WARMUP {
@@ -63,7 +64,7 @@ fn req_rep(size: usize, count: usize) -> RunResult {
     let ep = ep_rx.recv().map_err(|_| "REP thread did not bind")?;
     let samples = rt()?.block_on(async move {
         let req = ReqSocket::new();
-        req.set_busy_poll(busy_poll());
+        req.set_busy_poll(busy_poll()).expect("a valid option");
         req.connect(&ep).await.map_err(s)?;
         let body = Bytes::from(vec![7u8; size]);
         let mut samples = Vec::with_capacity(count);
@@ -127,7 +128,7 @@ fn subscribers(n: usize, pub_ep: &str, report_ep: &str) {
             let Ok(rt) = rt() else { return };
             rt.block_on(async move {
                 let sub = SubSocket::new();
-                sub.set_rcvhwm(0);
+                sub.set_rcvhwm(None).expect("a valid option");
                 sub.subscribe("");
                 let report = PushSocket::new();
                 if sub.connect(&pub_ep).await.is_err() || report.connect(&report_ep).await.is_err()
@@ -159,7 +160,7 @@ fn subscribers(n: usize, pub_ep: &str, report_ep: &str) {
 fn pub_sub(size: usize, count: usize, subs: usize) -> RunResult {
     rt()?.block_on(async move {
         let publisher = PubSocket::new();
-        publisher.set_sndhwm(0);
+        publisher.set_sndhwm(None).expect("a valid option");
         let ep = publisher.bind("tcp://127.0.0.1:0").await.map_err(s)?;
         let report = PullSocket::new();
         let rep_ep = report.bind("tcp://127.0.0.1:0").await.map_err(s)?;
@@ -205,8 +206,8 @@ fn dealer_router(size: usize, count: usize, peers: usize) -> RunResult {
     let server = thread::spawn(move || -> Result<(), String> {
         rt()?.block_on(async move {
             let router = RouterSocket::new();
-            router.set_sndhwm(0);
-            router.set_rcvhwm(0);
+            router.set_sndhwm(None).expect("a valid option");
+            router.set_rcvhwm(None).expect("a valid option");
             let ep = router.bind("tcp://127.0.0.1:0").await.map_err(s)?;
             ep_tx.send(ep.to_string()).ok();
             for _ in 0..total {
