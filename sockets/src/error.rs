@@ -4,6 +4,7 @@ use std::io;
 
 /// Everything a zeroring socket call can fail with.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The endpoint string could not be parsed.
     #[error("invalid endpoint {endpoint:?}: {reason}")]

@@ -8,6 +8,7 @@ use crate::socket_type::SocketType;
 /// Every variant is fatal for the connection it came from; none of them concerns
 /// other connections.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ZmtpError {
     /// The first byte or the tenth byte of the greeting is not the ZMTP signature.
     #[error("peer did not send a ZMTP greeting (signature byte {index} was {byte:#04x})")]
