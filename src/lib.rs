@@ -89,5 +89,8 @@ pub use zeroring_sockets::{
 /// The ZMTP 3.1 codec (greeting, frames, commands, handshake), without I/O.
 pub use zeroring_zmtp as zmtp;
 
+/// The replicated log (crate `zeroring-replog`): a durable key-value log shipped
+/// between nodes over zeroring sockets.
+pub use zeroring_replog as replog;
+
 pub mod cli;
-pub mod replog;

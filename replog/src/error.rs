@@ -7,7 +7,7 @@ use std::path::PathBuf;
 /// Result alias for the replicated log.
 pub type Result<T, E = ReplogError> = std::result::Result<T, E>;
 
-/// Everything that can go wrong in [`crate::replog`].
+/// Everything that can go wrong in the replicated log.
 #[derive(Debug, thiserror::Error)]
 pub enum ReplogError {
     /// A file operation on the log directory failed (disk full, permissions, ...).

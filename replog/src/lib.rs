@@ -1,5 +1,7 @@
 //! Replicated log: durable store updates shipped between nodes over zeroring sockets.
 //!
+//! Crate `zeroring-replog`, re-exported by the `zeroring` facade as `zeroring::replog`.
+//!
 //! A [`Node`] owns a local, segmented, append-only log of records (each framed with
 //! its length, a CRC32C, the leader epoch that wrote it and a dense `u64` offset) and
 //! a key-value store applied from that log. A leader appends client writes and
@@ -15,6 +17,7 @@
 //! - [`protocol`]: the messages on the node's socket.
 //! - [`node`], leader, follower, service: the node and its replication.
 //! - [`client`]: [`LogClient`], what the CLI uses against a running node.
+#![warn(missing_docs)]
 
 pub mod client;
 pub mod durability;

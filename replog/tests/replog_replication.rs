@@ -3,15 +3,25 @@
 //! leader, truncation of a divergent suffix after a promotion, and the client
 //! protocol from zeroring and from a libzmq REQ socket.
 
-mod common;
-
+use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::{within, within_for};
-use zeroring::replog::{Ack, Durability, LogClient, Node, NodeConfig, ReplogError, Role};
+use zeroring_replog::{Ack, Durability, LogClient, Node, NodeConfig, ReplogError, Role};
 
 const ANY: &str = "tcp://127.0.0.1:0";
+
+/// Awaits `fut`, failing the test if it takes longer than `limit`.
+async fn within_for<F: Future>(limit: Duration, what: &str, fut: F) -> F::Output {
+    let timed = compio::time::timeout(limit, fut).await;
+    timed.unwrap_or_else(|_| panic!("timed out after {limit:?}: {what}"))
+}
+
+/// Awaits `fut`, failing the test if it takes longer than 10 s (generous: the machine
+/// is shared and tests run in parallel).
+async fn within<F: Future>(what: &str, fut: F) -> F::Output {
+    within_for(Duration::from_secs(10), what, fut).await
+}
 
 fn memory_leader() -> NodeConfig {
     NodeConfig::new(None, Durability::InMemory, ANY)
@@ -291,10 +301,10 @@ async fn a_strict_follower_acknowledges_durable_offsets() {
 
 #[compio::test]
 async fn a_follower_refuses_corrupt_or_out_of_order_records_and_resynchronises() {
-    use zeroring::bytes::Bytes;
-    use zeroring::replog::record;
+    use bytes::Bytes;
+    use zeroring_replog::record;
     // A fake leader: a ROUTER that answers HELLO by hand.
-    let fake = zeroring::RouterSocket::new();
+    let fake = zeroring_sockets::RouterSocket::new();
     let ep = fake.bind(ANY).await.unwrap().to_string();
     let follower = Node::open(NodeConfig::new(None, Durability::InMemory, ANY).following(&ep))
         .await
@@ -315,7 +325,7 @@ async fn a_follower_refuses_corrupt_or_out_of_order_records_and_resynchronises()
     assert_eq!(&ack[2][..], b"ACK");
     // One good record, then a batch whose CRC is broken.
     let mut put = Vec::new();
-    zeroring::replog::store::Op::Put {
+    zeroring_replog::store::Op::Put {
         key: b"k",
         value: b"v",
     }
@@ -370,11 +380,11 @@ async fn a_follower_refuses_corrupt_or_out_of_order_records_and_resynchronises()
 
 #[compio::test]
 async fn oversized_or_garbage_requests_do_not_disturb_the_node() {
-    use zeroring::bytes::Bytes;
+    use bytes::Bytes;
     let leader = Node::open(memory_leader()).await.unwrap();
     // 40 MiB in one frame: more than any record can hold; the connection is closed
     // before it is buffered, and no reply comes.
-    let hostile = zeroring::DealerSocket::new();
+    let hostile = zeroring_sockets::DealerSocket::new();
     hostile.connect(leader.endpoint()).await.unwrap();
     let huge = Bytes::from(vec![0u8; 40 << 20]);
     let frames = vec![
@@ -385,7 +395,7 @@ async fn oversized_or_garbage_requests_do_not_disturb_the_node() {
     ];
     hostile.send(frames).await.unwrap();
     // Garbage of every shape from another peer gets ERR answers.
-    let client = zeroring::DealerSocket::new();
+    let client = zeroring_sockets::DealerSocket::new();
     client.connect(leader.endpoint()).await.unwrap();
     for frames in [
         vec![Bytes::new()],

@@ -3,8 +3,8 @@
 //! their log only in memory. Bounds are checked by `Storage` before calls get here.
 
 use super::{records_fitting, replay};
-use crate::replog::error::Result;
-use crate::replog::record::{self, RecordView};
+use crate::error::Result;
+use crate::record::{self, RecordView};
 
 /// Records kept in memory.
 #[derive(Debug, Default)]

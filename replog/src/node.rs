@@ -22,7 +22,7 @@ use super::event::Event;
 use super::leader::FollowerState;
 use super::protocol::Ack;
 use super::store::{KvStore, Op};
-use crate::RouterSocket;
+use zeroring_sockets::RouterSocket;
 
 /// Largest frame a node or follower accepts: one record of the largest payload plus
 /// its framing, with room to spare.
@@ -186,8 +186,8 @@ pub(crate) struct Inner {
 /// A replicated-log node on the current compio runtime.
 ///
 /// ```no_run
-/// # async fn demo() -> Result<(), zeroring::replog::ReplogError> {
-/// use zeroring::replog::{Ack, Durability, Node, NodeConfig};
+/// # async fn demo() -> Result<(), zeroring_replog::ReplogError> {
+/// use zeroring_replog::{Ack, Durability, Node, NodeConfig};
 /// let cfg = NodeConfig::new(None, Durability::InMemory, "tcp://127.0.0.1:0");
 /// let leader = Node::open(cfg).await?;
 /// leader.put(b"k", b"v", Ack::Leader).await?;

@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 
 use super::epochs::Epochs;
 use super::segment::{Segment, parse_segment_file_name, read_exact_at, sync_dir};
-use crate::replog::error::{ReplogError, Result};
-use crate::replog::record::{HEADER_LEN, parse_raw, read_header};
+use crate::error::{ReplogError, Result};
+use crate::record::{HEADER_LEN, parse_raw, read_header};
 
 /// Bytes read per step while scanning a segment.
 const SCAN_CHUNK: usize = 4 << 20;
@@ -382,7 +382,7 @@ fn remove_torn_tail(dir: &Path, found: &[Found], fail: &Failure) -> Result<u64> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::replog::record::encode;
+    use crate::record::encode;
 
     /// Deterministic bytes that are not records.
     fn garbage(n: usize, seed: u64) -> Vec<u8> {

@@ -18,7 +18,7 @@ use super::error::{ReplogError, Result};
 use super::node::{Inner, Role};
 use super::protocol::{Request, ToFollower};
 use super::record;
-use crate::DealerSocket;
+use zeroring_sockets::DealerSocket;
 
 /// A follower that hears nothing from its leader for this long says HELLO again.
 const SILENCE: Duration = Duration::from_secs(1);

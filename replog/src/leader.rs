@@ -15,7 +15,7 @@ use bytes::Bytes;
 use super::error::{ReplogError, Result};
 use super::node::{Inner, Role};
 use super::protocol::ToFollower;
-use crate::Message;
+use zeroring_sockets::Message;
 
 /// Largest batch of records in one message.
 const BATCH_BYTES: usize = 256 << 10;

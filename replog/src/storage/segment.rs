@@ -7,7 +7,7 @@ use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use crate::replog::error::{ReplogError, Result};
+use crate::error::{ReplogError, Result};
 
 /// Length of a segment file name: 20 digits and `.log`.
 const NAME_LEN: usize = 24;

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use super::segment::{Segment, sync_dir};
 use super::{FOR_EACH_CHUNK, WRITE_OUT_BYTES, records_fitting, replay};
-use crate::replog::error::{ReplogError, Result};
-use crate::replog::record::{self, RecordView};
+use crate::error::{ReplogError, Result};
+use crate::record::{self, RecordView};
 
 /// Segment files in one directory.
 #[derive(Debug)]

@@ -11,13 +11,13 @@ use bytes::Bytes;
 use super::error::{ReplogError, Result};
 use super::protocol::{Ack, Request};
 use super::service::parse_reply;
-use crate::DealerSocket;
+use zeroring_sockets::DealerSocket;
 
 /// A connection to one node.
 ///
 /// ```no_run
-/// # async fn demo() -> Result<(), zeroring::replog::ReplogError> {
-/// use zeroring::replog::{Ack, LogClient};
+/// # async fn demo() -> Result<(), zeroring_replog::ReplogError> {
+/// use zeroring_replog::{Ack, LogClient};
 /// let client = LogClient::connect("tcp://127.0.0.1:7000").await?;
 /// let offset = client.put(b"k", b"v", Ack::Quorum, false).await?;
 /// assert_eq!(client.get(b"k").await?.as_deref(), Some(&b"v"[..]));

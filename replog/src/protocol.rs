@@ -26,7 +26,7 @@
 use bytes::Bytes;
 
 use super::error::{ReplogError, Result};
-use crate::Message;
+use zeroring_sockets::Message;
 
 /// How many replicas must hold a write durably before it is acknowledged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

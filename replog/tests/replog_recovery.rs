@@ -1,7 +1,7 @@
 //! The replicated log's storage with real segment files: recovery of torn tails,
 //! refusal of mid-log damage, rollover, reads across segments and the write buffer,
 //! truncation, epochs, shipping records between logs, and a model-based property
-//! test. Everything goes through the public `zeroring::replog` API.
+//! test. Everything goes through the public `zeroring_replog` API.
 
 use std::collections::BTreeMap;
 use std::fs::{self, OpenOptions};
@@ -9,9 +9,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
-use zeroring::replog::ReplogError;
-use zeroring::replog::record::{self, HEADER_LEN, Parse};
-use zeroring::replog::storage::{Recovery, Storage, segment_file_name};
+use zeroring_replog::ReplogError;
+use zeroring_replog::record::{self, HEADER_LEN, Parse};
+use zeroring_replog::storage::{Recovery, Storage, segment_file_name};
 
 type Model = Vec<(u64, Vec<u8>)>;
 

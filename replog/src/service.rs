@@ -14,7 +14,7 @@ use super::leader;
 use super::node::{Inner, Role};
 use super::protocol::{Request, ToFollower, reply_ok};
 use super::store::Op;
-use crate::Message;
+use zeroring_sockets::Message;
 
 /// Serves the node's ROUTER until the node closes.
 pub(crate) async fn run(inner: Rc<Inner>) {
