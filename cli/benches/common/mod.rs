@@ -1,19 +1,17 @@
-//! Criterion over every case of `zeroring bench` (REQ/REP 64 B and 1 KiB; PUSH/PULL
-//! 64 B, 1 KiB, 16 KiB, 1 MiB; PUB/SUB to 1 and 8 subscribers; DEALER/ROUTER with 16
-//! peers) for zeroring, libzmq, zmq.rs and raw TCP, on the CLI's own harnesses: each
-//! side on its own thread and runtime, the same message counts for everyone.
+//! The criterion driver of the benches in this folder. Every case runs on the harness
+//! of `zeroring bench` (`zeroring_cli::measure`): each side on its own thread and
+//! runtime, the same message counts for everyone, the same checks (a reply or message
+//! of the wrong size, a subscriber that missed a message, fail the run).
 //!
 //! Criterion's time per iteration is the time per message (streams, fan-out,
 //! DEALER/ROUTER) or the median round trip (REQ/REP). Implementations without a case
 //! (zmq.rs PUB/SUB, raw TCP PUB/SUB and DEALER/ROUTER) are skipped. zmq.rs stalls
 //! after 65,536 messages in one PUSH/PULL stream, so its streams are capped at 50,000.
-//!
-//! `cargo bench -p zeroring-benches --bench compare [-- push64]`
 
 use std::time::Duration;
 
-use criterion::{Criterion, criterion_group, criterion_main};
-use zeroring::cli::{CASE_NAMES, IMPLEMENTATIONS, is_latency_case, measure};
+use criterion::Criterion;
+use zeroring_cli::{is_latency_case, measure};
 
 /// Messages (round trips) per measurement: criterion's iteration count, bounded so a
 /// sample stays between a few milliseconds and a few seconds.
@@ -27,13 +25,15 @@ fn count_for(case: &str, iters: u64) -> usize {
     (iters as usize).clamp(low, high)
 }
 
-fn compare(c: &mut Criterion) {
-    for case in CASE_NAMES {
+/// One criterion group per case (named after it: `rr64`, `push1k`, ...), one function
+/// per implementation that has the case.
+pub fn bench_cases(c: &mut Criterion, cases: &[&str], implementations: &[&str]) {
+    for &case in cases {
         let mut group = c.benchmark_group(case);
         group.sample_size(10);
         group.warm_up_time(Duration::from_millis(500));
         group.measurement_time(Duration::from_secs(2));
-        for imp in IMPLEMENTATIONS {
+        for &imp in implementations {
             // Skip what an implementation does not have.
             if matches!(measure(case, imp, count_for(case, 1)), Ok(None)) {
                 continue;
@@ -55,6 +55,3 @@ fn compare(c: &mut Criterion) {
         group.finish();
     }
 }
-
-criterion_group!(benches, compare);
-criterion_main!(benches);

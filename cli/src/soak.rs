@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::{CliError, numeric_flag};
-use crate::{DealerSocket, Message, PullSocket, PushSocket, RouterSocket};
+use crate::{CliError, numeric_flag};
+use zeroring::{DealerSocket, Message, PullSocket, PushSocket, RouterSocket};
 
 /// Messages in one cycle's PUSH burst.
 const BURST: u32 = 1000;

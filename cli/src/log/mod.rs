@@ -7,8 +7,8 @@ mod bench;
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::{CliError, numeric_flag, text_flag};
-use crate::replog::{Ack, Durability, LogClient, Node, NodeConfig, ReplogError};
+use crate::{CliError, numeric_flag, text_flag};
+use zeroring::replog::{Ack, Durability, LogClient, Node, NodeConfig, ReplogError};
 
 impl From<ReplogError> for CliError {
     fn from(e: ReplogError) -> CliError {

@@ -6,8 +6,6 @@
 //!
 //! `REPLOG_CRASH_ITERATIONS` sets the number of kills (default 100).
 
-mod common;
-
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::runner::{Case, Kind, RunResult, median_us, rate, time_clients};
-use crate::{
+use zeroring::{
     DealerSocket, PubSocket, PullSocket, PushSocket, RepSocket, ReqSocket, RouterSocket, SubSocket,
 };
 

@@ -1,6 +1,11 @@
-//! The command-line interface behind the `zeroring` binary: argument parsing and the
-//! subcommands. Output goes to stdout; this module is the one place in the library
-//! that prints.
+//! The command-line interface behind the `zeroring` binary (crate `zeroring-cli`, not
+//! published): argument parsing and the subcommands. Output goes to stdout; zeroring's
+//! libraries never print.
+//!
+//! It also holds the one bench harness: `zeroring bench` and the criterion benches in
+//! `cli/benches/` (through `measure`) run every case on the same code, with the
+//! comparison peers (libzmq, zmq.rs on tokio, raw TCP) behind the `compare` feature.
+#![warn(missing_docs)]
 
 mod bench;
 #[cfg(feature = "compare")]
@@ -24,8 +29,8 @@ impl fmt::Display for CliError {
 
 impl std::error::Error for CliError {}
 
-impl From<crate::Error> for CliError {
-    fn from(e: crate::Error) -> CliError {
+impl From<zeroring::Error> for CliError {
+    fn from(e: zeroring::Error) -> CliError {
         CliError(e.to_string())
     }
 }

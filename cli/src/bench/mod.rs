@@ -17,7 +17,7 @@ mod zeroring;
 #[cfg(feature = "compare")]
 mod zmqrs;
 
-use super::CliError;
+use crate::CliError;
 
 #[cfg(not(feature = "compare"))]
 /// Without the `compare` feature: explains how to build the command.
@@ -38,7 +38,7 @@ mod runner {
     use std::time::{Duration, Instant};
 
     use super::{CliError, libzmq, rawtcp, svg, zeroring, zmqrs};
-    use crate::cli::text_flag;
+    use crate::text_flag;
 
     /// The messaging pattern of a case.
     #[derive(Clone, Copy, Debug)]
@@ -165,8 +165,8 @@ mod runner {
     /// Runs one case for one implementation with `count` messages (REQ/REP: round
     /// trips; DEALER/ROUTER: per DEALER) on the same harness as the table, and returns
     /// its figure: median round trip in µs, or messages per second. `Ok(None)` when the
-    /// implementation has no such pattern. The criterion bench `compare` in `benches/`
-    /// drives this.
+    /// implementation has no such pattern. The criterion benches in `cli/benches/`
+    /// (`compare`, `reqrep`, `fanout`) drive this.
     pub fn measure(name: &str, implementation: &str, count: usize) -> Result<Option<f64>, String> {
         let mut case = *CASES
             .iter()

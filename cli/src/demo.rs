@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::{CliError, numeric_flag};
-use crate::{PullSocket, PushSocket, RepSocket, ReqSocket};
+use crate::{CliError, numeric_flag};
+use zeroring::{PullSocket, PushSocket, RepSocket, ReqSocket};
 
 /// Runs the demo.
 pub fn run(args: &[String]) -> Result<(), CliError> {

@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::super::{CliError, text_flag};
-use crate::replog::{Ack, Durability, LogClient, Node, NodeConfig};
+use crate::{CliError, text_flag};
+use zeroring::replog::{Ack, Durability, LogClient, Node, NodeConfig};
 
 struct Plan {
     latency_puts: usize,
@@ -328,7 +328,7 @@ async fn throughput(leader: &Node, writers: usize, window: Duration) -> Result<f
                     compio::time::sleep(Duration::ZERO).await;
                 }
             }
-            Ok::<_, crate::replog::ReplogError>(())
+            Ok::<_, zeroring::replog::ReplogError>(())
         }));
     }
     for t in tasks {

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::CliError;
-use crate::{PullSocket, PushSocket, RepSocket, ReqSocket};
+use crate::CliError;
+use zeroring::{PullSocket, PushSocket, RepSocket, ReqSocket};
 
 const USAGE: &str = "usage: zeroring perf <local_lat|remote_lat|local_thr|remote_thr> <endpoint> <message-size> <count> [--busy-poll US]";
 
