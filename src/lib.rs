@@ -26,6 +26,10 @@
 //!   [`SocketBase`] for bind, connect and options.
 //! - [`main`] and [`test`]: run an `async fn` on a compio runtime, in a crate whose
 //!   only dependency is zeroring.
+//! - [`replog`]: the replicated log (crate `zeroring-replog`).
+//!
+//! This crate only re-exports; the `zeroring` command-line tool is the crate
+//! `zeroring-cli`.
 #![warn(missing_docs)]
 
 /// Byte buffers used for message frames.
@@ -89,5 +93,6 @@ pub use zeroring_sockets::{
 /// The ZMTP 3.1 codec (greeting, frames, commands, handshake), without I/O.
 pub use zeroring_zmtp as zmtp;
 
-pub mod cli;
-pub mod replog;
+/// The replicated log (crate `zeroring-replog`): a durable key-value log shipped
+/// between nodes over zeroring sockets.
+pub use zeroring_replog as replog;

@@ -1,0 +1,407 @@
+//! `zeroring bench`: zeroring side by side with libzmq (crate `zmq`), zmq.rs (crate
+//! `zeromq` on tokio) and raw TCP (blocking std sockets, TCP_NODELAY, 2-byte length
+//! header) over loopback, every peer on its own thread (like separate processes).
+//!
+//! Prints a Markdown table on stdout (progress on stderr) and writes an SVG bar chart.
+//! Needs the `compare` cargo feature, which pulls in libzmq, zmq.rs and tokio; without
+//! it the command only prints how to enable it.
+
+#[cfg(feature = "compare")]
+mod libzmq;
+#[cfg(feature = "compare")]
+mod rawtcp;
+#[cfg(feature = "compare")]
+mod svg;
+#[cfg(feature = "compare")]
+mod zeroring;
+#[cfg(feature = "compare")]
+mod zmqrs;
+
+use crate::CliError;
+
+#[cfg(not(feature = "compare"))]
+/// Without the `compare` feature: explains how to build the command.
+pub fn run(_args: &[String]) -> Result<(), CliError> {
+    Err(CliError(
+        "the bench command needs the compare feature: cargo run --release --features compare -- bench"
+            .into(),
+    ))
+}
+
+#[cfg(feature = "compare")]
+pub use runner::{CASE_NAMES, IMPLEMENTATIONS, is_latency_case, measure, run};
+
+#[cfg(feature = "compare")]
+mod runner {
+    use std::sync::mpsc;
+    use std::thread;
+    use std::time::{Duration, Instant};
+
+    use super::{CliError, libzmq, rawtcp, svg, zeroring, zmqrs};
+    use crate::text_flag;
+
+    /// The messaging pattern of a case.
+    #[derive(Clone, Copy, Debug)]
+    pub(crate) enum Kind {
+        /// One REQ, one REP echo; result: median round trip in µs.
+        ReqRep,
+        /// One PUSH streaming to one PULL; result: msg/s at the receiver.
+        PushPull,
+        /// One PUB to `n` SUBs, every SUB receives every message; result: msg/s published.
+        PubSub(usize),
+        /// `n` DEALERs doing request/replies through one ROUTER; result: round trips/s.
+        DealerRouter(usize),
+    }
+
+    /// One benchmark case.
+    #[derive(Clone, Copy, Debug)]
+    pub(crate) struct Case {
+        pub name: &'static str,
+        pub title: &'static str,
+        pub kind: Kind,
+        pub size: usize,
+        /// Round trips (REQ/REP: in total; DEALER/ROUTER: per DEALER) or messages.
+        pub count: usize,
+    }
+
+    impl Case {
+        /// True when the result is a latency (lower is better).
+        pub fn is_latency(&self) -> bool {
+            matches!(self.kind, Kind::ReqRep)
+        }
+    }
+
+    /// zmq.rs 0.7 stalls after 65,536 messages in one PUSH/PULL stream.
+    pub(crate) const ZMQRS_STREAM_CAP: usize = 50_000;
+
+    const CASES: [Case; 9] = [
+        Case {
+            name: "rr64",
+            title: "REQ/REP round trip 64 B",
+            kind: Kind::ReqRep,
+            size: 64,
+            count: 20_000,
+        },
+        Case {
+            name: "rr1k",
+            title: "REQ/REP round trip 1 KiB",
+            kind: Kind::ReqRep,
+            size: 1024,
+            count: 20_000,
+        },
+        Case {
+            name: "push64",
+            title: "PUSH/PULL 64 B",
+            kind: Kind::PushPull,
+            size: 64,
+            count: 1_000_000,
+        },
+        Case {
+            name: "push1k",
+            title: "PUSH/PULL 1 KiB",
+            kind: Kind::PushPull,
+            size: 1024,
+            count: 300_000,
+        },
+        Case {
+            name: "push16k",
+            title: "PUSH/PULL 16 KiB",
+            kind: Kind::PushPull,
+            size: 16 * 1024,
+            count: 50_000,
+        },
+        Case {
+            name: "push1m",
+            title: "PUSH/PULL 1 MiB",
+            kind: Kind::PushPull,
+            size: 1 << 20,
+            count: 1_000,
+        },
+        Case {
+            name: "pub1",
+            title: "PUB/SUB 64 B, 1 subscriber",
+            kind: Kind::PubSub(1),
+            size: 64,
+            count: 500_000,
+        },
+        Case {
+            name: "pub8",
+            title: "PUB/SUB 64 B, 8 subscribers",
+            kind: Kind::PubSub(8),
+            size: 64,
+            count: 200_000,
+        },
+        Case {
+            name: "dealer16",
+            title: "DEALER/ROUTER 64 B, 16 peers",
+            kind: Kind::DealerRouter(16),
+            size: 64,
+            count: 2_000,
+        },
+    ];
+
+    /// The implementations, in table order.
+    pub(crate) const IMPLS: [&str; 4] = ["zeroring", "libzmq", "zmq.rs", "raw TCP"];
+
+    /// The implementations [`measure`] knows, in table order.
+    pub const IMPLEMENTATIONS: [&str; 4] = IMPLS;
+
+    /// The case names [`measure`] knows (`rr64`, `push1k`, ...), in table order.
+    pub const CASE_NAMES: [&str; 9] = {
+        let mut names = [""; 9];
+        let mut i = 0;
+        while i < CASES.len() {
+            names[i] = CASES[i].name;
+            i += 1;
+        }
+        names
+    };
+
+    /// Whether a case's figure is a latency in µs (else a rate per second).
+    pub fn is_latency_case(name: &str) -> bool {
+        CASES.iter().any(|c| c.name == name && c.is_latency())
+    }
+
+    /// Runs one case for one implementation with `count` messages (REQ/REP: round
+    /// trips; DEALER/ROUTER: per DEALER) on the same harness as the table, and returns
+    /// its figure: median round trip in µs, or messages per second. `Ok(None)` when the
+    /// implementation has no such pattern. The criterion benches in `cli/benches/`
+    /// (`compare`, `reqrep`, `fanout`) drive this.
+    pub fn measure(name: &str, implementation: &str, count: usize) -> Result<Option<f64>, String> {
+        let mut case = *CASES
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| format!("unknown case {name:?}"))?;
+        if !IMPLS.contains(&implementation) {
+            return Err(format!("unknown implementation {implementation:?}"));
+        }
+        case.count = count.max(1);
+        match run_one(implementation, case) {
+            Outcome::Value(v) => Ok(Some(v)),
+            Outcome::NotApplicable => Ok(None),
+            Outcome::Stalled => Err("stalled".into()),
+            Outcome::Failed(e) => Err(e),
+        }
+    }
+
+    /// What one implementation scored on one case.
+    #[derive(Clone, Debug)]
+    pub(crate) enum Outcome {
+        Value(f64),
+        NotApplicable,
+        Stalled,
+        Failed(String),
+    }
+
+    impl Outcome {
+        pub fn value(&self) -> Option<f64> {
+            match self {
+                Outcome::Value(v) => Some(*v),
+                _ => None,
+            }
+        }
+    }
+
+    /// An implementation's result: `Ok(None)` when it has no such pattern.
+    pub(crate) type RunResult = Result<Option<f64>, String>;
+
+    /// Releases the DEALER client threads (each waits on `barrier` after its warm-up),
+    /// waits for all of them and returns how long they took together.
+    pub(crate) fn time_clients(
+        barrier: &std::sync::Barrier,
+        clients: Vec<std::thread::JoinHandle<Result<(), String>>>,
+    ) -> Result<Duration, String> {
+        barrier.wait();
+        let start = std::time::Instant::now();
+        for c in clients {
+            c.join().map_err(|_| "DEALER thread panicked")??;
+        }
+        Ok(start.elapsed())
+    }
+
+    /// Median of round-trip samples, in µs.
+    pub(crate) fn median_us(mut samples: Vec<Duration>) -> f64 {
+        if samples.is_empty() {
+            return 0.0;
+        }
+        samples.sort_unstable();
+        samples[samples.len() / 2].as_secs_f64() * 1e6
+    }
+
+    /// Messages (or round trips) per second.
+    pub(crate) fn rate(count: usize, elapsed: Duration) -> f64 {
+        count as f64 / elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// Runs `f` on its own thread; gives up after `limit` (the thread is left behind).
+    fn with_timeout(limit: Duration, f: impl FnOnce() -> RunResult + Send + 'static) -> Outcome {
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+                .unwrap_or_else(|_| Err("panicked".into()));
+            tx.send(r).ok();
+        });
+        match rx.recv_timeout(limit) {
+            Ok(Ok(Some(v))) => Outcome::Value(v),
+            Ok(Ok(None)) => Outcome::NotApplicable,
+            Ok(Err(e)) => Outcome::Failed(e),
+            Err(_) => Outcome::Stalled,
+        }
+    }
+
+    fn run_one(imp: &str, case: Case) -> Outcome {
+        let (limit, f): (u64, fn(Case) -> RunResult) = match imp {
+            "zeroring" => (20, zeroring::run),
+            "libzmq" => (20, libzmq::run),
+            "zmq.rs" => (10, zmqrs::run),
+            _ => (20, rawtcp::run),
+        };
+        with_timeout(Duration::from_secs(limit), move || f(case))
+    }
+
+    /// Runs the bench.
+    pub fn run(args: &[String]) -> Result<(), CliError> {
+        let quick = args.iter().any(|a| a == "--quick");
+        if let Some(us) = text_flag(args, "--busy-poll") {
+            let us: u64 = us
+                .parse()
+                .map_err(|_| CliError("--busy-poll takes microseconds".into()))?;
+            zeroring::set_busy_poll(Duration::from_micros(us));
+        }
+        let svg_path = text_flag(args, "--svg").unwrap_or("bench.svg").to_string();
+        let wanted: Option<Vec<String>> = text_flag(args, "--cases")
+            .map(|s| s.split(',').map(|c| c.trim().to_string()).collect());
+        if let Some(w) = &wanted {
+            for name in w {
+                if !CASES.iter().any(|c| c.name == name) {
+                    let known: Vec<_> = CASES.iter().map(|c| c.name).collect();
+                    return Err(CliError(format!(
+                        "unknown case {name:?}; cases: {}",
+                        known.join(",")
+                    )));
+                }
+            }
+        }
+        let cases: Vec<Case> = CASES
+            .iter()
+            .filter(|c| {
+                wanted
+                    .as_ref()
+                    .is_none_or(|w| w.iter().any(|n| n == c.name))
+            })
+            .map(|c| Case {
+                count: if quick {
+                    (c.count / 10).max(10)
+                } else {
+                    c.count
+                },
+                ..*c
+            })
+            .collect();
+        let started = Instant::now();
+        let mut results = Vec::new();
+        for case in &cases {
+            let mut row = Vec::new();
+            for imp in IMPLS {
+                let t = Instant::now();
+                let outcome = run_one(imp, *case);
+                eprintln!(
+                    "bench: {:<30} {:<9} {:>14}  ({:.1} s)",
+                    case.title,
+                    imp,
+                    cell(case, &outcome),
+                    t.elapsed().as_secs_f64()
+                );
+                row.push(outcome);
+            }
+            results.push((*case, row));
+        }
+        print_table(&results, quick);
+        std::fs::write(&svg_path, svg::chart(&results))
+            .map_err(|e| CliError(format!("cannot write {svg_path}: {e}")))?;
+        eprintln!(
+            "bench: done in {:.1} s; chart written to {svg_path}",
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
+    }
+
+    /// A value with its unit.
+    pub(crate) fn format_value(case: &Case, v: f64) -> String {
+        if case.is_latency() {
+            format!("{v:.1} µs")
+        } else if v >= 1e6 {
+            format!("{:.2} M/s", v / 1e6)
+        } else if v >= 1e3 {
+            format!("{:.1} k/s", v / 1e3)
+        } else {
+            format!("{v:.0} /s")
+        }
+    }
+
+    fn cell(case: &Case, o: &Outcome) -> String {
+        match o {
+            Outcome::Value(v) => format_value(case, *v),
+            Outcome::NotApplicable => "n/a".into(),
+            Outcome::Stalled => "stalled".into(),
+            Outcome::Failed(e) => format!("failed: {e}"),
+        }
+    }
+
+    /// zeroring's advantage over `other`: > 1 means zeroring is better.
+    fn ratio(case: &Case, zeroring: &Outcome, other: &Outcome) -> String {
+        match (zeroring.value(), other.value()) {
+            (Some(z), Some(o)) if z > 0.0 && o > 0.0 => {
+                let r = if case.is_latency() { o / z } else { z / o };
+                format!("{r:.2}x")
+            }
+            _ => "-".into(),
+        }
+    }
+
+    fn print_table(results: &[(Case, Vec<Outcome>)], quick: bool) {
+        println!(
+            "| case | zeroring | libzmq | zmq.rs | raw TCP | zeroring/libzmq | zeroring/raw TCP |"
+        );
+        println!("|---|---|---|---|---|---|---|");
+        for (case, row) in results {
+            let cells: Vec<String> = row.iter().map(|o| cell(case, o)).collect();
+            println!(
+                "| {} | {} | {} | {} |",
+                case.title,
+                cells.join(" | "),
+                ratio(case, &row[0], &row[1]),
+                ratio(case, &row[0], &row[3]),
+            );
+        }
+        println!();
+        println!(
+            "Loopback TCP, each peer on its own thread. REQ/REP: median round trip; PUSH/PULL: \
+             msg/s at the receiver, first to last message; PUB/SUB: msg/s published with every \
+             subscriber receiving all (HWM unlimited); DEALER/ROUTER: aggregate round trips/s. \
+             Ratios > 1 mean zeroring is better.{}",
+            if quick {
+                " Quick run (10x fewer messages)."
+            } else {
+                ""
+            }
+        );
+        println!(
+            "Note: zmq.rs 0.7 stalls after 65,536 messages in one PUSH/PULL stream, so its \
+             stream runs are capped at {ZMQRS_STREAM_CAP} messages; its PUB drops messages when \
+             its fixed internal queue is full (no HWM option), so the PUB/SUB cases are n/a. \
+             Raw TCP has no PUB/SUB or DEALER/ROUTER (n/a); messages of 64 KiB and more use \
+             0xFFFF plus a 4-byte length. \"stalled\": no result within the time limit (10 s \
+             for zmq.rs, 20 s for the others)."
+        );
+    }
+}
+
+/// Decodes a subscriber's count report (little-endian u64).
+#[cfg(feature = "compare")]
+pub(crate) fn decode_count(frame: &[u8]) -> u64 {
+    let mut raw = [0u8; 8];
+    let n = frame.len().min(8);
+    raw[..n].copy_from_slice(&frame[..n]);
+    u64::from_le_bytes(raw)
+}

@@ -1,0 +1,24 @@
+//! The `zeroring` command-line tool.
+//!
+//! `zeroring demo` runs request-reply and pipeline traffic between two threads over
+//! loopback TCP and prints what it measured. See `zeroring help`.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match zeroring_cli::run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("zeroring: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
