@@ -46,7 +46,6 @@ pub use base::SocketBase;
 pub use endpoint::Endpoint;
 pub use error::{Error, Result};
 pub use monitor::{MONITOR_CAPACITY, Monitor, SocketEvent};
-pub use notify::{Notified, Notify};
 pub use options::{DEFAULT_MAX_MSG_FRAMES, SocketOptions};
 pub use proxy::{ProxySocket, proxy, proxy_steerable};
 pub use reason::{CloseReason, DisconnectReason};
