@@ -28,6 +28,16 @@ pub(super) fn chart(results: &[(Case, Vec<Outcome>)]) -> String {
     let group = TITLE + IMPLS.len() * (BAR + GAP) + GROUP_GAP;
     let height = TOP + results.len() * group + 20;
     let mut out = String::new();
+    header(&mut out, height);
+    for (g, (case, row)) in results.iter().enumerate() {
+        case_group(&mut out, TOP + g * group, case, row);
+    }
+    out.push_str("</svg>\n");
+    out
+}
+
+/// The opening tag, the background, the title and the legend.
+fn header(out: &mut String, height: usize) {
     let _ = writeln!(
         out,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="12">"#
@@ -47,61 +57,63 @@ pub(super) fn chart(results: &[(Case, Vec<Outcome>)]) -> String {
             escape(name)
         );
     }
-    for (g, (case, row)) in results.iter().enumerate() {
-        let y0 = TOP + g * group;
+}
+
+/// One case starting at `y0`: its title, then one labelled bar per implementation.
+fn case_group(out: &mut String, y0: usize, case: &Case, row: &[Outcome]) {
+    let _ = writeln!(
+        out,
+        r#"<text x="10" y="{}" font-weight="bold">{} ({})</text>"#,
+        y0 + 15,
+        escape(case.title),
+        if case.is_latency() {
+            "median round trip, lower is better"
+        } else {
+            "per second, higher is better"
+        }
+    );
+    let scores: Vec<Option<f64>> = row
+        .iter()
+        .map(|o| o.value().filter(|v| *v > 0.0))
+        .map(|v| v.map(|v| if case.is_latency() { 1.0 / v } else { v }))
+        .collect();
+    let best = scores.iter().flatten().cloned().fold(0.0f64, f64::max);
+    for (i, (outcome, score)) in row.iter().zip(&scores).enumerate() {
+        let y = y0 + TITLE + i * (BAR + GAP);
         let _ = writeln!(
             out,
-            r#"<text x="10" y="{}" font-weight="bold">{} ({})</text>"#,
-            y0 + 15,
-            escape(case.title),
-            if case.is_latency() {
-                "median round trip, lower is better"
-            } else {
-                "per second, higher is better"
-            }
+            r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
+            LEFT - 8,
+            y + BAR - 4,
+            escape(IMPLS[i])
         );
-        let scores: Vec<Option<f64>> = row
-            .iter()
-            .map(|o| o.value().filter(|v| *v > 0.0))
-            .map(|v| v.map(|v| if case.is_latency() { 1.0 / v } else { v }))
-            .collect();
-        let best = scores.iter().flatten().cloned().fold(0.0f64, f64::max);
-        for (i, (outcome, score)) in row.iter().zip(&scores).enumerate() {
-            let y = y0 + TITLE + i * (BAR + GAP);
-            let _ = writeln!(
-                out,
-                r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
-                LEFT - 8,
-                y + BAR - 4,
-                escape(IMPLS[i])
-            );
-            match (score, outcome) {
-                (Some(sc), Outcome::Value(v)) if best > 0.0 => {
-                    let w = ((sc / best) * BAR_AREA as f64).round().max(1.0) as usize;
-                    let _ = writeln!(
-                        out,
-                        r#"<rect x="{LEFT}" y="{y}" width="{w}" height="{BAR}" fill="{}"/><text x="{}" y="{}">{}</text>"#,
-                        COLORS[i],
-                        LEFT + w + 6,
-                        y + BAR - 4,
-                        escape(&format_value(case, *v))
-                    );
-                }
-                _ => {
-                    let label = match outcome {
-                        Outcome::Stalled => "stalled",
-                        Outcome::Failed(_) => "failed",
-                        _ => "n/a",
-                    };
-                    let _ = writeln!(
-                        out,
-                        r##"<text x="{LEFT}" y="{}" fill="#868e96">{label}</text>"##,
-                        y + BAR - 4
-                    );
-                }
+        match (score, outcome) {
+            (Some(sc), Outcome::Value(v)) if best > 0.0 => {
+                let w = ((sc / best) * BAR_AREA as f64).round().max(1.0) as usize;
+                let _ = writeln!(
+                    out,
+                    r#"<rect x="{LEFT}" y="{y}" width="{w}" height="{BAR}" fill="{}"/><text x="{}" y="{}">{}</text>"#,
+                    COLORS[i],
+                    LEFT + w + 6,
+                    y + BAR - 4,
+                    escape(&format_value(case, *v))
+                );
             }
+            _ => no_bar(out, y, outcome),
         }
     }
-    out.push_str("</svg>\n");
-    out
+}
+
+/// In place of a bar: why there is no value.
+fn no_bar(out: &mut String, y: usize, outcome: &Outcome) {
+    let label = match outcome {
+        Outcome::Stalled => "stalled",
+        Outcome::Failed(_) => "failed",
+        _ => "n/a",
+    };
+    let _ = writeln!(
+        out,
+        r##"<text x="{LEFT}" y="{}" fill="#868e96">{label}</text>"##,
+        y + BAR - 4
+    );
 }

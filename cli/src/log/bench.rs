@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use crate::{CliError, text_flag};
 use zeroring::replog::{Ack, Durability, LogClient, Node, NodeConfig};
 
+/// How much to measure: `--quick` or the full run.
 struct Plan {
     latency_puts: usize,
     strict_puts: usize,
@@ -26,29 +27,36 @@ struct Plan {
     fsync_samples: usize,
 }
 
+impl Plan {
+    /// The `--quick` plan, or the full one.
+    fn new(quick: bool) -> Plan {
+        if quick {
+            Plan {
+                latency_puts: 20_000,
+                strict_puts: 100,
+                window: Duration::from_millis(300),
+                replicated_records: 100_000,
+                fsync_samples: 50,
+            }
+        } else {
+            Plan {
+                latency_puts: 200_000,
+                strict_puts: 1_000,
+                window: Duration::from_secs(2),
+                replicated_records: 1_000_000,
+                fsync_samples: 300,
+            }
+        }
+    }
+}
+
 const VALUE: [u8; 64] = [0x5a; 64];
 
 /// Runs the bench.
 pub(super) fn run(args: &[String]) -> Result<(), CliError> {
     let quick = args.iter().any(|a| a == "--quick");
     let dir = PathBuf::from(text_flag(args, "--dir").unwrap_or("replog-bench"));
-    let plan = if quick {
-        Plan {
-            latency_puts: 20_000,
-            strict_puts: 100,
-            window: Duration::from_millis(300),
-            replicated_records: 100_000,
-            fsync_samples: 50,
-        }
-    } else {
-        Plan {
-            latency_puts: 200_000,
-            strict_puts: 1_000,
-            window: Duration::from_secs(2),
-            replicated_records: 1_000_000,
-            fsync_samples: 300,
-        }
-    };
+    let plan = Plan::new(quick);
     std::fs::create_dir_all(&dir).map_err(|e| CliError(format!("{}: {e}", dir.display())))?;
     let fs = filesystem_of(&dir);
     let fsync = fdatasync_latency(&dir, plan.fsync_samples)?;
@@ -66,32 +74,7 @@ pub(super) fn run(args: &[String]) -> Result<(), CliError> {
             dir.display()
         );
     }
-    println!(
-        "| mode | put p50 | put p99 | + follower (ack all) p50 | p99 | 1 writer | 16 writers | 16/1 | replicated, leader ack |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|");
-    let mut results = Vec::new();
-    for mode in [
-        Durability::InMemory,
-        Durability::BUFFERED,
-        Durability::Strict,
-    ] {
-        let r = measure_mode(&dir, mode, &plan)?;
-        println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {:.1}x | {} |",
-            mode_name(mode),
-            us(r.latency.0),
-            us(r.latency.1),
-            us(r.replicated_latency.0),
-            us(r.replicated_latency.1),
-            rate(r.one_writer),
-            rate(r.sixteen_writers),
-            r.sixteen_writers / r.one_writer,
-            rate(r.replicated_rate),
-        );
-        std::io::stdout().flush().ok();
-        results.push((mode, r));
-    }
+    let [memory, buffered, strict] = measure_modes(&dir, &plan)?;
     let rtt = client_round_trip(&dir)?;
     println!(
         "\nstrict put through a client over loopback (one round trip): p50 {} p99 {}; plain GET round trip p50 {}",
@@ -99,11 +82,56 @@ pub(super) fn run(args: &[String]) -> Result<(), CliError> {
         us(rtt.strict.1),
         us(rtt.get_p50)
     );
-    let [(_, memory), (_, buffered), (_, strict)] = &results[..] else {
-        unreachable!("three modes are measured")
-    };
-    let limit = 2.0 * fsync.0 + rtt.get_p50;
-    let targets = [
+    println!("\ntargets:");
+    for (what, met) in targets(&memory, &buffered, &strict, fsync.0, &rtt) {
+        println!("- {}: {what}", if met { "met" } else { "NOT met" });
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    Ok(())
+}
+
+/// Measures the three durability modes, printing the table as the rows come in.
+fn measure_modes(dir: &Path, plan: &Plan) -> Result<[ModeResult; 3], CliError> {
+    println!(
+        "| mode | put p50 | put p99 | + follower (ack all) p50 | p99 | 1 writer | 16 writers | 16/1 | replicated, leader ack |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    Ok([
+        measure_row(dir, Durability::InMemory, plan)?,
+        measure_row(dir, Durability::BUFFERED, plan)?,
+        measure_row(dir, Durability::Strict, plan)?,
+    ])
+}
+
+/// Measures one mode and prints its table row.
+fn measure_row(dir: &Path, mode: Durability, plan: &Plan) -> Result<ModeResult, CliError> {
+    let r = measure_mode(dir, mode, plan)?;
+    println!(
+        "| {} | {} | {} | {} | {} | {} | {} | {:.1}x | {} |",
+        mode_name(mode),
+        us(r.latency.0),
+        us(r.latency.1),
+        us(r.replicated_latency.0),
+        us(r.replicated_latency.1),
+        rate(r.one_writer),
+        rate(r.sixteen_writers),
+        r.sixteen_writers / r.one_writer,
+        rate(r.replicated_rate),
+    );
+    std::io::stdout().flush().ok();
+    Ok(r)
+}
+
+/// The targets, each with whether this run met it.
+fn targets(
+    memory: &ModeResult,
+    buffered: &ModeResult,
+    strict: &ModeResult,
+    fsync_p50: f64,
+    rtt: &ClientLatency,
+) -> [(String, bool); 5] {
+    let limit = 2.0 * fsync_p50 + rtt.get_p50;
+    [
         (
             format!("InMemory put p50 {} < 3 µs", us(memory.latency.0)),
             memory.latency.0 < 3e-6,
@@ -134,13 +162,7 @@ pub(super) fn run(args: &[String]) -> Result<(), CliError> {
             ),
             strict.sixteen_writers >= 8.0 * strict.one_writer,
         ),
-    ];
-    println!("\ntargets:");
-    for (what, met) in targets {
-        println!("- {}: {what}", if met { "met" } else { "NOT met" });
-    }
-    std::fs::remove_dir_all(&dir).ok();
-    Ok(())
+    ]
 }
 
 fn mode_name(mode: Durability) -> &'static str {
