@@ -26,9 +26,11 @@
 #![warn(missing_docs)]
 
 mod base;
+mod context;
 mod driver;
 mod endpoint;
 mod error;
+mod handle;
 mod monitor;
 mod notify;
 mod options;
@@ -41,10 +43,14 @@ mod socket;
 mod transport;
 mod types;
 mod wait;
+mod xthread;
 
 pub use base::SocketBase;
+pub use context::Context;
 pub use endpoint::Endpoint;
 pub use error::{Error, Result};
+pub use handle::Socket;
+pub use handle::poll::{PollEvents, PollItem, poll};
 pub use monitor::{MONITOR_CAPACITY, Monitor, SocketEvent};
 pub use options::{DEFAULT_MAX_MSG_FRAMES, SocketOptions};
 pub use proxy::{ProxySocket, proxy, proxy_steerable};

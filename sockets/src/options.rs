@@ -238,3 +238,123 @@ impl SocketOptions {
         }
     }
 }
+
+/// The setters of the options every socket has, for both the native
+/// [`SocketBase`](crate::SocketBase) and the thread-safe
+/// [`Socket`](crate::Socket); each expands where `update` (for options without a
+/// range) and `try_update` (checked by [`SocketOptions::validate`]) exist.
+macro_rules! option_setters {
+    () => {
+        /// ZMQ_SNDHWM (default `Some(1000)`; `None`: no limit; `Some(0)` is refused).
+        pub fn set_sndhwm(&self, hwm: Option<usize>) -> Result<()> {
+            self.try_update(|o| o.sndhwm = hwm)
+        }
+
+        /// ZMQ_RCVHWM (default `Some(1000)`; `None`: no limit; `Some(0)` is refused).
+        pub fn set_rcvhwm(&self, hwm: Option<usize>) -> Result<()> {
+            self.try_update(|o| o.rcvhwm = hwm)
+        }
+
+        /// A byte budget per peer on the sending side (zeroring only; `None`, the
+        /// default: only SNDHWM counts). A peer with this many bytes queued counts as
+        /// full, exactly as at SNDHWM: sends wait or drop as the socket type does at
+        /// SNDHWM. See [`SocketOptions::sndhwm_bytes`].
+        pub fn set_sndhwm_bytes(&self, max: Option<usize>) -> Result<()> {
+            self.try_update(|o| o.sndhwm_bytes = max)
+        }
+
+        /// ZMQ_SNDTIMEO (`None`: wait forever, the default; zero: never wait).
+        pub fn set_sndtimeo(&self, timeout: Option<Duration>) {
+            self.update(|o| o.sndtimeo = timeout);
+        }
+
+        /// ZMQ_RCVTIMEO (`None`: wait forever, the default; zero: never wait).
+        pub fn set_rcvtimeo(&self, timeout: Option<Duration>) {
+            self.update(|o| o.rcvtimeo = timeout);
+        }
+
+        /// ZMQ_LINGER (`None`: unlimited, the default; zero: drop queued messages on close).
+        pub fn set_linger(&self, linger: Option<Duration>) {
+            self.update(|o| o.linger = linger);
+        }
+
+        /// ZMQ_RECONNECT_IVL (default 100 ms).
+        pub fn set_reconnect_ivl(&self, ivl: Duration) {
+            self.update(|o| o.reconnect_ivl = ivl);
+        }
+
+        /// ZMQ_RECONNECT_IVL_MAX (default `None`: no exponential backoff).
+        pub fn set_reconnect_ivl_max(&self, ivl: Option<Duration>) -> Result<()> {
+            self.try_update(|o| o.reconnect_ivl_max = ivl)
+        }
+
+        /// ZMQ_ROUTING_ID: 1 to 255 bytes, not starting with a zero byte. Applies to
+        /// connections made afterwards.
+        pub fn set_routing_id(&self, id: impl Into<Bytes>) -> Result<()> {
+            let id = id.into();
+            self.try_update(|o| o.routing_id = Some(id))
+        }
+
+        /// ZMQ_HEARTBEAT_IVL (`None`: no heartbeats, the default).
+        pub fn set_heartbeat_ivl(&self, ivl: Option<Duration>) -> Result<()> {
+            self.try_update(|o| o.heartbeat_ivl = ivl)
+        }
+
+        /// ZMQ_HEARTBEAT_TTL, sent in our PINGs (tenths of a second on the wire, at
+        /// most 6553.5 s; `None`: none).
+        pub fn set_heartbeat_ttl(&self, ttl: Option<Duration>) -> Result<()> {
+            self.try_update(|o| o.heartbeat_ttl = ttl)
+        }
+
+        /// ZMQ_HEARTBEAT_TIMEOUT (`None`: equal to HEARTBEAT_IVL).
+        pub fn set_heartbeat_timeout(&self, timeout: Option<Duration>) -> Result<()> {
+            self.try_update(|o| o.heartbeat_timeout = timeout)
+        }
+
+        /// ZMQ_HANDSHAKE_IVL (default 30 s; `None`: no limit).
+        pub fn set_handshake_ivl(&self, ivl: Option<Duration>) -> Result<()> {
+            self.try_update(|o| o.handshake_ivl = ivl)
+        }
+
+        /// ZMQ_MAXMSGSIZE in bytes (`None`: unlimited, the default). See
+        /// [`SocketOptions::maxmsgsize`] for how frames count.
+        pub fn set_maxmsgsize(&self, max: Option<u64>) {
+            self.update(|o| o.maxmsgsize = max);
+        }
+
+        /// Most frames per inbound message (zeroring only; default 65,536, `None`: no
+        /// limit). A peer that sends a longer message has its connection closed. Applies
+        /// to connections made afterwards.
+        pub fn set_max_msg_frames(&self, max: Option<usize>) -> Result<()> {
+            self.try_update(|o| o.max_msg_frames = max)
+        }
+
+        /// ZMQ_BACKLOG: pending connections the kernel queues on endpoints bound
+        /// afterwards (default 100). Must be at least 1.
+        pub fn set_backlog(&self, backlog: u32) -> Result<()> {
+            self.try_update(|o| o.backlog = backlog)
+        }
+
+        /// ZMQ_IMMEDIATE (default false): when true, messages are only queued to peers
+        /// whose connection is complete, so sends wait (SNDTIMEO) while none is. Applies
+        /// to later connect() calls.
+        pub fn set_immediate(&self, immediate: bool) {
+            self.update(|o| o.immediate = immediate);
+        }
+
+        /// Busy-poll latency mode (default `None`: off). A receive that finds no
+        /// message spins for up to `spin` (bounded by RCVTIMEO) with the runtime
+        /// reaping io_uring completions without sleeping, then waits as usual. Lower
+        /// round-trip latency for a core spent spinning; see
+        /// [`SocketOptions::busy_poll`].
+        pub fn set_busy_poll(&self, spin: Option<Duration>) -> Result<()> {
+            self.try_update(|o| o.busy_poll = spin)
+        }
+
+        /// ZMQ_TCP_KEEPALIVE for new connections (`None`: system default).
+        pub fn set_tcp_keepalive(&self, keepalive: Option<bool>) {
+            self.update(|o| o.tcp_keepalive = keepalive);
+        }
+    };
+}
+pub(crate) use option_setters;

@@ -168,6 +168,12 @@ impl Core {
             .count()
     }
 
+    /// True while the socket has a peer slot (a connection, or a connect() that
+    /// queues for its next one).
+    pub(crate) fn has_peer_slots(&self) -> bool {
+        !self.state.borrow().peers.all().is_empty()
+    }
+
     /// Runs `f` on one peer slot, if it exists.
     fn with_peer(&self, id: PeerId, f: impl FnOnce(&Peer)) {
         if let Some(p) = self.state.borrow().peers.get(id) {

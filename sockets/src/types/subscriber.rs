@@ -68,6 +68,21 @@ impl SubSocket {
         self.recv_with(true).await
     }
 
+    /// A matching message already waiting, taken without waiting.
+    pub(crate) fn recv_now(&self) -> Option<Message> {
+        loop {
+            let got = self.base.core.try_recv()?;
+            let first = got.msg.get(0).map(|f| &f[..]).unwrap_or(&[]);
+            if self
+                .base
+                .core
+                .with_pubsub(|ps| ps.subscriber.matches(first))
+            {
+                return Some(got.msg);
+            }
+        }
+    }
+
     async fn recv_with(&self, dontwait: bool) -> Result<Message> {
         loop {
             let got = self.base.core.recv(dontwait).await?;

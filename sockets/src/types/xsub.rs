@@ -29,21 +29,23 @@ impl XsubSocket {
         if msg.is_empty() {
             return Err(Error::EmptyMessage);
         }
-        let core = &self.base.core;
         match zeroring_zmtp::subscription::parse(&msg) {
-            Some((true, topic)) => {
-                core.with_pubsub(|ps| ps.subscriber.subscribe(&topic));
-                core.send_subscription_upstream(true, &topic);
-            }
-            Some((false, topic)) => {
-                let last = core.with_pubsub(|ps| ps.subscriber.unsubscribe(&topic));
-                if last {
-                    core.send_subscription_upstream(false, &topic);
-                }
-            }
-            None => core.send_to_all(msg.frames()),
+            Some((subscribe, topic)) => self.subscription(subscribe, &topic),
+            None => self.base.core.send_to_all(msg.frames()),
         }
         Ok(())
+    }
+
+    /// Subscribes (`true`) or cancels, and tells the publishers: every subscribe
+    /// goes upstream, a cancel only with the topic's last reference.
+    pub(crate) fn subscription(&self, subscribe: bool, topic: &bytes::Bytes) {
+        let core = &self.base.core;
+        if subscribe {
+            core.with_pubsub(|ps| ps.subscriber.subscribe(topic));
+            core.send_subscription_upstream(true, topic);
+        } else if core.with_pubsub(|ps| ps.subscriber.unsubscribe(topic)) {
+            core.send_subscription_upstream(false, topic);
+        }
     }
 
     /// The same as [`send`](Self::send), which never waits (full publishers miss

@@ -1,0 +1,242 @@
+//! The I/O thread's side of a thread-safe handle: two tasks around the native
+//! socket. The outbound pump takes whole batches of operations from the handle
+//! (one lock, one wake-up per batch at most) and runs them in order — a message
+//! goes straight into the native socket's send path. The inbound pump receives
+//! from the native socket and hands the handle everything that is waiting at once.
+//! REQ and REP receive only in their turn (after a request, before a reply).
+
+use std::cell::Cell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use futures_util::future::{Either, select};
+use zeroring_zmtp::{Message, SocketType};
+
+use super::native::Native;
+use super::shared::{Control, Op, Shared};
+use crate::error::Error;
+use crate::notify::Notify;
+use crate::options::SocketOptions;
+
+/// Received messages handed to the handle per batch at most.
+const IN_BATCH: usize = 512;
+
+/// What the two tasks of one handle share on the I/O thread.
+struct Pump {
+    native: Native,
+    shared: Arc<Shared>,
+    /// REQ: requests sent and not answered. REP: requests taken and not answered.
+    owed: Cell<usize>,
+    /// `owed` changed, or the socket closed.
+    turn: Notify,
+    closed: Cell<bool>,
+    /// The handle closed while a send waited for a peer and the socket has none:
+    /// what is still queued cannot go anywhere.
+    discard: Cell<bool>,
+}
+
+/// Starts the pumps of a handle on the current compio runtime; `closed` runs on
+/// the I/O thread once the socket is closed and released.
+pub(crate) fn start(shared: Arc<Shared>, closed: impl FnOnce() + 'static) {
+    let native = Native::new(shared.socket_type);
+    apply_options(&native, shared.options());
+    let pump = Rc::new(Pump {
+        native,
+        shared,
+        owed: Cell::new(0),
+        turn: Notify::default(),
+        closed: Cell::new(false),
+        discard: Cell::new(false),
+    });
+    if pump.native.receives() {
+        compio::runtime::spawn(inbound(pump.clone())).detach();
+    }
+    compio::runtime::spawn(async move {
+        outbound(&pump).await;
+        pump.closed.set(true);
+        pump.turn.notify_all();
+        pump.shared.inbound.close();
+        pump.shared.released.close();
+        closed();
+    })
+    .detach();
+}
+
+/// The handle applies SNDTIMEO and RCVTIMEO itself, on its queues; the native
+/// socket behind it always waits.
+fn apply_options(native: &Native, mut options: SocketOptions) {
+    options.sndtimeo = None;
+    options.rcvtimeo = None;
+    if let Err(e) = native.base().set_options(options) {
+        tracing::warn!(error = %e, "options refused by the native socket");
+    }
+}
+
+/// Runs the handle's operations until it is closed (or dropped).
+async fn outbound(pump: &Pump) {
+    let mut batch = VecDeque::new();
+    loop {
+        let closed = std::future::poll_fn(|cx| pump.shared.ops.poll_take_all(cx, &mut batch)).await;
+        while let Some(op) = batch.pop_front() {
+            match op {
+                Op::Send(msg) => send(pump, msg).await,
+                Op::Control(c) => control(pump, c).await,
+            }
+        }
+        if closed {
+            // The handle was closed (or dropped, or its context terminated):
+            // close the native socket, which delivers what is queued within LINGER.
+            pump.native.base().close().await;
+            return;
+        }
+    }
+}
+
+async fn send(pump: &Pump, msg: Message) {
+    if pump.discard.get() {
+        return;
+    }
+    let msg = match pump.native.send_now(msg) {
+        Ok(Ok(())) => return,
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "a message from a thread-safe handle was not sent");
+            return;
+        }
+        Err(msg) => msg,
+    };
+    let sending = std::pin::pin!(pump.native.send(msg));
+    let result = match select(sending, std::pin::pin!(pump.shared.closing())).await {
+        Either::Left((r, _)) => r,
+        // Closing while this message waits for room: with no peer at all it can
+        // never go (libzmq would not have taken it); otherwise it waits, within
+        // LINGER, like any queued message.
+        Either::Right((_, sending)) => {
+            if !pump.native.base().core.has_peer_slots() {
+                tracing::debug!("closing with messages for no peer: dropped");
+                pump.discard.set(true);
+                return;
+            }
+            match pump.native.base().options().linger {
+                None => sending.await,
+                Some(linger) => compio::time::timeout(linger, sending)
+                    .await
+                    .unwrap_or(Err(Error::Timeout("send"))),
+            }
+        }
+    };
+    match result {
+        Ok(()) => match pump.shared.socket_type {
+            SocketType::Req => {
+                pump.owed.set(1);
+                pump.turn.notify_all();
+            }
+            SocketType::Rep => {
+                pump.owed.set(pump.owed.get().saturating_sub(1));
+                pump.turn.notify_all();
+            }
+            _ => {}
+        },
+        Err(e) => tracing::debug!(error = %e, "a message from a thread-safe handle was not sent"),
+    }
+}
+
+async fn control(pump: &Pump, c: Control) {
+    let base = pump.native.base();
+    match c {
+        Control::Bind(ep, reply) => {
+            let _ = reply.push(base.bind(&ep).await);
+        }
+        Control::Connect(ep, reply) => {
+            let _ = reply.push(base.connect(&ep).await);
+        }
+        Control::Unbind(ep, reply) => {
+            let _ = reply.push(base.unbind(&ep));
+        }
+        Control::Disconnect(ep, reply) => {
+            let _ = reply.push(base.disconnect(&ep));
+        }
+        Control::Options(options) => apply_options(&pump.native, *options),
+        Control::Subscribe(topic) => pump.native.subscribe(&topic, true),
+        Control::Unsubscribe(topic) => pump.native.subscribe(&topic, false),
+        Control::SendChecked(msg, reply) => {
+            let _ = reply.push(pump.native.send(msg).await);
+        }
+    }
+}
+
+/// Whether the inbound pump may receive now: REQ after a request went out, REP
+/// before the reply to the last request it took; everything else always.
+fn may_receive(pump: &Pump) -> bool {
+    match pump.shared.socket_type {
+        SocketType::Req => pump.owed.get() > 0,
+        SocketType::Rep => pump.owed.get() == 0,
+        _ => true,
+    }
+}
+
+/// Receives until the socket closes, handing batches to the handle.
+async fn inbound(pump: Rc<Pump>) {
+    let mut batch: VecDeque<Message> = VecDeque::new();
+    loop {
+        while !may_receive(&pump) {
+            let changed = pump.turn.notified();
+            if pump.closed.get() {
+                return;
+            }
+            changed.await;
+        }
+        let changed = pump.turn.notified();
+        let first = match select(std::pin::pin!(pump.native.recv()), changed).await {
+            Either::Left((Ok(msg), _)) => msg,
+            Either::Left((Err(Error::Closed), _)) => return,
+            Either::Left((Err(e), _)) => {
+                tracing::debug!(error = %e, "receive for a thread-safe handle failed");
+                return;
+            }
+            // The turn changed (or the socket closed) while waiting: look again.
+            Either::Right(_) => {
+                if pump.closed.get() {
+                    return;
+                }
+                continue;
+            }
+        };
+        match pump.shared.socket_type {
+            SocketType::Req => pump.owed.set(0),
+            SocketType::Rep => pump.owed.set(1),
+            _ => {}
+        }
+        batch.push_back(first);
+        while batch.len() < IN_BATCH {
+            match pump.native.recv_now() {
+                Some(msg) => batch.push_back(msg),
+                None => break,
+            }
+        }
+        if !hand_over(&pump, &mut batch).await {
+            return;
+        }
+    }
+}
+
+/// Moves `batch` into the handle's queue, waiting while it is full. False when
+/// the handle is gone.
+async fn hand_over(pump: &Pump, batch: &mut VecDeque<Message>) -> bool {
+    loop {
+        if pump.shared.inbound.push_from(batch) {
+            return false;
+        }
+        if batch.is_empty() {
+            return true;
+        }
+        std::future::poll_fn(|cx| {
+            if pump.shared.inbound.watch_writable(cx) {
+                std::task::Poll::Ready(())
+            } else {
+                std::task::Poll::Pending
+            }
+        })
+        .await;
+    }
+}

@@ -1,0 +1,218 @@
+//! What a thread-safe [`Socket`](super::Socket) shares with the I/O thread that
+//! runs its native socket: one queue of operations in order (messages to send,
+//! and the rare control operations with their replies), one queue of received
+//! messages, and the options the handle side needs (timeouts, REQ/REP state).
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
+
+use bytes::Bytes;
+use zeroring_zmtp::{Message, SocketType};
+
+use crate::endpoint::Endpoint;
+use crate::error::{Error, Result};
+use crate::options::SocketOptions;
+use crate::xthread::queue::{BatchQueue, PushError};
+
+/// Messages and operations queued from the handle to the I/O thread before a
+/// sender waits. SNDHWM applies per peer on the native socket behind it.
+pub(crate) const OUT_QUEUE: usize = 4096;
+/// Received messages queued for the handle before the I/O thread stops taking
+/// more from the native socket (whose RCVHWM then applies per peer).
+pub(crate) const IN_QUEUE: usize = 4096;
+
+/// A reply from the I/O thread to one control operation.
+pub(crate) type Reply<T> = Arc<BatchQueue<Result<T>>>;
+
+pub(crate) fn reply<T>() -> Reply<T> {
+    Arc::new(BatchQueue::new(1))
+}
+
+/// Waits for a reply without blocking the runtime (any runtime: only the
+/// waker is used).
+pub(crate) async fn wait_reply<T>(reply: &Reply<T>) -> Result<T> {
+    std::future::poll_fn(|cx| reply.poll_pop(cx))
+        .await
+        .unwrap_or(Err(Error::Closed))
+}
+
+/// Operations that need the native socket, with their replies.
+#[derive(Debug)]
+pub(crate) enum Control {
+    Bind(String, Reply<Endpoint>),
+    Connect(String, Reply<()>),
+    Unbind(String, Reply<()>),
+    Disconnect(String, Reply<()>),
+    /// New options (already validated on the handle side).
+    Options(Box<SocketOptions>),
+    Subscribe(Bytes),
+    Unsubscribe(Bytes),
+    /// A send whose result the handle needs (ROUTER_MANDATORY).
+    SendChecked(Message, Reply<()>),
+}
+
+/// One entry of the operation queue.
+#[derive(Debug)]
+pub(crate) enum Op {
+    Send(Message),
+    Control(Control),
+}
+
+/// REQ and REP alternate: the handle checks it at once, as the native socket
+/// would, so a misuse is reported by the call that makes it.
+#[derive(Debug, Default)]
+pub(crate) struct Turn {
+    /// REQ: a request is out, its reply not received yet. REP: a request was
+    /// received and not answered yet.
+    pub(crate) waiting: bool,
+}
+
+/// The state shared by a handle (on any thread) and its I/O thread.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) socket_type: SocketType,
+    pub(crate) ops: BatchQueue<Op>,
+    pub(crate) inbound: BatchQueue<Message>,
+    /// Received messages already taken from `inbound` in one batch, for the
+    /// handle's receivers (one lock on the shared queue per batch, not per message).
+    pub(crate) taken: Mutex<VecDeque<Message>>,
+    pub(crate) options: Mutex<SocketOptions>,
+    pub(crate) turn: Mutex<Turn>,
+    /// Closed by the I/O thread once the native socket is closed and released.
+    pub(crate) released: BatchQueue<()>,
+    /// Closed when the handle is closed (the pump stops waiting for room that
+    /// cannot come).
+    closing: BatchQueue<()>,
+    closed: AtomicBool,
+}
+
+impl Shared {
+    pub(crate) fn new(socket_type: SocketType) -> Arc<Shared> {
+        Arc::new(Shared {
+            socket_type,
+            ops: BatchQueue::new(OUT_QUEUE),
+            inbound: BatchQueue::new(IN_QUEUE),
+            taken: Mutex::new(VecDeque::new()),
+            options: Mutex::new(SocketOptions::default()),
+            turn: Mutex::new(Turn::default()),
+            released: BatchQueue::new(1),
+            closing: BatchQueue::new(1),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    pub(crate) fn options(&self) -> SocketOptions {
+        self.options
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Reads a few options without copying them all (the send and receive paths).
+    #[inline]
+    pub(crate) fn option<T>(&self, f: impl FnOnce(&SocketOptions) -> T) -> T {
+        f(&self.options.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// True for REQ and REP, whose sends and receives take turns.
+    pub(crate) fn takes_turns(&self) -> bool {
+        matches!(self.socket_type, SocketType::Req | SocketType::Rep)
+    }
+
+    /// Closes the handle: no more operations; the I/O thread runs what is queued,
+    /// then closes the native socket (LINGER) and reports it released.
+    pub(crate) fn request_close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.closing.close();
+        self.ops.close();
+    }
+
+    /// Completes once the handle is closed.
+    pub(crate) async fn closing(&self) {
+        std::future::poll_fn(|cx| self.closing.poll_pop(cx)).await;
+    }
+
+    /// Waits until the I/O thread released the native socket.
+    pub(crate) async fn released(&self) {
+        std::future::poll_fn(|cx| self.released.poll_pop(cx)).await;
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// The next received message, if one is there: from the batch taken before,
+    /// or a new batch taken whole from the I/O thread's queue.
+    pub(crate) fn next_received(&self) -> Option<Message> {
+        let mut taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(msg) = taken.pop_front() {
+            return Some(msg);
+        }
+        self.inbound.take_all(&mut taken);
+        taken.pop_front()
+    }
+
+    /// [`Shared::next_received`], or registers `cx` for the next message.
+    /// `Ready(None)` when the socket is closed and nothing is left.
+    pub(crate) fn poll_received(&self, cx: &mut std::task::Context<'_>) -> Poll<Option<Message>> {
+        let mut taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(msg) = taken.pop_front() {
+            return Poll::Ready(Some(msg));
+        }
+        match self.inbound.poll_take_all(cx, &mut taken) {
+            Poll::Ready(_) => Poll::Ready(taken.pop_front()),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// True when a received message is waiting (a poller); registers `cx` if not.
+    pub(crate) fn watch_received(&self, cx: &mut std::task::Context<'_>) -> bool {
+        if !self
+            .taken
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty()
+        {
+            return true;
+        }
+        self.inbound.watch_readable(cx)
+    }
+
+    /// Queues an operation, or says it must wait (`Pending`, with the op given
+    /// back through `slot`).
+    pub(crate) fn poll_op(
+        &self,
+        cx: &mut std::task::Context<'_>,
+        slot: &mut Option<Op>,
+    ) -> Poll<Result<()>> {
+        let Some(op) = slot.take() else {
+            return Poll::Ready(Ok(()));
+        };
+        match self.ops.poll_push(cx, op) {
+            Ok(()) => Poll::Ready(Ok(())),
+            Err(PushError::Full(op)) => {
+                *slot = Some(op);
+                Poll::Pending
+            }
+            Err(PushError::Closed(_)) => Poll::Ready(Err(Error::Closed)),
+        }
+    }
+
+    /// Queues an operation, waiting while the queue is full.
+    pub(crate) async fn push_op(&self, op: Op) -> Result<()> {
+        let mut slot = Some(op);
+        std::future::poll_fn(|cx| self.poll_op(cx, &mut slot)).await
+    }
+
+    /// Runs a control operation and waits for its reply.
+    pub(crate) async fn control<T>(&self, make: impl FnOnce(Reply<T>) -> Control) -> Result<T> {
+        if self.is_closed() {
+            return Err(Error::Closed);
+        }
+        let r = reply();
+        self.push_op(Op::Control(make(r.clone()))).await?;
+        wait_reply(&r).await
+    }
+}
