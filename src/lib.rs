@@ -85,10 +85,11 @@ pub use zeroring_macros::main;
 /// ```
 pub use zeroring_macros::test;
 pub use zeroring_sockets::{
-    CloseReason, DEFAULT_MAX_MSG_FRAMES, DealerSocket, DisconnectReason, Endpoint, Error,
-    MONITOR_CAPACITY, Message, Monitor, PairSocket, ProxySocket, PubSocket, PullSocket, PushSocket,
-    RepSocket, ReqSocket, Result, RouterSocket, SocketBase, SocketEvent, SocketOptions, SocketType,
-    SubSocket, XpubSocket, XsubSocket, proxy, proxy_steerable,
+    CloseReason, Context, DEFAULT_MAX_MSG_FRAMES, DealerSocket, DisconnectReason, Endpoint, Error,
+    MONITOR_CAPACITY, Message, Monitor, PairSocket, PollEvents, PollItem, ProxySocket, PubSocket,
+    PullSocket, PushSocket, RepSocket, ReqSocket, Result, RouterSocket, Socket, SocketBase,
+    SocketEvent, SocketOptions, SocketType, SubSocket, XpubSocket, XsubSocket, poll, proxy,
+    proxy_steerable,
 };
 /// The ZMTP 3.1 codec (greeting, frames, commands, handshake), without I/O.
 pub use zeroring_zmtp as zmtp;
