@@ -2,6 +2,7 @@
 //! disconnect, close and the libzmq options. Typed sockets dereference to it.
 
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -9,6 +10,7 @@ use zeroring_zmtp::SocketType;
 
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
+use crate::inproc::registry::Registry;
 use crate::options::SocketOptions;
 use crate::socket::{self, Core};
 
@@ -25,8 +27,13 @@ pub struct SocketBase {
 
 impl SocketBase {
     pub(crate) fn new(socket_type: SocketType) -> SocketBase {
+        SocketBase::new_in(socket_type, Registry::process_default())
+    }
+
+    /// A socket whose `inproc://` endpoints live in `inproc`.
+    pub(crate) fn new_in(socket_type: SocketType, inproc: Arc<Registry>) -> SocketBase {
         SocketBase {
-            core: Core::new(socket_type),
+            core: Core::new(socket_type, inproc),
         }
     }
 
@@ -154,6 +161,22 @@ macro_rules! typed_socket {
             /// runtime thread.
             pub fn new() -> $name {
                 $name::from_base($crate::base::SocketBase::new($kind))
+            }
+
+            /// Creates a socket whose `inproc://` endpoints are those of
+            /// `context`, so it can reach that context's thread-safe
+            /// [`Socket`](crate::Socket)s (and native sockets made the same way)
+            /// over inproc. Sockets made with [`new`](Self::new) share the
+            /// process's default inproc namespace instead. The socket still runs
+            /// on the current compio runtime.
+            pub fn with_context(context: &$crate::context::Context) -> $name {
+                $name::new_in(context.inproc())
+            }
+
+            pub(crate) fn new_in(
+                inproc: std::sync::Arc<$crate::inproc::registry::Registry>,
+            ) -> $name {
+                $name::from_base($crate::base::SocketBase::new_in($kind, inproc))
             }
         }
 

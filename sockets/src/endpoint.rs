@@ -1,4 +1,5 @@
-//! Endpoint strings: `tcp://host:port` and `ipc:///path`, parsed and printed.
+//! Endpoint strings: `tcp://host:port`, `ipc:///path` and `inproc://name`, parsed
+//! and printed.
 //!
 //! Bind accepts `tcp://*:PORT` (all IPv4 interfaces), `tcp://127.0.0.1:0` or
 //! `tcp://127.0.0.1:*` (an ephemeral port) and host names; connect accepts host names
@@ -13,6 +14,7 @@ use crate::error::Error;
 
 /// A parsed endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Endpoint {
     /// TCP to a host (name or address literal) and port (0: ephemeral, for bind).
     Tcp {
@@ -23,6 +25,8 @@ pub enum Endpoint {
     },
     /// A Unix domain socket path.
     Ipc(PathBuf),
+    /// A name for sockets of the same context (`inproc://name`).
+    Inproc(String),
 }
 
 impl Endpoint {
@@ -34,11 +38,11 @@ impl Endpoint {
         }
     }
 
-    /// The TCP port (None for ipc).
+    /// The TCP port (None for ipc and inproc).
     pub fn port(&self) -> Option<u16> {
         match self {
             Endpoint::Tcp { port, .. } => Some(*port),
-            Endpoint::Ipc(_) => None,
+            Endpoint::Ipc(_) | Endpoint::Inproc(_) => None,
         }
     }
 
@@ -119,7 +123,13 @@ impl FromStr for Endpoint {
                 }
                 Ok(Endpoint::Ipc(PathBuf::from(rest)))
             }
-            "inproc" | "pgm" | "epgm" | "tipc" | "vmci" | "udp" | "ws" | "wss" => {
+            "inproc" => {
+                if rest.is_empty() {
+                    return Err(invalid(s, "inproc name is empty"));
+                }
+                Ok(Endpoint::Inproc(rest.to_string()))
+            }
+            "pgm" | "epgm" | "tipc" | "vmci" | "udp" | "ws" | "wss" => {
                 Err(Error::UnsupportedTransport(scheme.to_string()))
             }
             _ => Err(invalid(s, "unknown transport")),
@@ -135,6 +145,7 @@ impl fmt::Display for Endpoint {
             }
             Endpoint::Tcp { host, port } => write!(f, "tcp://{host}:{port}"),
             Endpoint::Ipc(p) => write!(f, "ipc://{}", p.display()),
+            Endpoint::Inproc(name) => write!(f, "inproc://{name}"),
         }
     }
 }
@@ -151,6 +162,7 @@ mod tests {
             "tcp://localhost:1",
             "ipc:///tmp/x.sock",
             "tcp://[::1]:9",
+            "inproc://workers",
         ] {
             assert_eq!(s.parse::<Endpoint>().unwrap().to_string(), s);
         }
@@ -164,11 +176,12 @@ mod tests {
             "tcp://h:99999",
             "tcp://h",
             "ipc://",
+            "inproc://",
         ] {
             assert!(bad.parse::<Endpoint>().is_err(), "{bad}");
         }
         assert!(matches!(
-            "inproc://x".parse::<Endpoint>(),
+            "pgm://x".parse::<Endpoint>(),
             Err(Error::UnsupportedTransport(_))
         ));
     }

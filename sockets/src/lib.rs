@@ -31,6 +31,7 @@ mod driver;
 mod endpoint;
 mod error;
 mod handle;
+mod inproc;
 mod monitor;
 mod notify;
 mod options;

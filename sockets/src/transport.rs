@@ -140,6 +140,7 @@ pub(crate) async fn connect(endpoint: &Endpoint) -> io::Result<Stream> {
             Err(last.unwrap_or_else(|| io::Error::other("no address to connect to")))
         }
         Endpoint::Ipc(path) => Ok(Stream::Unix(UnixStream::connect(path).await?)),
+        Endpoint::Inproc(_) => Err(io::Error::other("inproc endpoints have no stream")),
     }
 }
 
@@ -187,6 +188,9 @@ impl Listener {
                     Endpoint::Ipc(path.clone()),
                 ))
             }
+            Endpoint::Inproc(_) => Err(bind_err(io::Error::other(
+                "inproc endpoints are bound in the context, not the kernel",
+            ))),
         }
     }
 

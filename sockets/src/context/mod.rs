@@ -12,6 +12,7 @@ use zeroring_zmtp::SocketType;
 
 use crate::error::{Error, Result};
 use crate::handle::Socket;
+use crate::inproc::registry::Registry;
 use crate::xthread::queue::BatchQueue;
 
 /// Work for an I/O thread: runs on its runtime (and may spawn tasks there).
@@ -45,6 +46,8 @@ pub(crate) struct ContextInner {
     next: AtomicUsize,
     live: Mutex<Live>,
     all_closed: Condvar,
+    /// The context's `inproc://` names.
+    inproc: Arc<Registry>,
 }
 
 /// The I/O threads behind thread-safe [`Socket`]s (`ZMQ_IO_THREADS`).
@@ -104,6 +107,7 @@ impl Context {
                     next: AtomicUsize::new(0),
                     live: Mutex::new(Live::default()),
                     all_closed: Condvar::new(),
+                    inproc: Arc::new(Registry::default()),
                 }),
             }),
         })
@@ -117,6 +121,12 @@ impl Context {
     /// A new socket of `socket_type`, usable from any thread. See [`Socket`].
     pub fn socket(&self, socket_type: SocketType) -> Result<Socket> {
         Socket::create(&self.owner.inner, socket_type)
+    }
+
+    /// The context's `inproc://` names (for native sockets made with
+    /// `with_context`).
+    pub(crate) fn inproc(&self) -> Arc<Registry> {
+        self.owner.inner.inproc.clone()
     }
 
     /// Closes every socket of this context (queued messages still go within their
@@ -136,6 +146,11 @@ impl ContextInner {
     }
 
     /// A socket was created: it counts until it reports closed.
+    /// The context's `inproc://` names.
+    pub(crate) fn inproc(&self) -> Arc<Registry> {
+        self.inproc.clone()
+    }
+
     pub(crate) fn register(&self, shared: &Arc<crate::handle::shared::Shared>) {
         let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
         live.sockets.retain(|w| w.strong_count() > 0);

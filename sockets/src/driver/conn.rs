@@ -7,15 +7,25 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::inproc::link::{Item, Queue};
 use crate::notify::{Notified, Notify};
 use crate::pipe::outbound::Outbound;
 use crate::reason::DisconnectReason;
 use crate::transport::Stream;
 
+/// What carries a connection's bytes or messages.
+#[derive(Debug)]
+pub(crate) enum ConnIo {
+    /// tcp or ipc.
+    Stream(Stream),
+    /// inproc: the queue towards the peer and the one towards us.
+    Inproc { outgoing: Queue, incoming: Queue },
+}
+
 /// Shared state of one live connection.
 #[derive(Debug)]
 pub(crate) struct Conn {
-    stream: Stream,
+    io: ConnIo,
     outbound: Rc<Outbound>,
     label: String,
     closed: Cell<bool>,
@@ -29,9 +39,9 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
-    pub(crate) fn new(stream: Stream, outbound: Rc<Outbound>, label: String) -> Conn {
+    pub(crate) fn new(io: ConnIo, outbound: Rc<Outbound>, label: String) -> Conn {
         Conn {
-            stream,
+            io,
             outbound,
             label,
             closed: Cell::new(false),
@@ -61,13 +71,25 @@ impl Conn {
         tracing::debug!(peer = %self.label, %reason, "connection closed");
         *self.reason.borrow_mut() = Some(reason);
         self.outbound.stream_lost();
-        self.stream.shutdown_now();
+        self.shut_down();
         self.close_notify.notify_all();
         self.timers.notify_all();
     }
 
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.get()
+    }
+
+    /// Ends the transport: the peer sees end-of-file (inproc: a Close item), and
+    /// our reader stops.
+    fn shut_down(&self) {
+        match &self.io {
+            ConnIo::Stream(stream) => stream.shutdown_now(),
+            ConnIo::Inproc { outgoing, incoming } => {
+                let _ = outgoing.push_force(Item::Close);
+                incoming.close();
+            }
+        }
     }
 
     /// A future that completes when the connection is closed.
@@ -110,8 +132,14 @@ impl Conn {
         }
         tracing::debug!(peer = %self.label, "queued messages written; waiting for the peer to take them");
         self.sent_all.set(true);
-        self.stream.shutdown_write();
-        compio::runtime::spawn(close_once_taken(self.clone())).detach();
+        match &self.io {
+            ConnIo::Stream(stream) => {
+                stream.shutdown_write();
+                compio::runtime::spawn(close_once_taken(self.clone())).detach();
+            }
+            // Everything is in the peer's queue, ahead of the Close item.
+            ConnIo::Inproc { .. } => self.close(DisconnectReason::Delivered),
+        }
     }
 
     /// LINGER ran out while this connection was still delivering or waiting for
@@ -140,8 +168,11 @@ impl Conn {
 /// growing interval; the reader ends the connection first if the peer closes.
 async fn close_once_taken(conn: Rc<Conn>) {
     let mut pause = Duration::from_millis(1);
+    let ConnIo::Stream(stream) = &conn.io else {
+        return;
+    };
     while !conn.closed.get() {
-        match conn.stream.unsent_bytes() {
+        match stream.unsent_bytes() {
             Ok(0) | Err(_) => {
                 conn.close(DisconnectReason::Delivered);
                 return;

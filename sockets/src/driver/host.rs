@@ -9,7 +9,9 @@ use bytes::Bytes;
 use zeroring_zmtp::{Message, PeerInfo, SessionConfig};
 
 use super::conn::Conn;
+use crate::inproc::link::PeerMeta;
 use crate::monitor::MonitorHub;
+use crate::notify::Notify;
 use crate::pipe::PeerId;
 use crate::pipe::inbound::{FairQueue, Inbox};
 use crate::pipe::outbound::Outbound;
@@ -48,6 +50,12 @@ pub(crate) trait ConnectionHost {
     /// slot's (it survives reconnections), or a fresh one.
     fn outbound_for(&self, slot: Option<PeerId>) -> Rc<Outbound>;
 
+    /// The socket's "a peer may have room" notifier, for new outbound queues.
+    fn room(&self) -> Rc<Notify>;
+
+    /// Who this socket is, for an inproc peer (what READY says on a stream).
+    fn inproc_meta(&self) -> PeerMeta;
+
     /// A handshake succeeded: make the connection a peer of the socket, or say why
     /// it is refused.
     fn attach(
@@ -60,6 +68,10 @@ pub(crate) trait ConnectionHost {
 
     /// The connection of `peer` ended.
     fn detach(&self, peer: PeerId);
+
+    /// A connect() that will never connect (an inproc connect refused by the
+    /// bound socket): its slot and what it queued go.
+    fn drop_slot(&self, slot: Option<PeerId>);
 
     /// A subscription change arrived from `peer`; returns the message an XPUB
     /// hands to its application, if any.

@@ -10,6 +10,7 @@
 pub(crate) mod conn;
 mod flusher;
 pub(crate) mod host;
+pub(crate) mod inproc;
 mod reader;
 mod timer;
 
@@ -61,7 +62,11 @@ pub(crate) async fn run_connection(
     };
     session.start(Instant::now());
     let outbound = host.outbound_for(slot);
-    let conn = Rc::new(Conn::new(stream.clone(), outbound.clone(), label));
+    let conn = Rc::new(Conn::new(
+        conn::ConnIo::Stream(stream.clone()),
+        outbound.clone(),
+        label,
+    ));
     let pipe = match host.attach(&peer, &conn, origin, slot) {
         Ok(pipe) => pipe,
         Err(reason) => {

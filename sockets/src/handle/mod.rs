@@ -75,8 +75,9 @@ impl Socket {
         ctx.register(&shared);
         let for_pump = shared.clone();
         let released = ctx.clone();
+        let inproc = ctx.inproc();
         let started = ctx.run(Box::new(move || {
-            pump::start(for_pump, move || released.socket_released());
+            pump::start(for_pump, inproc, move || released.socket_released());
         }));
         if let Err(e) = started {
             // The context is terminated: this socket never lived.

@@ -2,11 +2,14 @@
 //! I/O thread's pump drives it: send, receive (waiting, or at once for a batch),
 //! subscriptions, options.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use zeroring_zmtp::{Message, SocketType};
 
 use crate::base::SocketBase;
 use crate::error::Result;
+use crate::inproc::registry::Registry;
 use crate::types::{
     dealer::DealerSocket, pair::PairSocket, publisher::PubSocket, pull::PullSocket,
     push::PushSocket, rep::RepSocket, req::ReqSocket, router::RouterSocket, subscriber::SubSocket,
@@ -49,20 +52,21 @@ macro_rules! each {
 }
 
 impl Native {
-    /// A new socket of `socket_type` on the current compio runtime.
-    pub(crate) fn new(socket_type: SocketType) -> Native {
+    /// A new socket of `socket_type` on the current compio runtime, with its
+    /// context's `inproc://` names.
+    pub(crate) fn new(socket_type: SocketType, inproc: Arc<Registry>) -> Native {
         match socket_type {
-            SocketType::Req => Native::Req(ReqSocket::new()),
-            SocketType::Rep => Native::Rep(RepSocket::new()),
-            SocketType::Dealer => Native::Dealer(DealerSocket::new()),
-            SocketType::Router => Native::Router(RouterSocket::new()),
-            SocketType::Push => Native::Push(PushSocket::new()),
-            SocketType::Pull => Native::Pull(PullSocket::new()),
-            SocketType::Pair => Native::Pair(PairSocket::new()),
-            SocketType::Pub => Native::Pub(PubSocket::new()),
-            SocketType::Sub => Native::Sub(SubSocket::new()),
-            SocketType::Xpub => Native::Xpub(XpubSocket::new()),
-            SocketType::Xsub => Native::Xsub(XsubSocket::new()),
+            SocketType::Req => Native::Req(ReqSocket::new_in(inproc)),
+            SocketType::Rep => Native::Rep(RepSocket::new_in(inproc)),
+            SocketType::Dealer => Native::Dealer(DealerSocket::new_in(inproc)),
+            SocketType::Router => Native::Router(RouterSocket::new_in(inproc)),
+            SocketType::Push => Native::Push(PushSocket::new_in(inproc)),
+            SocketType::Pull => Native::Pull(PullSocket::new_in(inproc)),
+            SocketType::Pair => Native::Pair(PairSocket::new_in(inproc)),
+            SocketType::Pub => Native::Pub(PubSocket::new_in(inproc)),
+            SocketType::Sub => Native::Sub(SubSocket::new_in(inproc)),
+            SocketType::Xpub => Native::Xpub(XpubSocket::new_in(inproc)),
+            SocketType::Xsub => Native::Xsub(XsubSocket::new_in(inproc)),
         }
     }
 

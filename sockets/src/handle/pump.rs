@@ -16,6 +16,7 @@ use zeroring_zmtp::{Message, SocketType};
 use super::native::Native;
 use super::shared::{Control, Op, Shared};
 use crate::error::Error;
+use crate::inproc::registry::Registry;
 use crate::notify::Notify;
 use crate::options::SocketOptions;
 
@@ -38,8 +39,8 @@ struct Pump {
 
 /// Starts the pumps of a handle on the current compio runtime; `closed` runs on
 /// the I/O thread once the socket is closed and released.
-pub(crate) fn start(shared: Arc<Shared>, closed: impl FnOnce() + 'static) {
-    let native = Native::new(shared.socket_type);
+pub(crate) fn start(shared: Arc<Shared>, inproc: Arc<Registry>, closed: impl FnOnce() + 'static) {
+    let native = Native::new(shared.socket_type, inproc);
     apply_options(&native, shared.options());
     let pump = Rc::new(Pump {
         native,

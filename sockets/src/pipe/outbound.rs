@@ -11,6 +11,9 @@
 //!
 //! A connect() slot keeps its `Outbound` across reconnections, so messages queued
 //! before a connection exists, or between two, go out on the next one.
+//!
+//! An `inproc://` peer's `Outbound` has no buffer: a message goes, as it is, into
+//! the peer's queue (see `crate::inproc`), which SNDHWM bounds.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -18,8 +21,10 @@ use std::rc::Rc;
 use bytes::{BufMut, Bytes, BytesMut};
 use zeroring_zmtp::frame;
 
+use crate::inproc::link::{Item, Queue};
 use crate::notify::Notify;
 use crate::transport::Stream;
+use zeroring_zmtp::{Message, Version};
 
 /// Bodies at least this large are queued by reference instead of copied.
 pub(crate) const LARGE_BODY: usize = 8 * 1024;
@@ -109,9 +114,24 @@ pub(crate) enum Batch {
     Segments(Vec<Bytes>),
 }
 
+/// An inproc peer's outbound side.
+#[derive(Debug)]
+struct InprocOut {
+    /// The peer's queue.
+    queue: Queue,
+    /// A send found the queue full: the connection's driver watches for room.
+    blocked: Cell<bool>,
+    /// The SNDHWM that send saw (room means fewer queued than this).
+    hwm: Cell<usize>,
+    /// Wakes the connection's driver (blocked, draining, closed).
+    kick: Notify,
+}
+
 /// The outbound queue of one peer and the state of its flusher.
 #[derive(Debug)]
 pub(crate) struct Outbound {
+    /// Set for an inproc peer: messages go straight into its queue.
+    inproc: Option<InprocOut>,
     out: RefCell<OutBuf>,
     /// Messages encoded but not yet accepted by the kernel.
     queued: Cell<usize>,
@@ -138,6 +158,7 @@ pub(crate) struct Outbound {
 impl Outbound {
     pub(crate) fn new(room: Rc<Notify>) -> Outbound {
         Outbound {
+            inproc: None,
             out: RefCell::new(OutBuf {
                 tail: BytesMut::with_capacity(INITIAL_BUFFER),
                 ..OutBuf::default()
@@ -155,14 +176,50 @@ impl Outbound {
         }
     }
 
+    /// The outbound side of an inproc peer: messages go into `queue`.
+    pub(crate) fn inproc(room: Rc<Notify>, queue: Queue) -> Outbound {
+        let mut out = Outbound::new(room);
+        out.out = RefCell::new(OutBuf::default());
+        out.inproc = Some(InprocOut {
+            queue,
+            blocked: Cell::new(false),
+            hwm: Cell::new(usize::MAX),
+            kick: Notify::default(),
+        });
+        out
+    }
+
+    /// True for an inproc peer.
+    pub(crate) fn is_inproc(&self) -> bool {
+        self.inproc.is_some()
+    }
+
     /// True when another message may be queued under `limit` and the connection
     /// still accepts messages. One message may always go to a peer with nothing
     /// queued, however large it is.
     #[inline]
     pub(crate) fn has_room(&self, limit: SendLimit) -> bool {
+        if let Some(ip) = &self.inproc {
+            return self.state.get() == State::Open && self.inproc_room(ip, limit);
+        }
         self.state.get() == State::Open
             && self.queued.get() < limit.msgs
             && (limit.bytes == usize::MAX || self.queued_bytes() < limit.bytes)
+    }
+
+    #[inline(never)]
+    fn inproc_room(&self, ip: &InprocOut, limit: SendLimit) -> bool {
+        if ip.queue.len() < limit.msgs
+            && (limit.bytes == usize::MAX || ip.queue.weight() < limit.bytes)
+        {
+            return true;
+        }
+        // The driver watches for room and wakes the senders waiting on `room`.
+        ip.hwm.set(limit.msgs);
+        if !ip.blocked.replace(true) {
+            ip.kick.notify_all();
+        }
+        false
     }
 
     /// Bytes queued and not yet accepted by the kernel (frame headers included).
@@ -170,14 +227,18 @@ impl Outbound {
         self.out.borrow().len() + self.in_flight_bytes.get()
     }
 
-    /// Messages queued and not yet accepted by the kernel.
+    /// Messages queued and not yet accepted by the kernel (inproc: not yet taken
+    /// by the peer).
     pub(crate) fn queued(&self) -> usize {
-        self.queued.get()
+        match &self.inproc {
+            Some(ip) => ip.queue.len(),
+            None => self.queued.get(),
+        }
     }
 
     /// True while messages are queued and not yet written.
     pub(crate) fn has_queued(&self) -> bool {
-        self.queued.get() > 0
+        self.queued() > 0
     }
 
     /// Encodes `prefix` followed by `body` as one message. Both are frame lists;
@@ -189,6 +250,18 @@ impl Outbound {
     /// kernel does not take goes to the flusher as usual.
     pub(crate) fn encode_message(&self, prefix: &[Bytes], body: &[Bytes], eager: bool) {
         debug_assert!(!(prefix.is_empty() && body.is_empty()));
+        if let Some(ip) = &self.inproc {
+            let msg: Message = prefix.iter().chain(body).cloned().collect();
+            // What the message would take encoded, for the SNDHWM byte budget.
+            let weight = msg
+                .frames()
+                .iter()
+                .map(|f| f.len() + frame::header_len(f.len()))
+                .sum();
+            // Room was checked; the limit is the sender's, not the queue's.
+            let _ = ip.queue.push_weighed(Item::Message(msg), weight);
+            return;
+        }
         let mut out = self.out.borrow_mut();
         let was_idle = self.flusher_idle.get() && out.is_empty();
         if let ([], [single]) = (prefix, body) {
@@ -240,19 +313,36 @@ impl Outbound {
         self.kick();
     }
 
-    /// Queues protocol traffic the application asked for (a subscription, as a
-    /// command or a 3.0 data frame, encoded by `encode`). It does not count toward
-    /// the HWM.
-    pub(crate) fn encode_control(&self, encode: impl FnOnce(&mut BytesMut)) {
+    /// Queues a subscription change the application asked for, in the form the
+    /// peer's `version` expects (inproc: as it is). It does not count toward the HWM.
+    pub(crate) fn send_subscription(&self, version: Version, subscribe: bool, topic: &Bytes) {
         if self.state.get() == State::Closed {
             return;
         }
-        encode(&mut self.out.borrow_mut().tail);
+        if let Some(ip) = &self.inproc {
+            let item = if subscribe {
+                Item::Subscribe(topic.clone())
+            } else {
+                Item::Cancel(topic.clone())
+            };
+            let _ = ip.queue.push_force(item);
+            return;
+        }
+        zeroring_zmtp::subscription::encode(
+            version,
+            subscribe,
+            topic,
+            &mut self.out.borrow_mut().tail,
+        );
         self.kick();
     }
 
     /// Wakes an idle flusher: data or protocol traffic (a PONG, a PING) waits.
     pub(crate) fn kick(&self) {
+        if let Some(ip) = &self.inproc {
+            ip.kick.notify_all();
+            return;
+        }
         if self.flusher_idle.get() {
             self.flusher_idle.set(false);
             self.wake.notify_all();
@@ -265,6 +355,9 @@ impl Outbound {
         if self.state.get() == State::Open {
             self.state.set(State::Draining);
             self.wake.notify_all();
+            if let Some(ip) = &self.inproc {
+                ip.kick.notify_all();
+            }
         }
     }
 
@@ -298,6 +391,35 @@ impl Outbound {
         self.direct.borrow_mut().take();
         self.wake.notify_all();
         self.room.notify_all();
+        if let Some(ip) = &self.inproc {
+            ip.kick.notify_all();
+        }
+    }
+
+    // ---- An inproc connection's driver (see `driver::inproc`). ----
+
+    /// For the inproc driver: when a sender found the peer's queue full and the
+    /// peer has since taken messages, wakes the senders waiting for room. Registers
+    /// `cx` for that room otherwise.
+    pub(crate) fn watch_inproc_room(&self, cx: &mut std::task::Context<'_>) {
+        if let Some(ip) = &self.inproc
+            && ip.blocked.get()
+            && ip.queue.watch_below(cx, ip.hwm.get())
+        {
+            ip.blocked.set(false);
+            self.room.notify_all();
+        }
+    }
+
+    /// A future for the inproc driver that completes when a sender is blocked or
+    /// the state changes (draining, closed).
+    pub(crate) fn inproc_kicked(&self) -> Option<crate::notify::Notified<'_>> {
+        self.inproc.as_ref().map(|ip| ip.kick.notified())
+    }
+
+    /// True while the queue takes messages.
+    pub(crate) fn is_open(&self) -> bool {
+        self.state.get() == State::Open
     }
 
     // ---- The flusher's side (see `driver::flusher`). ----
@@ -323,6 +445,11 @@ impl Outbound {
     /// True when a close asked for what is queued to be delivered.
     pub(crate) fn is_draining(&self) -> bool {
         self.state.get() == State::Draining
+    }
+
+    /// True once the queue takes no more (closed for good).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.state.get() == State::Closed
     }
 
     /// Everything was delivered for a close: no more writes.

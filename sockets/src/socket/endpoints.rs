@@ -22,6 +22,9 @@ use crate::transport::{self, Listener};
 /// Binds `endpoint` and starts accepting. Returns the resolved endpoint.
 pub(crate) async fn bind(core: &Rc<Core>, endpoint: &str) -> Result<Endpoint> {
     let parsed: Endpoint = endpoint.parse()?;
+    if let Endpoint::Inproc(name) = &parsed {
+        return super::inproc::bind(core, endpoint, name);
+    }
     let backlog = core.option(|o| o.backlog);
     let (listener, resolved) = Listener::bind(&parsed, backlog).await?;
     let task = core.register_endpoint(vec![endpoint.to_string(), resolved.to_string()]);
@@ -117,6 +120,9 @@ impl AcceptFailures {
 /// Starts connecting to `endpoint` in the background; returns at once.
 pub(crate) fn connect(core: &Rc<Core>, endpoint: &str) -> Result<()> {
     let parsed: Endpoint = endpoint.parse()?;
+    if let Endpoint::Inproc(name) = &parsed {
+        return super::inproc::connect(core, endpoint, name);
+    }
     let task = core.register_endpoint(vec![endpoint.to_string(), parsed.to_string()]);
     // Like libzmq with ZMQ_IMMEDIATE off: the peer slot exists from now on, so sends
     // can queue before the connection is up. ROUTER peers need a routing id first.

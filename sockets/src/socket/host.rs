@@ -12,7 +12,9 @@ use zeroring_zmtp::{Message, PeerInfo, SessionConfig, SocketType};
 use super::{Core, Peer};
 use crate::driver::conn::Conn;
 use crate::driver::host::{Attached, ConnectionHost, ConnectionSettings, OriginId};
+use crate::inproc::link::PeerMeta;
 use crate::monitor::MonitorHub;
+use crate::notify::Notify;
 use crate::pipe::PeerId;
 use crate::pipe::inbound::Inbox;
 use crate::pipe::outbound::Outbound;
@@ -22,13 +24,19 @@ impl Core {
     /// Creates the persistent slot of a connect() endpoint (not for ROUTER, whose
     /// peers are only addressable once their routing id is known).
     pub(crate) fn create_pending(&self, origin: OriginId) -> PeerId {
+        self.create_slot(origin, Outbound::new(self.room.clone()))
+    }
+
+    /// [`Core::create_pending`] with the given outbound queue (an inproc
+    /// connect's, which goes straight into the link).
+    pub(crate) fn create_slot(&self, origin: OriginId, outbound: Outbound) -> PeerId {
         let mut st = self.state.borrow_mut();
         let id = st.next_peer_id;
         st.next_peer_id += 1;
         st.peers.push(Peer {
             id,
             routing_id: Bytes::new(),
-            outbound: Rc::new(Outbound::new(self.room.clone())),
+            outbound: Rc::new(outbound),
             inbox: Inbox::new(id),
             conn: None,
             version: None,
@@ -84,9 +92,7 @@ impl Core {
             self.with_peer(peer, |p| {
                 if let Some(version) = p.version {
                     for t in &topics {
-                        p.outbound.encode_control(|out| {
-                            zeroring_zmtp::subscription::encode(version, true, t, out);
-                        });
+                        p.outbound.send_subscription(version, true, t);
                     }
                 }
             });
@@ -130,6 +136,17 @@ impl ConnectionHost for Core {
         slot.and_then(|id| st.peers.get(id))
             .map(|p| p.outbound.clone())
             .unwrap_or_else(|| Rc::new(Outbound::new(self.room.clone())))
+    }
+
+    fn room(&self) -> Rc<Notify> {
+        self.room.clone()
+    }
+
+    fn inproc_meta(&self) -> PeerMeta {
+        PeerMeta {
+            socket_type: self.socket_type,
+            routing_id: self.option(|o| o.routing_id.clone()),
+        }
     }
 
     fn attach(
@@ -202,8 +219,12 @@ impl ConnectionHost for Core {
                     if let Some(slot) = peers.get_mut(id) {
                         slot.conn = None;
                     }
-                    let keep =
-                        p.persistent && !closed && endpoints.iter().any(|t| t.id == p.origin);
+                    // An inproc connect does not reconnect: its slot goes with
+                    // its connection.
+                    let keep = p.persistent
+                        && !p.outbound.is_inproc()
+                        && !closed
+                        && endpoints.iter().any(|t| t.id == p.origin);
                     // A closed socket's connect() that was delivering its last
                     // messages is done now.
                     let finished = endpoints
@@ -227,6 +248,14 @@ impl ConnectionHost for Core {
         // A send waiting for this peer to have room (ROUTER_MANDATORY) must see it
         // gone; the outbound queue's own wake-up may have come before the detach.
         self.room.notify_all();
+    }
+
+    fn drop_slot(&self, slot: Option<PeerId>) {
+        if let Some(id) = slot {
+            self.remove_peer(id);
+            self.lifecycle.notify_all();
+            self.room.notify_all();
+        }
     }
 
     fn subscription(&self, peer: PeerId, subscribe: bool, topic: &Bytes) -> Option<Message> {

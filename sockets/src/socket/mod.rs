@@ -10,9 +10,11 @@
 //! - `host`: what connection drivers call (attach, detach, subscriptions).
 //! - `publish`: fan-out and subscription traffic (PUB, SUB, XPUB, XSUB).
 //! - `endpoints`: the accept and reconnect loops.
+//! - `inproc`: bind and connect for `inproc://` endpoints.
 
 mod endpoints;
 mod host;
+mod inproc;
 mod lifecycle;
 mod peers;
 mod publish;
@@ -21,10 +23,12 @@ mod send;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use zeroring_zmtp::SocketType;
 
 use crate::error::Result;
+use crate::inproc::registry::Registry;
 use crate::monitor::{Monitor, MonitorHub};
 use crate::notify::Notify;
 use crate::options::SocketOptions;
@@ -69,10 +73,12 @@ pub(crate) struct Core {
     listeners_open: Cell<usize>,
     /// A listener was released or a peer detached.
     lifecycle: Notify,
+    /// The `inproc://` names this socket binds and connects to (its context's).
+    inproc: Arc<Registry>,
 }
 
 impl Core {
-    pub(crate) fn new(socket_type: SocketType) -> Rc<Core> {
+    pub(crate) fn new(socket_type: SocketType, inproc: Arc<Registry>) -> Rc<Core> {
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos() ^ (d.as_secs() as u32))
@@ -95,6 +101,7 @@ impl Core {
             closed: Cell::new(false),
             listeners_open: Cell::new(0),
             lifecycle: Notify::default(),
+            inproc,
         });
         core.options_changed();
         core

@@ -73,9 +73,7 @@ impl Core {
         let st = self.state.borrow();
         for p in st.peers.all() {
             if let (Some(version), Some(_)) = (p.version, &p.conn) {
-                p.outbound.encode_control(|out| {
-                    zeroring_zmtp::subscription::encode(version, subscribe, topic, out);
-                });
+                p.outbound.send_subscription(version, subscribe, topic);
             }
         }
     }
@@ -87,7 +85,12 @@ impl Core {
         let segments = encode_once(frames);
         let st = self.state.borrow();
         for p in st.peers.all().iter().filter(|p| p.conn.is_some()) {
-            if p.outbound.has_room(limit) {
+            if !p.outbound.has_room(limit) {
+                continue;
+            }
+            if p.outbound.is_inproc() {
+                p.outbound.encode_message(&[], frames, false);
+            } else {
                 p.outbound.encode_shared(&segments);
             }
         }
@@ -121,7 +124,9 @@ impl Core {
         }
         let mut segments: Option<Vec<Bytes>> = None;
         for p in matching() {
-            if p.outbound.has_room(limit) {
+            if p.outbound.has_room(limit) && p.outbound.is_inproc() {
+                p.outbound.encode_message(&[], frames, false);
+            } else if p.outbound.has_room(limit) {
                 let segs = segments.get_or_insert_with(|| encode_once(frames));
                 p.outbound.encode_shared(segs);
             } else {

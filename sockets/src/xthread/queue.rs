@@ -6,6 +6,7 @@
 //! threads (see [`super::park`]).
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
@@ -25,12 +26,18 @@ struct Inner<T> {
     readers: Vec<Waker>,
     /// Waiting for room.
     writers: Vec<Waker>,
+    /// What the items weigh (see [`BatchQueue::push_weighed`]).
+    weight: usize,
 }
 
 /// A bounded multi-producer, multi-consumer queue that moves batches.
 #[derive(Debug)]
 pub(crate) struct BatchQueue<T> {
     inner: Mutex<Inner<T>>,
+    /// `items.len()` as of the last change, readable without the lock.
+    len: AtomicUsize,
+    /// `weight` likewise.
+    weight: AtomicUsize,
 }
 
 fn register(list: &mut Vec<Waker>, waker: &Waker) {
@@ -55,8 +62,21 @@ impl<T> BatchQueue<T> {
                 closed: false,
                 readers: Vec::new(),
                 writers: Vec::new(),
+                weight: 0,
             }),
+            len: AtomicUsize::new(0),
+            weight: AtomicUsize::new(0),
         }
+    }
+
+    /// Publishes the length after a change made under the lock.
+    #[inline]
+    fn publish_len(&self, q: &mut Inner<T>) {
+        if q.items.is_empty() && q.weight != 0 {
+            q.weight = 0;
+            self.weight.store(0, Ordering::Relaxed);
+        }
+        self.len.store(q.items.len(), Ordering::Relaxed);
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner<T>> {
@@ -76,6 +96,7 @@ impl<T> BatchQueue<T> {
             return Err(PushError::Full(item));
         }
         q.items.push_back(item);
+        self.publish_len(&mut q);
         // Readers only wait on an empty queue: wake them on the first item.
         if q.items.len() == 1 && !q.readers.is_empty() {
             let readers = std::mem::take(&mut q.readers);
@@ -83,6 +104,48 @@ impl<T> BatchQueue<T> {
             wake_all(readers);
         }
         Ok(())
+    }
+
+    /// Queues `item` even when the queue is full (protocol traffic that must not
+    /// wait behind the limit); fails only when the queue is closed.
+    pub(crate) fn push_force(&self, item: T) -> Result<(), T> {
+        self.push_weighed(item, 0)
+    }
+
+    /// [`BatchQueue::push_force`] for an item that weighs `weight` (bytes, say):
+    /// [`BatchQueue::weight`] is what the queued items weigh, and drops to zero
+    /// whenever the queue empties. Only exact for queues emptied with
+    /// [`BatchQueue::take_all`].
+    pub(crate) fn push_weighed(&self, item: T, weight: usize) -> Result<(), T> {
+        let mut q = self.lock();
+        if q.closed {
+            return Err(item);
+        }
+        if weight != 0 {
+            q.weight += weight;
+            self.weight.store(q.weight, Ordering::Relaxed);
+        }
+        q.items.push_back(item);
+        self.publish_len(&mut q);
+        if q.items.len() == 1 && !q.readers.is_empty() {
+            let readers = std::mem::take(&mut q.readers);
+            drop(q);
+            wake_all(readers);
+        }
+        Ok(())
+    }
+
+    /// Items queued, as of the last push or take (without taking the lock).
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.len.load(Ordering::Relaxed)
+    }
+
+    /// What the queued items weigh, as of the last push or take (without taking
+    /// the lock).
+    #[inline]
+    pub(crate) fn weight(&self) -> usize {
+        self.weight.load(Ordering::Relaxed)
     }
 
     /// Queues as many of `items` (from the front) as fit; returns whether the
@@ -96,6 +159,7 @@ impl<T> BatchQueue<T> {
         let room = q.capacity.saturating_sub(q.items.len());
         let n = room.min(items.len());
         q.items.extend(items.drain(..n));
+        self.publish_len(&mut q);
         if was_empty && n > 0 && !q.readers.is_empty() {
             let readers = std::mem::take(&mut q.readers);
             drop(q);
@@ -130,6 +194,7 @@ impl<T> BatchQueue<T> {
         let mut q = self.lock();
         let was_full = q.items.len() >= q.capacity;
         let item = q.items.pop_front()?;
+        self.publish_len(&mut q);
         if was_full && !q.writers.is_empty() {
             let writers = std::mem::take(&mut q.writers);
             drop(q);
@@ -150,6 +215,7 @@ impl<T> BatchQueue<T> {
         } else {
             out.extend(q.items.drain(..));
         }
+        self.publish_len(&mut q);
         let writers = std::mem::take(&mut q.writers);
         drop(q);
         wake_all(writers);
@@ -208,8 +274,15 @@ impl<T> BatchQueue<T> {
     /// Registers `cx` for room without pushing (a poller). Returns true when there
     /// is room already (or the queue is closed).
     pub(crate) fn watch_writable(&self, cx: &mut Context<'_>) -> bool {
+        let capacity = self.lock().capacity;
+        self.watch_below(cx, capacity)
+    }
+
+    /// Registers `cx` to be woken when a reader takes items, unless fewer than
+    /// `limit` are queued already (or the queue is closed): then returns true.
+    pub(crate) fn watch_below(&self, cx: &mut Context<'_>, limit: usize) -> bool {
         let mut q = self.lock();
-        if q.items.len() < q.capacity || q.closed {
+        if q.items.len() < limit || q.closed {
             return true;
         }
         register(&mut q.writers, cx.waker());

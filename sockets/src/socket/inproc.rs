@@ -1,0 +1,106 @@
+//! Bind and connect for `inproc://` endpoints: a bind takes the name in the
+//! socket's registry and runs each incoming link with the socket as its host; a
+//! connect makes the link at once (its slot queues into it, like libzmq, even
+//! before the name is bound) and runs it once the bound socket answers. An
+//! inproc connection does not reconnect: when it ends, its slot goes.
+
+use std::future::poll_fn;
+use std::pin::pin;
+use std::rc::Rc;
+
+use futures_util::future::{Either, select};
+use zeroring_zmtp::SocketType;
+
+use super::{Core, EndpointTask};
+use crate::driver::host::ConnectionHost;
+use crate::driver::inproc::{run_binder, run_connecter};
+use crate::endpoint::Endpoint;
+use crate::error::Result;
+use crate::inproc::link::{Item, Link};
+use crate::inproc::registry::Accepts;
+use crate::monitor::SocketEvent;
+use crate::pipe::outbound::Outbound;
+
+/// Binds `inproc://name`.
+pub(crate) fn bind(core: &Rc<Core>, given: &str, name: &str) -> Result<Endpoint> {
+    let accepts = core.inproc.bind(name)?;
+    let resolved = Endpoint::Inproc(name.to_string());
+    let task = core.register_endpoint(vec![given.to_string(), resolved.to_string()]);
+    core.listener_opened();
+    let accepting = accept_loop(core.clone(), name.to_string(), accepts, task);
+    compio::runtime::spawn(accepting).detach();
+    tracing::debug!(endpoint = %resolved, "bound");
+    core.events().emit(|| SocketEvent::Listening {
+        endpoint: resolved.to_string(),
+    });
+    Ok(resolved)
+}
+
+async fn accept_loop(core: Rc<Core>, name: String, accepts: Accepts, task: Rc<EndpointTask>) {
+    let label = format!("inproc://{name}");
+    let mut links = std::collections::VecDeque::new();
+    loop {
+        if task.stopped.get() || core.is_closed() {
+            break;
+        }
+        let stop = task.stop.notified();
+        let taken = poll_fn(|cx| accepts.poll_take_all(cx, &mut links));
+        if let Either::Right(_) = select(pin!(taken), pin!(stop)).await {
+            break;
+        }
+        for link in links.drain(..) {
+            core.events().emit(|| SocketEvent::Accepted {
+                endpoint: label.clone(),
+                peer: label.clone(),
+            });
+            let host: Rc<dyn ConnectionHost> = core.clone();
+            let run = run_binder(host, link, task.id, label.clone());
+            compio::runtime::spawn(run).detach();
+        }
+    }
+    core.inproc.unbind(&name, &accepts);
+    // Connects that arrived after the last take are refused, as if they came
+    // after the unbind.
+    accepts.take_all(&mut links);
+    for link in links {
+        let _ = link.to_connecter.push_force(Item::Refused(format!(
+            "{label} was unbound before the connection was accepted"
+        )));
+    }
+    core.events()
+        .emit(|| SocketEvent::Closed { endpoint: label });
+    core.listener_released();
+}
+
+/// Connects to `inproc://name`; returns at once.
+pub(crate) fn connect(core: &Rc<Core>, given: &str, name: &str) -> Result<()> {
+    let label = format!("inproc://{name}");
+    let task = core.register_endpoint(vec![given.to_string(), label.clone()]);
+    let capacity = core.option(|o| o.sndhwm.unwrap_or(usize::MAX));
+    let link = Link::new(ConnectionHost::inproc_meta(&**core), capacity);
+    let immediate = core.option(|o| o.immediate);
+    let slot = (core.socket_type() != SocketType::Router && !immediate).then(|| {
+        let outbound = Outbound::inproc(core.room.clone(), link.to_binder.clone());
+        core.create_slot(task.id, outbound)
+    });
+    core.inproc.connect(name, link.clone());
+    let core = core.clone();
+    let name = name.to_string();
+    compio::runtime::spawn(async move {
+        let stopped = async {
+            loop {
+                let stop = task.stop.notified();
+                if task.stopped.get() {
+                    return;
+                }
+                stop.await;
+            }
+        };
+        let host: Rc<dyn ConnectionHost> = core.clone();
+        run_connecter(host, link.clone(), task.id, slot, label, stopped).await;
+        core.inproc.cancel(&name, &link);
+        core.connect_ended(slot);
+    })
+    .detach();
+    Ok(())
+}
