@@ -132,20 +132,26 @@ impl Socket {
 
     // ---- Sending ----
 
-    /// Sends a message, waiting (SNDTIMEO) while the queue to the I/O thread is
-    /// full.
+    /// Sends a message, waiting (SNDTIMEO) while the socket cannot take it: no
+    /// peer to send to, every peer at SNDHWM (for the types whose sends wait:
+    /// DEALER, PUSH, PAIR, REQ), or the queue to the I/O thread full.
     pub fn send(&self, msg: impl Into<Message>) -> Result<()> {
         let timeout = self.shared.option(|o| o.sndtimeo);
         let op = self.send_op(msg.into())?;
         // Fast path: there is room, no future, no waker.
-        let op = match self.push_now(op) {
-            Ok(r) => return r,
-            Err(op) => op,
+        let op = if self.shared.is_blocked() {
+            op
+        } else {
+            match self.push_now(op) {
+                Ok(r) => return r,
+                Err(op) => op,
+            }
         };
         if timeout == Some(Duration::ZERO) {
             return Err(Error::Timeout("send"));
         }
         with_deadline(timeout, "send", async {
+            self.shared.unblocked().await;
             self.push_send(op).await?;
             self.commit_send_turn();
             Ok(())
@@ -153,7 +159,7 @@ impl Socket {
     }
 
     /// Sends without waiting (ZMQ_DONTWAIT): fails with [`Error::WouldBlock`] when
-    /// the queue to the I/O thread is full.
+    /// [`send`](Self::send) would wait.
     pub fn try_send(&self, msg: impl Into<Message>) -> Result<()> {
         self.send_now(msg.into(), Error::WouldBlock("send"))
     }
@@ -171,6 +177,7 @@ impl Socket {
     /// timeout; dropping the future before it completes sends nothing).
     pub async fn send_async(&self, msg: impl Into<Message>) -> Result<()> {
         let op = self.send_op(msg.into())?;
+        self.shared.unblocked().await;
         self.push_send(op).await?;
         self.commit_send_turn();
         Ok(())
@@ -178,6 +185,9 @@ impl Socket {
 
     fn send_now(&self, msg: Message, full: Error) -> Result<()> {
         let op = self.send_op(msg)?;
+        if self.shared.is_blocked() && !self.shared.is_closed() {
+            return Err(full);
+        }
         self.push_now(op).unwrap_or(Err(full))
     }
 
@@ -418,6 +428,7 @@ impl Socket {
         next.validate()?;
         *options = next.clone();
         drop(options);
+        self.shared.ops.set_capacity(shared::out_queue_for(&next));
         // In order with the sends around it.
         self.control_now(Control::Options(Box::new(next)))
     }

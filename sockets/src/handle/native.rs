@@ -79,6 +79,17 @@ impl Native {
         !matches!(self, Native::Push(_) | Native::Pub(_))
     }
 
+    /// False while a send would wait for a peer with room (DEALER, PUSH, PAIR,
+    /// REQ); the other types never wait for one.
+    pub(crate) fn can_send(&self) -> bool {
+        match self {
+            Native::Dealer(_) | Native::Push(_) | Native::Pair(_) | Native::Req(_) => {
+                self.base().core.any_peer_has_room()
+            }
+            _ => true,
+        }
+    }
+
     /// Sends at once when a peer has room (the common case, without building a
     /// future); gives the message back when the caller has to wait.
     pub(crate) fn send_now(&self, msg: Message) -> std::result::Result<Result<()>, Message> {

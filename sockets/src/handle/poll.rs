@@ -101,7 +101,7 @@ pub fn poll(items: &mut [PollItem<'_>], timeout: Option<Duration>) -> Result<usi
                 if item.events.contains(PollEvents::IN) && shared.watch_received(cx) {
                     found = found | PollEvents::IN;
                 }
-                if item.events.contains(PollEvents::OUT) && shared.ops.watch_writable(cx) {
+                if item.events.contains(PollEvents::OUT) && shared.watch_writable(cx) {
                     found = found | PollEvents::OUT;
                 }
                 item.revents = found;

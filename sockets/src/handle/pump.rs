@@ -9,6 +9,7 @@ use std::cell::Cell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::Poll;
 
 use futures_util::future::{Either, select};
 use zeroring_zmtp::{Message, SocketType};
@@ -78,7 +79,7 @@ fn apply_options(native: &Native, mut options: SocketOptions) {
 async fn outbound(pump: &Pump) {
     let mut batch = VecDeque::new();
     loop {
-        let closed = std::future::poll_fn(|cx| pump.shared.ops.poll_take_all(cx, &mut batch)).await;
+        let closed = next_ops(pump, &mut batch).await;
         while let Some(op) = batch.pop_front() {
             match op {
                 Op::Send(msg) => send(pump, msg).await,
@@ -88,10 +89,43 @@ async fn outbound(pump: &Pump) {
         if closed {
             // The handle was closed (or dropped, or its context terminated):
             // close the native socket, which delivers what is queued within LINGER.
+            pump.shared.set_blocked(false);
             pump.native.base().close().await;
             return;
         }
     }
+}
+
+/// Waits for the handle's next operations (true: the handle closed). Meanwhile
+/// tells the handle whether the native socket can take a message, and while it
+/// cannot, watches for a peer with room.
+async fn next_ops(pump: &Pump, batch: &mut VecDeque<Op>) -> bool {
+    let core = &pump.native.base().core;
+    loop {
+        let room = core.room_notified();
+        let blocked = refresh_blocked(pump);
+        let mut room = std::pin::pin!(room);
+        let woke = std::future::poll_fn(|cx| {
+            if let Poll::Ready(closed) = pump.shared.ops.poll_take_all(cx, batch) {
+                return Poll::Ready(Some(closed));
+            }
+            if blocked && room.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(None);
+            }
+            Poll::Pending
+        })
+        .await;
+        if let Some(closed) = woke {
+            return closed;
+        }
+    }
+}
+
+/// Publishes whether the native socket can take a message now.
+fn refresh_blocked(pump: &Pump) -> bool {
+    let blocked = !pump.native.can_send();
+    pump.shared.set_blocked(blocked);
+    blocked
 }
 
 async fn send(pump: &Pump, msg: Message) {
@@ -106,6 +140,8 @@ async fn send(pump: &Pump, msg: Message) {
         }
         Err(msg) => msg,
     };
+    // No peer has room: the handle's senders wait too, until the pump sees room.
+    pump.shared.set_blocked(true);
     let sending = std::pin::pin!(pump.native.send(msg));
     let result = match select(sending, std::pin::pin!(pump.shared.closing())).await {
         Either::Left((r, _)) => r,
@@ -149,7 +185,11 @@ async fn control(pump: &Pump, c: Control) {
             let _ = reply.push(base.bind(&ep).await);
         }
         Control::Connect(ep, reply) => {
-            let _ = reply.push(base.connect(&ep).await);
+            let result = base.connect(&ep).await;
+            // The connect's slot may take messages from now on: say so before
+            // the caller's next send.
+            refresh_blocked(pump);
+            let _ = reply.push(result);
         }
         Control::Unbind(ep, reply) => {
             let _ = reply.push(base.unbind(&ep));
@@ -157,7 +197,10 @@ async fn control(pump: &Pump, c: Control) {
         Control::Disconnect(ep, reply) => {
             let _ = reply.push(base.disconnect(&ep));
         }
-        Control::Options(options) => apply_options(&pump.native, *options),
+        Control::Options(options) => {
+            apply_options(&pump.native, *options);
+            refresh_blocked(pump);
+        }
         Control::Subscribe(topic) => pump.native.subscribe(&topic, true),
         Control::Unsubscribe(topic) => pump.native.subscribe(&topic, false),
         Control::SendChecked(msg, reply) => {

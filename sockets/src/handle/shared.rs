@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::Poll;
+use std::task::{Poll, Waker};
 
 use bytes::Bytes;
 use zeroring_zmtp::{Message, SocketType};
@@ -17,8 +17,15 @@ use crate::options::SocketOptions;
 use crate::xthread::queue::{BatchQueue, PushError};
 
 /// Messages and operations queued from the handle to the I/O thread before a
-/// sender waits. SNDHWM applies per peer on the native socket behind it.
+/// sender waits, at most (SNDHWM, if lower, bounds it: see [`out_queue_for`]).
+/// SNDHWM applies per peer on the native socket behind it too.
 pub(crate) const OUT_QUEUE: usize = 4096;
+
+/// How many operations the handle queues for the I/O thread: SNDHWM, so what a
+/// handle holds beyond its native socket's queues stays within one SNDHWM.
+pub(crate) fn out_queue_for(options: &SocketOptions) -> usize {
+    options.sndhwm.unwrap_or(OUT_QUEUE).clamp(1, OUT_QUEUE)
+}
 /// Received messages queued for the handle before the I/O thread stops taking
 /// more from the native socket (whose RCVHWM then applies per peer).
 pub(crate) const IN_QUEUE: usize = 4096;
@@ -60,6 +67,14 @@ pub(crate) enum Op {
     Control(Control),
 }
 
+/// The types whose sends wait while no peer has room (the others drop or route).
+pub(crate) fn sends_wait_for_peers(socket_type: SocketType) -> bool {
+    matches!(
+        socket_type,
+        SocketType::Dealer | SocketType::Push | SocketType::Pair | SocketType::Req
+    )
+}
+
 /// REQ and REP alternate: the handle checks it at once, as the native socket
 /// would, so a misuse is reported by the call that makes it.
 #[derive(Debug, Default)]
@@ -86,13 +101,19 @@ pub(crate) struct Shared {
     /// cannot come).
     closing: BatchQueue<()>,
     closed: AtomicBool,
+    /// The native socket cannot take a message now (no peer, or every peer at
+    /// SNDHWM), as its pump last saw it: sends wait, like libzmq's, instead of
+    /// queueing for the I/O thread.
+    blocked: AtomicBool,
+    /// Senders waiting for `blocked` to clear.
+    unblocked: Mutex<Vec<Waker>>,
 }
 
 impl Shared {
     pub(crate) fn new(socket_type: SocketType) -> Arc<Shared> {
         Arc::new(Shared {
             socket_type,
-            ops: BatchQueue::new(OUT_QUEUE),
+            ops: BatchQueue::new(out_queue_for(&SocketOptions::default())),
             inbound: BatchQueue::new(IN_QUEUE),
             taken: Mutex::new(VecDeque::new()),
             options: Mutex::new(SocketOptions::default()),
@@ -100,7 +121,58 @@ impl Shared {
             released: BatchQueue::new(1),
             closing: BatchQueue::new(1),
             closed: AtomicBool::new(false),
+            // Until the pump says otherwise: the types whose sends wait for a
+            // peer have none yet.
+            blocked: AtomicBool::new(sends_wait_for_peers(socket_type)),
+            unblocked: Mutex::new(Vec::new()),
         })
+    }
+
+    /// True while the native socket cannot take a message (see `blocked`).
+    #[inline]
+    pub(crate) fn is_blocked(&self) -> bool {
+        self.blocked.load(Ordering::Acquire)
+    }
+
+    /// The pump's view of the native socket; clearing it wakes waiting senders.
+    pub(crate) fn set_blocked(&self, blocked: bool) {
+        if self.blocked.swap(blocked, Ordering::AcqRel) && !blocked {
+            self.wake_unblocked();
+        }
+    }
+
+    fn wake_unblocked(&self) {
+        let waiting =
+            std::mem::take(&mut *self.unblocked.lock().unwrap_or_else(|e| e.into_inner()));
+        for w in waiting {
+            w.wake();
+        }
+    }
+
+    /// Ready once the native socket may take a message (or the handle closed).
+    pub(crate) fn poll_unblocked(&self, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        if !self.is_blocked() || self.is_closed() {
+            return Poll::Ready(());
+        }
+        let mut waiting = self.unblocked.lock().unwrap_or_else(|e| e.into_inner());
+        if !self.is_blocked() || self.is_closed() {
+            return Poll::Ready(());
+        }
+        if !waiting.iter().any(|w| w.will_wake(cx.waker())) {
+            waiting.push(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+
+    /// True when a send would not wait (a poller's POLLOUT); registers `cx` for
+    /// the change if not.
+    pub(crate) fn watch_writable(&self, cx: &mut std::task::Context<'_>) -> bool {
+        self.poll_unblocked(cx).is_ready() && self.ops.watch_writable(cx)
+    }
+
+    /// Waits until the native socket may take a message (or the handle closed).
+    pub(crate) async fn unblocked(&self) {
+        std::future::poll_fn(|cx| self.poll_unblocked(cx)).await
     }
 
     pub(crate) fn options(&self) -> SocketOptions {
@@ -127,6 +199,7 @@ impl Shared {
         self.closed.store(true, Ordering::Release);
         self.closing.close();
         self.ops.close();
+        self.wake_unblocked();
     }
 
     /// Completes once the handle is closed.

@@ -289,6 +289,19 @@ impl<T> BatchQueue<T> {
         false
     }
 
+    /// Changes how many items the queue holds; writers waiting for room wake up
+    /// when it grows.
+    pub(crate) fn set_capacity(&self, capacity: usize) {
+        let mut q = self.lock();
+        let grew = capacity > q.capacity;
+        q.capacity = capacity.max(1);
+        if grew && !q.writers.is_empty() {
+            let writers = std::mem::take(&mut q.writers);
+            drop(q);
+            wake_all(writers);
+        }
+    }
+
     /// Refuses further pushes; readers get what is left, then `None`.
     pub(crate) fn close(&self) {
         let mut q = self.lock();
