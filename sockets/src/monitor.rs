@@ -9,10 +9,13 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
-use std::rc::{Rc, Weak};
+use std::rc::{Rc, Weak as LocalWeak};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 
 use crate::notify::Notify;
 use crate::reason::DisconnectReason;
+use crate::xthread::queue::{BatchQueue, PushError};
 
 /// Events kept per monitor before the oldest are dropped.
 pub const MONITOR_CAPACITY: usize = 4096;
@@ -140,10 +143,43 @@ impl Monitor {
     }
 }
 
+/// A monitor queue another thread reads (a thread-safe socket's
+/// [`SocketMonitor`](crate::SocketMonitor)): bounded like a [`Monitor`]'s,
+/// dropping the oldest events.
+#[derive(Debug)]
+pub(crate) struct EventSink {
+    pub(crate) events: BatchQueue<SocketEvent>,
+    pub(crate) dropped: AtomicU64,
+}
+
+impl EventSink {
+    pub(crate) fn new() -> Arc<EventSink> {
+        Arc::new(EventSink {
+            events: BatchQueue::new(MONITOR_CAPACITY),
+            dropped: AtomicU64::new(0),
+        })
+    }
+
+    fn offer(&self, mut event: SocketEvent) {
+        loop {
+            match self.events.push(event) {
+                Ok(()) | Err(PushError::Closed(_)) => return,
+                Err(PushError::Full(e)) => {
+                    event = e;
+                    if self.events.pop().is_some() {
+                        self.dropped.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The socket side: fans events out to the live monitors.
 #[derive(Debug, Default)]
 pub(crate) struct MonitorHub {
-    queues: RefCell<Vec<Weak<Queue>>>,
+    queues: RefCell<Vec<LocalWeak<Queue>>>,
+    sinks: RefCell<Vec<Weak<EventSink>>>,
 }
 
 impl MonitorHub {
@@ -155,14 +191,35 @@ impl MonitorHub {
         Monitor { queue }
     }
 
+    /// Adds a monitor read from another thread.
+    pub(crate) fn subscribe_sink(&self, sink: &Arc<EventSink>) {
+        let mut sinks = self.sinks.borrow_mut();
+        sinks.retain(|s| s.strong_count() > 0);
+        sinks.push(Arc::downgrade(sink));
+    }
+
+    /// The socket is gone: readers of the other threads' monitors get what is
+    /// queued, then the end.
+    pub(crate) fn close_sinks(&self) {
+        for sink in self.sinks.borrow_mut().drain(..) {
+            if let Some(sink) = sink.upgrade() {
+                sink.events.close();
+            }
+        }
+    }
+
     pub(crate) fn emit(&self, event: impl FnOnce() -> SocketEvent) {
         let queues = self.queues.borrow();
-        if queues.is_empty() {
+        let sinks = self.sinks.borrow();
+        if queues.is_empty() && sinks.is_empty() {
             return;
         }
         let event = event();
+        for sink in sinks.iter().filter_map(Weak::upgrade) {
+            sink.offer(event.clone());
+        }
         tracing::trace!(%event, "socket event");
-        for q in queues.iter().filter_map(Weak::upgrade) {
+        for q in queues.iter().filter_map(LocalWeak::upgrade) {
             let mut events = q.events.borrow_mut();
             if events.len() >= MONITOR_CAPACITY {
                 events.pop_front();

@@ -25,26 +25,25 @@
 //!   libzmq master does not).
 
 use std::cell::Cell;
-use std::ops::Deref;
 use std::pin::pin;
 
 use bytes::Bytes;
 use futures_util::future::{Either, select, try_join3};
 use zeroring_zmtp::SocketType;
 
-use crate::base::SocketBase;
 use crate::error::Result;
 use crate::notify::Notify;
 use zeroring_zmtp::Message;
 
-/// A socket the [`proxy`] can drive: every zeroring socket type implements it.
+/// A socket the [`proxy`] can drive: every native socket type implements it, and
+/// so does the thread-safe [`Socket`](crate::Socket) (see [`proxy_blocking`]).
 ///
 /// Types that cannot receive (PUSH, PUB) report `can_recv() == false` and fail
 /// `recv_message` with [`Error::NotSupported`](crate::Error::NotSupported); types
 /// that cannot send (PULL, SUB) do the same for sending. The proxy never calls an
 /// operation a socket does not support: that direction simply stays idle.
 #[allow(async_fn_in_trait)]
-pub trait ProxySocket: Deref<Target = SocketBase> {
+pub trait ProxySocket {
     /// Receives the next whole message, as the socket type's own `recv` does.
     /// Must be cancel-safe: the proxy drops pending receives when it pauses.
     async fn recv_message(&self) -> Result<Message>;
@@ -63,9 +62,7 @@ pub trait ProxySocket: Deref<Target = SocketBase> {
     }
 
     /// The socket's type.
-    fn socket_type(&self) -> SocketType {
-        (**self).socket_type()
-    }
+    fn socket_type(&self) -> SocketType;
 }
 
 /// Implements [`ProxySocket`] for a typed socket with inherent `recv()` and/or
@@ -76,6 +73,10 @@ macro_rules! impl_proxy_socket {
         impl $crate::proxy::ProxySocket for $ty {
             $crate::proxy::impl_proxy_socket!(@recv $recv);
             $crate::proxy::impl_proxy_socket!(@send $send);
+
+            fn socket_type(&self) -> $crate::SocketType {
+                $crate::SocketBase::socket_type(self)
+            }
         }
     };
     (@recv yes) => {

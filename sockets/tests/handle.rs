@@ -266,3 +266,42 @@ fn async_api_on_tokio_tasks() {
         server.await.unwrap();
     });
 }
+
+#[test]
+fn a_handles_monitor_reports_from_another_thread_and_ends_with_the_socket() {
+    let ctx = Context::new().unwrap();
+    let pull = ctx.socket(SocketType::Pull).unwrap();
+    let events = pull.monitor().unwrap();
+    let ep = pull.bind(ANY).unwrap().to_string();
+    assert!(matches!(
+        events.recv_timeout(WAIT).unwrap(),
+        zeroring_sockets::SocketEvent::Listening { .. }
+    ));
+    let reader = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        loop {
+            match events.recv() {
+                Ok(e) => seen.push(e),
+                Err(Error::Closed) => return seen,
+                Err(e) => panic!("{e}"),
+            }
+        }
+    });
+    let push = ctx.socket(SocketType::Push).unwrap();
+    push.connect(&ep).unwrap();
+    push.send("x").unwrap();
+    pull.set_rcvtimeo(Some(WAIT));
+    pull.recv().unwrap();
+    pull.close();
+    let seen = reader.join().unwrap();
+    assert!(
+        seen.iter()
+            .any(|e| matches!(e, zeroring_sockets::SocketEvent::HandshakeSucceeded { .. })),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|e| matches!(e, zeroring_sockets::SocketEvent::Closed { .. })),
+        "{seen:?}"
+    );
+}

@@ -14,9 +14,13 @@
 //! - `pump`: the I/O thread's tasks.
 //! - `native`: the native socket of any type.
 //! - `poll`: [`poll`](crate::poll), readiness over many sockets.
+//! - `monitor`: [`SocketMonitor`](crate::SocketMonitor), a handle's events.
+//! - `proxy`: the built-in proxy over handles.
 
+pub(crate) mod monitor;
 mod native;
 pub(crate) mod poll;
+pub(crate) mod proxy;
 mod pump;
 pub(crate) mod shared;
 
@@ -43,8 +47,10 @@ use shared::{Control, Op, Shared};
 /// The native socket types (`ReqSocket`, `PushSocket`, ...) are the fastest path
 /// on a compio runtime thread; this handle is for everything else: plain threads,
 /// tokio, sharing one socket between threads. Besides each peer's SNDHWM and
-/// RCVHWM, a handle keeps one queue of up to 4096 messages each way between the
-/// caller and its I/O thread.
+/// RCVHWM, a handle keeps a queue each way between the caller and its I/O
+/// thread: up to SNDHWM messages (at most 4096) on the way out, up to 4096
+/// received ones on the way in. Sends wait, like libzmq's, while the socket
+/// cannot take a message (no peer, or every peer at SNDHWM).
 ///
 /// ```no_run
 /// use zeroring_sockets::{Context, SocketType};
@@ -398,6 +404,19 @@ impl Socket {
             return Err(Error::Closed);
         }
         park::block_on(self.shared.push_op(Op::Control(c)), None).unwrap_or(Err(Error::Closed))
+    }
+
+    // ---- Events ----
+
+    /// A new stream of this socket's events (connections, handshakes,
+    /// disconnections with their reasons); see [`SocketMonitor`](crate::SocketMonitor).
+    /// Events from the moment this returns on are in it.
+    pub fn monitor(&self) -> Result<monitor::SocketMonitor> {
+        let sink = crate::monitor::EventSink::new();
+        let s = sink.clone();
+        park::block_on(self.shared.control(|r| Control::Monitor(s, r)), None)
+            .unwrap_or(Err(Error::Closed))?;
+        Ok(monitor::SocketMonitor::new(sink))
     }
 
     // ---- Options ----

@@ -91,6 +91,7 @@ async fn outbound(pump: &Pump) {
             // close the native socket, which delivers what is queued within LINGER.
             pump.shared.set_blocked(false);
             pump.native.base().close().await;
+            pump.native.base().core.close_monitor_sinks();
             return;
         }
     }
@@ -203,6 +204,10 @@ async fn control(pump: &Pump, c: Control) {
         }
         Control::Subscribe(topic) => pump.native.subscribe(&topic, true),
         Control::Unsubscribe(topic) => pump.native.subscribe(&topic, false),
+        Control::Monitor(sink, reply) => {
+            base.core.monitor_into(&sink);
+            let _ = reply.push(Ok(()));
+        }
         Control::SendChecked(msg, reply) => {
             let _ = reply.push(pump.native.send(msg).await);
         }

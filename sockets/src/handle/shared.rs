@@ -13,6 +13,7 @@ use zeroring_zmtp::{Message, SocketType};
 
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
+use crate::monitor::EventSink;
 use crate::options::SocketOptions;
 use crate::xthread::queue::{BatchQueue, PushError};
 
@@ -58,6 +59,8 @@ pub(crate) enum Control {
     Unsubscribe(Bytes),
     /// A send whose result the handle needs (ROUTER_MANDATORY).
     SendChecked(Message, Reply<()>),
+    /// Starts feeding a handle's monitor.
+    Monitor(Arc<EventSink>, Reply<()>),
 }
 
 /// One entry of the operation queue.

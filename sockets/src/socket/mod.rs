@@ -159,6 +159,16 @@ impl Core {
         self.monitors.subscribe()
     }
 
+    /// Adds a monitor read from another thread (a thread-safe handle's).
+    pub(crate) fn monitor_into(&self, sink: &std::sync::Arc<crate::monitor::EventSink>) {
+        self.monitors.subscribe_sink(sink);
+    }
+
+    /// Ends the other threads' monitors (the handle's socket is released).
+    pub(crate) fn close_monitor_sinks(&self) {
+        self.monitors.close_sinks();
+    }
+
     /// Runs `f` on the pub/sub state.
     pub(crate) fn with_pubsub<R>(&self, f: impl FnOnce(&mut PubSub) -> R) -> R {
         f(&mut self.pubsub.borrow_mut())
