@@ -141,8 +141,6 @@ async fn send(pump: &Pump, msg: Message) {
         }
         Err(msg) => msg,
     };
-    // No peer has room: the handle's senders wait too, until the pump sees room.
-    pump.shared.set_blocked(true);
     let sending = std::pin::pin!(pump.native.send(msg));
     let result = match select(sending, std::pin::pin!(pump.shared.closing())).await {
         Either::Left((r, _)) => r,
