@@ -316,12 +316,16 @@ enum End {
     /// Dropped without close() right before its runtime stops (the runtime
     /// still runs the tasks this wakes, once).
     Dropped,
+    /// Leaked (never closed) when its runtime stops: only the runtime dropping
+    /// the socket's tasks can tell the peer.
+    Leaked,
 }
 
 impl End {
     fn apply<T>(self, socket: T) {
         match self {
             End::Dropped => drop(socket),
+            End::Leaked => std::mem::forget(socket),
         }
     }
 }
@@ -372,6 +376,26 @@ async fn a_connected_socket_dropped_as_its_runtime_stops() {
     watch.assert_none();
 }
 
+// The same when the socket was leaked rather than dropped.
+#[compio::test]
+async fn a_connected_socket_leaked_as_its_runtime_stops() {
+    let watch = panic_watch();
+    let got = pull_from_a_thread(inproc_name("leaked"), true, End::Leaked).await;
+    assert_eq!(got, 10);
+    watch.assert_none();
+}
+
+// Dropped before the connection was set up: it ends on the bound side too, and
+// the messages arrive all or not at all (over tcp they would be lost with the
+// runtime).
+#[compio::test]
+async fn a_connecting_socket_dropped_as_its_runtime_stops() {
+    let watch = panic_watch();
+    let got = pull_from_a_thread(inproc_name("dropped-early"), false, End::Dropped).await;
+    assert!(got == 0 || got == 10, "{got} of 10 messages arrived");
+    watch.assert_none();
+}
+
 /// A PUSH connected to `ep` sees the PULL bound there on another thread go as
 /// `end` says when that thread's runtime stops; the name is free again after.
 async fn bound_on_a_thread(end: End) {
@@ -401,6 +425,40 @@ async fn bound_on_a_thread(end: End) {
 async fn a_bound_socket_dropped_as_its_runtime_stops() {
     let watch = panic_watch();
     bound_on_a_thread(End::Dropped).await;
+    watch.assert_none();
+}
+
+// The same when the bound socket was leaked rather than dropped.
+#[compio::test]
+async fn a_bound_socket_leaked_as_its_runtime_stops() {
+    let watch = panic_watch();
+    bound_on_a_thread(End::Leaked).await;
+    watch.assert_none();
+}
+
+// Both ends of a connection on one runtime, leaked as it stops: the hang-ups
+// find their peer's task gone with the same runtime (nothing breaks), and the
+// name is free for the next bind.
+#[compio::test]
+async fn both_ends_leaked_as_their_runtime_stops() {
+    let watch = panic_watch();
+    let ep = inproc_name("both-leaked");
+    let name = ep.clone();
+    join(std::thread::spawn(move || {
+        compio::runtime::Runtime::new().unwrap().block_on(async move {
+            let pull = PullSocket::new();
+            pull.bind(&name).await.unwrap();
+            let push = PushSocket::new();
+            push.connect(&name).await.unwrap();
+            push.send("m0").await.unwrap();
+            wait_until("attached", || pull.peer_count() == 1).await;
+            End::Leaked.apply(push);
+            End::Leaked.apply(pull);
+        });
+    }))
+    .await;
+    let again = PullSocket::new();
+    again.bind(&ep).await.expect("the name is free again");
     watch.assert_none();
 }
 

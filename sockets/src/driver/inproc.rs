@@ -30,13 +30,39 @@ fn peer_info(meta: &PeerMeta) -> PeerInfo {
     }
 }
 
-/// The binding side of a new inproc connection.
-pub(crate) async fn run_binder(
+/// Tells the connecting side that the binding side is gone when the driver ends,
+/// also when its runtime stops and drops the driver half-way (the socket leaked,
+/// or dropped as the runtime ended): the peer then ends its side instead of
+/// waiting forever. After a Close that went before, the peer ignores this one.
+/// (The connecting side's counterpart is `socket::inproc`'s `Connecting`.)
+struct HangUp {
+    peer: Queue,
+}
+
+impl Drop for HangUp {
+    fn drop(&mut self) {
+        let _ = self.peer.push_force(Item::Close);
+    }
+}
+
+/// The binding side of a new inproc connection. The hang-up is armed at once, so
+/// it also fires for a driver its runtime drops before it first ran.
+pub(crate) fn run_binder(
     host: Rc<dyn ConnectionHost>,
     link: Arc<Link>,
     origin: OriginId,
     label: String,
-) {
+) -> impl Future<Output = ()> {
+    let hang_up = HangUp {
+        peer: link.to_connecter.clone(),
+    };
+    async move {
+        bind_side(host, link, origin, label).await;
+        drop(hang_up);
+    }
+}
+
+async fn bind_side(host: Rc<dyn ConnectionHost>, link: Arc<Link>, origin: OriginId, label: String) {
     let me = host.inproc_meta();
     if !me.socket_type.is_compatible(link.connecter.socket_type) {
         let e = ZmtpError::IncompatibleSocketType {

@@ -4,9 +4,11 @@
 //! before the name is bound) and runs it once the bound socket answers. An
 //! inproc connection does not reconnect: when it ends, its slot goes.
 
+use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::pin::pin;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use futures_util::future::{Either, select};
 use zeroring_zmtp::SocketType;
@@ -17,7 +19,7 @@ use crate::driver::inproc::{run_binder, run_connecter};
 use crate::endpoint::Endpoint;
 use crate::error::Result;
 use crate::inproc::link::{Item, Link};
-use crate::inproc::registry::Accepts;
+use crate::inproc::registry::{Accepts, Registry};
 use crate::monitor::SocketEvent;
 use crate::pipe::outbound::Outbound;
 
@@ -36,9 +38,39 @@ pub(crate) fn bind(core: &Rc<Core>, given: &str, name: &str) -> Result<Endpoint>
     Ok(resolved)
 }
 
+/// A bound name, released when the accept loop ends, also when its runtime
+/// stops and drops the loop half-way (the socket leaked, or dropped as the
+/// runtime ended): later binds may take the name, and the connects that arrived
+/// after the last take are refused, as if they came after the unbind.
+struct Bound {
+    registry: Arc<Registry>,
+    name: String,
+    accepts: Accepts,
+}
+
+impl Drop for Bound {
+    fn drop(&mut self) {
+        self.registry.unbind(&self.name, &self.accepts);
+        let mut links = VecDeque::new();
+        self.accepts.take_all(&mut links);
+        for link in links {
+            let _ = link.to_connecter.push_force(Item::Refused(format!(
+                "inproc://{} was unbound before the connection was accepted",
+                self.name
+            )));
+        }
+    }
+}
+
 async fn accept_loop(core: Rc<Core>, name: String, accepts: Accepts, task: Rc<EndpointTask>) {
     let label = format!("inproc://{name}");
-    let mut links = std::collections::VecDeque::new();
+    let bound = Bound {
+        registry: core.inproc.clone(),
+        name,
+        accepts,
+    };
+    let accepts = &bound.accepts;
+    let mut links = VecDeque::new();
     loop {
         if task.stopped.get() || core.is_closed() {
             break;
@@ -58,15 +90,7 @@ async fn accept_loop(core: Rc<Core>, name: String, accepts: Accepts, task: Rc<En
             compio::runtime::spawn(run).detach();
         }
     }
-    core.inproc.unbind(&name, &accepts);
-    // Connects that arrived after the last take are refused, as if they came
-    // after the unbind.
-    accepts.take_all(&mut links);
-    for link in links {
-        let _ = link.to_connecter.push_force(Item::Refused(format!(
-            "{label} was unbound before the connection was accepted"
-        )));
-    }
+    drop(bound);
     core.events()
         .emit(|| SocketEvent::Closed { endpoint: label });
     core.listener_released();
@@ -84,8 +108,12 @@ pub(crate) fn connect(core: &Rc<Core>, given: &str, name: &str) -> Result<()> {
         core.create_slot(task.id, outbound)
     });
     core.inproc.connect(name, link.clone());
+    let connecting = Connecting {
+        registry: core.inproc.clone(),
+        name: name.to_string(),
+        link: link.clone(),
+    };
     let core = core.clone();
-    let name = name.to_string();
     compio::runtime::spawn(async move {
         let stopped = async {
             loop {
@@ -97,10 +125,28 @@ pub(crate) fn connect(core: &Rc<Core>, given: &str, name: &str) -> Result<()> {
             }
         };
         let host: Rc<dyn ConnectionHost> = core.clone();
-        run_connecter(host, link.clone(), task.id, slot, label, stopped).await;
-        core.inproc.cancel(&name, &link);
+        run_connecter(host, link, task.id, slot, label, stopped).await;
+        drop(connecting);
         core.connect_ended(slot);
     })
     .detach();
     Ok(())
+}
+
+/// A connect's link, let go when the connect ends, also when its runtime stops
+/// and drops it half-way (the socket leaked, or dropped as the runtime ended):
+/// the registry forgets it (it may still hold it for a later bind), and a binding
+/// side that took it sees it end instead of waiting forever. After a Close that
+/// went before, the binding side ignores this one.
+struct Connecting {
+    registry: Arc<Registry>,
+    name: String,
+    link: Arc<Link>,
+}
+
+impl Drop for Connecting {
+    fn drop(&mut self) {
+        self.registry.cancel(&self.name, &self.link);
+        let _ = self.link.to_binder.push_force(Item::Close);
+    }
 }
