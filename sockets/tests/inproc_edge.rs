@@ -154,6 +154,36 @@ async fn close_of_a_connect_that_never_found_its_bind() {
     watch.assert_none();
 }
 
+// disconnect() before the connection is set up: the connect is forgotten. The
+// bound socket gets neither a peer nor the messages queued before the
+// disconnect: when it binds later, also right away (before the connecter's task
+// ran), and when it was bound already but had not accepted the connect yet.
+#[compio::test]
+async fn disconnect_before_the_connection_is_set_up() {
+    let watch = panic_watch();
+    for (bound_first, settle) in [(false, false), (false, true), (true, false)] {
+        let ep = inproc_name("disconnect-first");
+        let pull = PullSocket::new();
+        if bound_first {
+            pull.bind(&ep).await.unwrap();
+        }
+        let push = PushSocket::new();
+        push.connect(&ep).await.unwrap();
+        push.send("before the disconnect").await.unwrap();
+        push.disconnect(&ep).unwrap();
+        if settle {
+            pause(20).await;
+        }
+        if !bound_first {
+            pull.bind(&ep).await.unwrap();
+        }
+        assert_nothing_more(&pull, 200).await;
+        assert_eq!(pull.peer_count(), 0, "bound first: {bound_first}");
+        assert_send_times_out(&push).await;
+    }
+    watch.assert_none();
+}
+
 // The bound PULL closes under a connected PUSH: the PUSH has no peer left, and an
 // inproc connection does not come back, not even when the name is bound again.
 // Sends then block, or time out with SNDTIMEO, as a libzmq PUSH without peers
@@ -445,16 +475,18 @@ async fn both_ends_leaked_as_their_runtime_stops() {
     let ep = inproc_name("both-leaked");
     let name = ep.clone();
     join(std::thread::spawn(move || {
-        compio::runtime::Runtime::new().unwrap().block_on(async move {
-            let pull = PullSocket::new();
-            pull.bind(&name).await.unwrap();
-            let push = PushSocket::new();
-            push.connect(&name).await.unwrap();
-            push.send("m0").await.unwrap();
-            wait_until("attached", || pull.peer_count() == 1).await;
-            End::Leaked.apply(push);
-            End::Leaked.apply(pull);
-        });
+        compio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(async move {
+                let pull = PullSocket::new();
+                pull.bind(&name).await.unwrap();
+                let push = PushSocket::new();
+                push.connect(&name).await.unwrap();
+                push.send("m0").await.unwrap();
+                wait_until("attached", || pull.peer_count() == 1).await;
+                End::Leaked.apply(push);
+                End::Leaked.apply(pull);
+            });
     }))
     .await;
     let again = PullSocket::new();
