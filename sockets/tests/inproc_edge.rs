@@ -154,6 +154,30 @@ async fn close_of_a_connect_that_never_found_its_bind() {
     watch.assert_none();
 }
 
+// close() of a connect still waiting for its bind, with the default (infinite)
+// LINGER and messages queued, waits for the bind and delivers them, as libzmq
+// does.
+#[compio::test]
+async fn close_waits_for_the_bind_and_delivers() {
+    let watch = panic_watch();
+    let ep = inproc_name("close-then-bind");
+    let push = Rc::new(PushSocket::new());
+    push.connect(&ep).await.unwrap();
+    for i in 0..3 {
+        push.send(format!("m{i}")).await.unwrap();
+    }
+    let p = push.clone();
+    let closing = compio::runtime::spawn(async move { p.close().await });
+    pause(50).await;
+    assert!(!closing.is_finished(), "close() must wait for the bind");
+    let pull = PullSocket::new();
+    pull.bind(&ep).await.unwrap();
+    within("close once delivered", closing).await.unwrap();
+    expect_sequence(&pull, 3).await;
+    assert_nothing_more(&pull, 100).await;
+    watch.assert_none();
+}
+
 // disconnect() before the connection is set up: the connect is forgotten. The
 // bound socket gets neither a peer nor the messages queued before the
 // disconnect: when it binds later, also right away (before the connecter's task
