@@ -1,5 +1,5 @@
 //! DEALER socket behaviour (RFC 28), after libzmq's tests/test_spec_dealer.cpp,
-//! zeroring against zeroring over tcp.
+//! zeroring against zeroring; every case runs over tcp and over inproc.
 
 mod common;
 
@@ -55,11 +55,11 @@ async fn check_fair_queue(receiver: &DealerSocket, senders: &[DealerSocket], per
 }
 
 // SHALL route outgoing messages to available peers using a round-robin strategy.
-#[compio::test]
-async fn dealer_bound_round_robins_out() {
+both_transports!(dealer_bound_round_robins_out);
+async fn dealer_bound_round_robins_out(t: Transport) {
     let watch = panic_watch();
     let dealer = DealerSocket::new();
-    let ep = dealer.bind(ANY).await.unwrap();
+    let ep = dealer.bind(&t.any()).await.unwrap();
     let reps: Vec<RepSocket> = (0..5).map(|_| RepSocket::new()).collect();
     for rep in &reps {
         rep.connect(&ep.to_string()).await.unwrap();
@@ -69,14 +69,14 @@ async fn dealer_bound_round_robins_out() {
     watch.assert_none();
 }
 
-#[compio::test]
-async fn dealer_connected_round_robins_out() {
+both_transports!(dealer_connected_round_robins_out);
+async fn dealer_connected_round_robins_out(t: Transport) {
     let watch = panic_watch();
     let dealer = DealerSocket::new();
     let mut reps = Vec::new();
     for _ in 0..5 {
         let rep = RepSocket::new();
-        let ep = rep.bind(ANY).await.unwrap();
+        let ep = rep.bind(&t.any()).await.unwrap();
         dealer.connect(&ep.to_string()).await.unwrap();
         reps.push(rep);
     }
@@ -86,11 +86,11 @@ async fn dealer_connected_round_robins_out() {
 }
 
 // SHALL receive incoming messages from its peers using a fair-queuing strategy.
-#[compio::test]
-async fn dealer_fair_queues_in() {
+both_transports!(dealer_fair_queues_in);
+async fn dealer_fair_queues_in(t: Transport) {
     let watch = panic_watch();
     let receiver = DealerSocket::new();
-    let ep = receiver.bind(ANY).await.unwrap();
+    let ep = receiver.bind(&t.any()).await.unwrap();
     let senders: Vec<DealerSocket> = (0..5).map(|_| DealerSocket::new()).collect();
     for s in &senders {
         s.connect(&ep.to_string()).await.unwrap();
@@ -112,14 +112,14 @@ async fn dealer_fair_queues_in() {
 }
 
 // Connected the other way: the receiving DEALER connects to bound senders.
-#[compio::test]
-async fn dealer_connected_fair_queues_in() {
+both_transports!(dealer_connected_fair_queues_in);
+async fn dealer_connected_fair_queues_in(t: Transport) {
     let watch = panic_watch();
     let receiver = DealerSocket::new();
     let mut senders = Vec::new();
     for _ in 0..2 {
         let s = DealerSocket::new();
-        let ep = s.bind(ANY).await.unwrap();
+        let ep = s.bind(&t.any()).await.unwrap();
         receiver.connect(&ep.to_string()).await.unwrap();
         senders.push(s);
     }
@@ -132,10 +132,12 @@ async fn dealer_connected_fair_queues_in() {
 }
 
 // SHALL block on sending, or return a suitable error, when it has no connected peers.
-#[compio::test]
-async fn dealer_send_without_peers_times_out() {
+both_transports!(dealer_send_without_peers_times_out);
+async fn dealer_send_without_peers_times_out(t: Transport) {
     let watch = panic_watch();
     let dealer = DealerSocket::new();
+    // Bound, as in libzmq's case, but nobody connects.
+    dealer.bind(&t.any()).await.unwrap();
     dealer.set_sndtimeo(Some(Duration::ZERO));
     assert!(matches!(
         within("dealer.send", dealer.send("x")).await,
@@ -150,10 +152,7 @@ async fn dealer_send_without_peers_times_out() {
     // a peer either. (Without it, the connect() slot takes messages at once, as in
     // libzmq; see tests/connect_queueing.rs in the facade.)
     dealer.set_immediate(true);
-    dealer
-        .connect(&format!("tcp://127.0.0.1:{}", free_port()))
-        .await
-        .unwrap();
+    dealer.connect(&t.unbound()).await.unwrap();
     assert!(matches!(
         within("send with SNDTIMEO", dealer.send("x")).await,
         Err(Error::Timeout(_))
@@ -162,11 +161,11 @@ async fn dealer_send_without_peers_times_out() {
 }
 
 // Without SNDTIMEO the send waits until a peer shows up, then goes to it.
-#[compio::test]
-async fn dealer_send_waits_for_a_peer() {
+both_transports!(dealer_send_waits_for_a_peer);
+async fn dealer_send_waits_for_a_peer(t: Transport) {
     let watch = panic_watch();
     let dealer = Rc::new(DealerSocket::new());
-    let ep = dealer.bind(ANY).await.unwrap();
+    let ep = dealer.bind(&t.any()).await.unwrap();
     let d = dealer.clone();
     let pending = compio::runtime::spawn(async move { d.send("early").await });
     pause(150).await;
@@ -181,12 +180,12 @@ async fn dealer_send_waits_for_a_peer() {
 }
 
 // DEALER to ROUTER and back, both directions of connect.
-#[compio::test]
-async fn dealer_router_exchange_in_both_connect_directions() {
+both_transports!(dealer_router_exchange_in_both_connect_directions);
+async fn dealer_router_exchange_in_both_connect_directions(t: Transport) {
     let watch = panic_watch();
     // DEALER connects to ROUTER.
     let router = RouterSocket::new();
-    let ep = router.bind(ANY).await.unwrap();
+    let ep = router.bind(&t.any()).await.unwrap();
     let dealer = DealerSocket::new();
     dealer.set_routing_id("D1").unwrap();
     dealer.connect(&ep.to_string()).await.unwrap();
@@ -204,7 +203,7 @@ async fn dealer_router_exchange_in_both_connect_directions() {
     // ROUTER connects to DEALER.
     let dealer2 = DealerSocket::new();
     dealer2.set_routing_id("D2").unwrap();
-    let ep2 = dealer2.bind(ANY).await.unwrap();
+    let ep2 = dealer2.bind(&t.any()).await.unwrap();
     router.connect(&ep2.to_string()).await.unwrap();
     wait_until("router has both", || router.peer_count() == 2).await;
     router.send(vec!["D2", "hello"]).await.unwrap();

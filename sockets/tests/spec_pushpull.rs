@@ -1,5 +1,6 @@
 //! PUSH and PULL behaviour (RFC 30), after libzmq's tests/test_spec_pushpull.cpp,
-//! zeroring against zeroring over tcp, plus the high-water marks.
+//! zeroring against zeroring, plus the high-water marks; every case runs over tcp
+//! and over inproc.
 
 mod common;
 
@@ -50,11 +51,11 @@ async fn check_fair_queue(pull: &PullSocket, pushes: &[PushSocket], per_sender: 
 }
 
 // PUSH: SHALL route outgoing messages to connected peers using a round-robin strategy.
-#[compio::test]
-async fn push_bound_round_robins_out() {
+both_transports!(push_bound_round_robins_out);
+async fn push_bound_round_robins_out(t: Transport) {
     let watch = panic_watch();
     let push = PushSocket::new();
-    let ep = push.bind(ANY).await.unwrap();
+    let ep = push.bind(&t.any()).await.unwrap();
     let pulls: Vec<PullSocket> = (0..5).map(|_| PullSocket::new()).collect();
     for p in &pulls {
         p.connect(&ep.to_string()).await.unwrap();
@@ -64,14 +65,14 @@ async fn push_bound_round_robins_out() {
     watch.assert_none();
 }
 
-#[compio::test]
-async fn push_connected_round_robins_out() {
+both_transports!(push_connected_round_robins_out);
+async fn push_connected_round_robins_out(t: Transport) {
     let watch = panic_watch();
     let push = PushSocket::new();
     let mut pulls = Vec::new();
     for _ in 0..5 {
         let p = PullSocket::new();
-        let ep = p.bind(ANY).await.unwrap();
+        let ep = p.bind(&t.any()).await.unwrap();
         push.connect(&ep.to_string()).await.unwrap();
         pulls.push(p);
     }
@@ -81,11 +82,11 @@ async fn push_connected_round_robins_out() {
 }
 
 // PULL: SHALL receive incoming messages from its peers using a fair-queuing strategy.
-#[compio::test]
-async fn pull_bound_fair_queues_in() {
+both_transports!(pull_bound_fair_queues_in);
+async fn pull_bound_fair_queues_in(t: Transport) {
     let watch = panic_watch();
     let pull = PullSocket::new();
-    let ep = pull.bind(ANY).await.unwrap();
+    let ep = pull.bind(&t.any()).await.unwrap();
     let pushes: Vec<PushSocket> = (0..5).map(|_| PushSocket::new()).collect();
     for p in &pushes {
         p.connect(&ep.to_string()).await.unwrap();
@@ -96,14 +97,14 @@ async fn pull_bound_fair_queues_in() {
 }
 
 // Two PUSH peers that each queued several messages are read A1 B1 A2 B2 ...
-#[compio::test]
-async fn pull_connected_fair_queues_two_pushes() {
+both_transports!(pull_connected_fair_queues_two_pushes);
+async fn pull_connected_fair_queues_two_pushes(t: Transport) {
     let watch = panic_watch();
     let pull = PullSocket::new();
     let mut pushes = Vec::new();
     for _ in 0..2 {
         let p = PushSocket::new();
-        let ep = p.bind(ANY).await.unwrap();
+        let ep = p.bind(&t.any()).await.unwrap();
         pull.connect(&ep.to_string()).await.unwrap();
         pushes.push(p);
     }
@@ -112,10 +113,12 @@ async fn pull_connected_fair_queues_two_pushes() {
 }
 
 // PUSH: SHALL block on sending, or return a suitable error, when it has no peers.
-#[compio::test]
-async fn push_send_without_peers_times_out() {
+both_transports!(push_send_without_peers_times_out);
+async fn push_send_without_peers_times_out(t: Transport) {
     let watch = panic_watch();
     let push = PushSocket::new();
+    // Bound, as in libzmq's case, but nobody connects.
+    push.bind(&t.any()).await.unwrap();
     push.set_sndtimeo(Some(Duration::ZERO));
     assert!(matches!(
         within("push.send", push.send("x")).await,
@@ -129,11 +132,11 @@ async fn push_send_without_peers_times_out() {
     watch.assert_none();
 }
 
-#[compio::test]
-async fn push_without_peers_blocks_until_a_pull_connects() {
+both_transports!(push_without_peers_blocks_until_a_pull_connects);
+async fn push_without_peers_blocks_until_a_pull_connects(t: Transport) {
     let watch = panic_watch();
     let push = Rc::new(PushSocket::new());
-    let ep = push.bind(ANY).await.unwrap();
+    let ep = push.bind(&t.any()).await.unwrap();
     let p = push.clone();
     let pending = compio::runtime::spawn(async move {
         p.send("first").await?;
@@ -171,12 +174,12 @@ async fn fill(push: &PushSocket, start: usize, body: &Bytes) -> usize {
 
 // SNDHWM/RCVHWM: a PUSH whose PULL does not read eventually cannot send (SNDTIMEO
 // elapses); after the PULL reads, sending resumes. Nothing is lost or reordered.
-#[compio::test]
-async fn sndhwm_blocks_a_push_until_the_pull_reads() {
+both_transports!(sndhwm_blocks_a_push_until_the_pull_reads);
+async fn sndhwm_blocks_a_push_until_the_pull_reads(t: Transport) {
     let watch = panic_watch();
     let pull = PullSocket::new();
     pull.set_rcvhwm(Some(10)).unwrap();
-    let ep = pull.bind(ANY).await.unwrap();
+    let ep = pull.bind(&t.any()).await.unwrap();
     let push = PushSocket::new();
     push.set_sndhwm(Some(10)).unwrap();
     push.set_sndtimeo(Some(Duration::from_millis(300)));
@@ -215,13 +218,13 @@ async fn sndhwm_blocks_a_push_until_the_pull_reads() {
 
 // PUSH and PULL: SHALL either receive or drop multipart messages atomically, also
 // when the PULL disconnects and reconnects with data in flight.
-#[compio::test]
-async fn push_pull_multipart_messages_are_atomic_across_a_reconnect() {
+both_transports!(push_pull_multipart_messages_are_atomic_across_a_reconnect);
+async fn push_pull_multipart_messages_are_atomic_across_a_reconnect(t: Transport) {
     let watch = panic_watch();
     let push = PushSocket::new();
     push.set_linger(Some(Duration::ZERO));
     push.set_sndhwm(Some(1)).unwrap();
-    let ep = push.bind(ANY).await.unwrap();
+    let ep = push.bind(&t.any()).await.unwrap();
     let pull = PullSocket::new();
     pull.set_linger(Some(Duration::ZERO));
     pull.set_rcvhwm(Some(1)).unwrap();
@@ -282,11 +285,11 @@ async fn push_pull_multipart_messages_are_atomic_across_a_reconnect() {
 }
 
 // Multipart atomicity with several senders: frames of different messages never mix.
-#[compio::test]
-async fn multipart_messages_from_many_pushes_never_interleave() {
+both_transports!(multipart_messages_from_many_pushes_never_interleave);
+async fn multipart_messages_from_many_pushes_never_interleave(t: Transport) {
     let watch = panic_watch();
     let pull = PullSocket::new();
-    let ep = pull.bind(ANY).await.unwrap();
+    let ep = pull.bind(&t.any()).await.unwrap();
     let pushes: Vec<PushSocket> = (0..3).map(|_| PushSocket::new()).collect();
     for p in &pushes {
         p.connect(&ep.to_string()).await.unwrap();

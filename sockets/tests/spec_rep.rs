@@ -1,5 +1,5 @@
 //! REP socket behaviour (RFC 28), after libzmq's tests/test_spec_rep.cpp, zeroring
-//! against zeroring over tcp.
+//! against zeroring; every case runs over tcp and over inproc.
 
 mod common;
 
@@ -11,11 +11,11 @@ use zeroring_sockets::{DealerSocket, Error, RepSocket, ReqSocket, RouterSocket};
 use common::*;
 
 // SHALL receive incoming messages from its peers using a fair-queuing strategy.
-#[compio::test]
-async fn rep_fair_queues_requests_from_reqs() {
+both_transports!(rep_fair_queues_requests_from_reqs);
+async fn rep_fair_queues_requests_from_reqs(t: Transport) {
     let watch = panic_watch();
     let rep = RepSocket::new();
-    let ep = rep.bind(ANY).await.unwrap();
+    let ep = rep.bind(&t.any()).await.unwrap();
     let reqs: Vec<ReqSocket> = (0..5).map(|_| ReqSocket::new()).collect();
     for r in &reqs {
         r.connect(&ep.to_string()).await.unwrap();
@@ -58,11 +58,11 @@ async fn rep_fair_queues_requests_from_reqs() {
 }
 
 // Fair queuing where each peer has several requests queued (DEALERs may pipeline).
-#[compio::test]
-async fn rep_fair_queue_alternates_between_pipelining_dealers() {
+both_transports!(rep_fair_queue_alternates_between_pipelining_dealers);
+async fn rep_fair_queue_alternates_between_pipelining_dealers(t: Transport) {
     let watch = panic_watch();
     let rep = RepSocket::new();
-    let ep = rep.bind(ANY).await.unwrap();
+    let ep = rep.bind(&t.any()).await.unwrap();
     let dealers: Vec<DealerSocket> = (0..3).map(|_| DealerSocket::new()).collect();
     for d in &dealers {
         d.connect(&ep.to_string()).await.unwrap();
@@ -90,11 +90,11 @@ async fn rep_fair_queue_alternates_between_pipelining_dealers() {
 // For an incoming message: SHALL remove and store the address envelope, including
 // the delimiter; SHALL pass the remaining data frames to the application; SHALL
 // prepend the envelope to the reply and deliver it to the originating peer.
-#[compio::test]
-async fn rep_strips_and_restores_the_envelope() {
+both_transports!(rep_strips_and_restores_the_envelope);
+async fn rep_strips_and_restores_the_envelope(t: Transport) {
     let watch = panic_watch();
     let rep = RepSocket::new();
-    let ep = rep.bind(ANY).await.unwrap();
+    let ep = rep.bind(&t.any()).await.unwrap();
     let dealer = DealerSocket::new();
     dealer.connect(&ep.to_string()).await.unwrap();
 
@@ -143,11 +143,11 @@ async fn rep_strips_and_restores_the_envelope() {
 
 // The reply goes to the peer the request came from, with that peer's envelope, also
 // when another peer's request is queued meanwhile.
-#[compio::test]
-async fn rep_replies_to_the_originating_peer() {
+both_transports!(rep_replies_to_the_originating_peer);
+async fn rep_replies_to_the_originating_peer(t: Transport) {
     let watch = panic_watch();
     let rep = RepSocket::new();
-    let ep = rep.bind(ANY).await.unwrap();
+    let ep = rep.bind(&t.any()).await.unwrap();
     let a = DealerSocket::new();
     let b = DealerSocket::new();
     a.connect(&ep.to_string()).await.unwrap();
@@ -182,11 +182,11 @@ async fn rep_replies_to_the_originating_peer() {
     watch.assert_none();
 }
 
-#[compio::test]
-async fn rep_discards_requests_without_a_delimiter() {
+both_transports!(rep_discards_requests_without_a_delimiter);
+async fn rep_discards_requests_without_a_delimiter(t: Transport) {
     let watch = panic_watch();
     let rep = RepSocket::new();
-    let ep = rep.bind(ANY).await.unwrap();
+    let ep = rep.bind(&t.any()).await.unwrap();
     let dealer = DealerSocket::new();
     dealer.connect(&ep.to_string()).await.unwrap();
     within("send", dealer.send("no-delimiter")).await.unwrap();
@@ -202,11 +202,11 @@ async fn rep_discards_requests_without_a_delimiter() {
     watch.assert_none();
 }
 
-#[compio::test]
-async fn rep_enforces_strict_alternation() {
+both_transports!(rep_enforces_strict_alternation);
+async fn rep_enforces_strict_alternation(t: Transport) {
     let watch = panic_watch();
     let rep = RepSocket::new();
-    let ep = rep.bind(ANY).await.unwrap();
+    let ep = rep.bind(&t.any()).await.unwrap();
     assert!(matches!(
         within("rep.send", rep.send("x")).await,
         Err(Error::InvalidState(_))
@@ -230,11 +230,11 @@ async fn rep_enforces_strict_alternation() {
 
 // REP connecting to a bound DEALER (a broker's backend in front of workers). REP
 // does not speak to ROUTER (not in the socket-type matrix).
-#[compio::test]
-async fn rep_connected_to_a_dealer_broker() {
+both_transports!(rep_connected_to_a_dealer_broker);
+async fn rep_connected_to_a_dealer_broker(t: Transport) {
     let watch = panic_watch();
     let dealer = DealerSocket::new();
-    let ep = dealer.bind(ANY).await.unwrap();
+    let ep = dealer.bind(&t.any()).await.unwrap();
     let reps: Vec<RepSocket> = (0..2).map(|_| RepSocket::new()).collect();
     for r in &reps {
         r.connect(&ep.to_string()).await.unwrap();
@@ -272,11 +272,11 @@ async fn rep_connected_to_a_dealer_broker() {
 }
 
 // REP refuses a ROUTER peer (REP accepts REQ and DEALER only): nothing is exchanged.
-#[compio::test]
-async fn rep_refuses_an_incompatible_router_peer() {
+both_transports!(rep_refuses_an_incompatible_router_peer);
+async fn rep_refuses_an_incompatible_router_peer(t: Transport) {
     let watch = panic_watch();
     let rep = RepSocket::new();
-    let ep = rep.bind(ANY).await.unwrap();
+    let ep = rep.bind(&t.any()).await.unwrap();
     let router = RouterSocket::new();
     router.connect(&ep.to_string()).await.unwrap();
     pause(300).await;

@@ -1,5 +1,5 @@
 //! REQ socket behaviour (RFC 28), after libzmq's tests/test_spec_req.cpp, zeroring
-//! against zeroring over tcp.
+//! against zeroring; every case runs over tcp and over inproc.
 
 mod common;
 
@@ -63,11 +63,11 @@ async fn check_round_robin(req: &ReqSocket, reps: &[RepSocket]) {
 }
 
 // SHALL route outgoing messages to connected peers using a round-robin strategy.
-#[compio::test]
-async fn req_bound_round_robins_to_connected_reps() {
+both_transports!(req_bound_round_robins_to_connected_reps);
+async fn req_bound_round_robins_to_connected_reps(t: Transport) {
     let watch = panic_watch();
     let req = ReqSocket::new();
-    let ep = req.bind(ANY).await.unwrap();
+    let ep = req.bind(&t.any()).await.unwrap();
     let reps: Vec<RepSocket> = (0..5).map(|_| RepSocket::new()).collect();
     for rep in &reps {
         rep.connect(&ep.to_string()).await.unwrap();
@@ -77,14 +77,14 @@ async fn req_bound_round_robins_to_connected_reps() {
     watch.assert_none();
 }
 
-#[compio::test]
-async fn req_connected_round_robins_to_bound_reps() {
+both_transports!(req_connected_round_robins_to_bound_reps);
+async fn req_connected_round_robins_to_bound_reps(t: Transport) {
     let watch = panic_watch();
     let req = ReqSocket::new();
     let mut reps = Vec::new();
     for _ in 0..5 {
         let rep = RepSocket::new();
-        let ep = rep.bind(ANY).await.unwrap();
+        let ep = rep.bind(&t.any()).await.unwrap();
         req.connect(&ep.to_string()).await.unwrap();
         reps.push(rep);
     }
@@ -95,12 +95,12 @@ async fn req_connected_round_robins_to_bound_reps() {
 
 // SHALL accept an incoming message only from the last peer that it sent a request to.
 // SHALL discard silently any messages received from other peers.
-#[compio::test]
-async fn req_accepts_reply_only_from_the_peer_it_asked() {
+both_transports!(req_accepts_reply_only_from_the_peer_it_asked);
+async fn req_accepts_reply_only_from_the_peer_it_asked(t: Transport) {
     let watch = panic_watch();
     let req = ReqSocket::new();
     req.set_routing_id("A").unwrap();
-    let ep = req.bind(ANY).await.unwrap();
+    let ep = req.bind(&t.any()).await.unwrap();
     let routers: Vec<RouterSocket> = (0..3).map(|_| RouterSocket::new()).collect();
     for r in &routers {
         r.set_router_mandatory(true);
@@ -144,11 +144,11 @@ async fn req_accepts_reply_only_from_the_peer_it_asked() {
 
 // The request and reply messages SHALL have this format on the wire: a delimiter
 // (empty frame) added by the REQ socket, then the data frames.
-#[compio::test]
-async fn req_message_format_on_the_wire() {
+both_transports!(req_message_format_on_the_wire);
+async fn req_message_format_on_the_wire(t: Transport) {
     let watch = panic_watch();
     let req = ReqSocket::new();
-    let ep = req.bind(ANY).await.unwrap();
+    let ep = req.bind(&t.any()).await.unwrap();
     let router = RouterSocket::new();
     router.connect(&ep.to_string()).await.unwrap();
 
@@ -169,10 +169,12 @@ async fn req_message_format_on_the_wire() {
 }
 
 // SHALL block on sending, or return a suitable error, when it has no connected peers.
-#[compio::test]
-async fn req_send_without_peers_times_out() {
+both_transports!(req_send_without_peers_times_out);
+async fn req_send_without_peers_times_out(t: Transport) {
     let watch = panic_watch();
     let req = ReqSocket::new();
+    // Bound, as in libzmq's case, but nobody connects.
+    req.bind(&t.any()).await.unwrap();
     req.set_sndtimeo(Some(Duration::ZERO));
     assert!(matches!(
         within("req.send", req.send("x")).await,
@@ -196,11 +198,11 @@ async fn req_send_without_peers_times_out() {
     watch.assert_none();
 }
 
-#[compio::test]
-async fn req_enforces_strict_alternation() {
+both_transports!(req_enforces_strict_alternation);
+async fn req_enforces_strict_alternation(t: Transport) {
     let watch = panic_watch();
     let rep = RepSocket::new();
-    let ep = rep.bind(ANY).await.unwrap();
+    let ep = rep.bind(&t.any()).await.unwrap();
     let req = ReqSocket::new();
     req.connect(&ep.to_string()).await.unwrap();
 
@@ -244,11 +246,11 @@ async fn req_enforces_strict_alternation() {
     watch.assert_none();
 }
 
-#[compio::test]
-async fn req_ignores_replies_without_the_delimiter() {
+both_transports!(req_ignores_replies_without_the_delimiter);
+async fn req_ignores_replies_without_the_delimiter(t: Transport) {
     let watch = panic_watch();
     let router = RouterSocket::new();
-    let ep = router.bind(ANY).await.unwrap();
+    let ep = router.bind(&t.any()).await.unwrap();
     let req = ReqSocket::new();
     req.set_routing_id("R").unwrap();
     req.connect(&ep.to_string()).await.unwrap();
@@ -276,11 +278,11 @@ async fn req_ignores_replies_without_the_delimiter() {
     watch.assert_none();
 }
 
-#[compio::test]
-async fn req_recv_is_cancel_safe_and_keeps_the_request_pending() {
+both_transports!(req_recv_is_cancel_safe_and_keeps_the_request_pending);
+async fn req_recv_is_cancel_safe_and_keeps_the_request_pending(t: Transport) {
     let watch = panic_watch();
     let rep = RepSocket::new();
-    let ep = rep.bind(ANY).await.unwrap();
+    let ep = rep.bind(&t.any()).await.unwrap();
     let req = ReqSocket::new();
     req.connect(&ep.to_string()).await.unwrap();
     within("send", req.send("q")).await.unwrap();

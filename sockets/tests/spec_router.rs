@@ -1,5 +1,5 @@
 //! ROUTER socket behaviour (RFC 28), after libzmq's tests/test_spec_router.cpp,
-//! zeroring against zeroring over tcp.
+//! zeroring against zeroring; every case runs over tcp and over inproc.
 
 mod common;
 
@@ -11,11 +11,11 @@ use zeroring_sockets::{DealerSocket, Error, Message, ReqSocket, RouterSocket};
 use common::*;
 
 // SHALL receive incoming messages from its peers using a fair-queuing strategy.
-#[compio::test]
-async fn router_fair_queues_in() {
+both_transports!(router_fair_queues_in);
+async fn router_fair_queues_in(t: Transport) {
     let watch = panic_watch();
     let receiver = RouterSocket::new();
-    let ep = receiver.bind(ANY).await.unwrap();
+    let ep = receiver.bind(&t.any()).await.unwrap();
     let ids = ["A", "B", "C", "D", "E"];
     let senders: Vec<DealerSocket> = ids
         .iter()
@@ -65,11 +65,11 @@ async fn router_fair_queues_in() {
 }
 
 // Outgoing messages go to the peer the first frame names.
-#[compio::test]
-async fn router_routes_by_identity() {
+both_transports!(router_routes_by_identity);
+async fn router_routes_by_identity(t: Transport) {
     let watch = panic_watch();
     let router = RouterSocket::new();
-    let ep = router.bind(ANY).await.unwrap();
+    let ep = router.bind(&t.any()).await.unwrap();
     let dealers: Vec<DealerSocket> = (0..3).map(|_| DealerSocket::new()).collect();
     for (i, d) in dealers.iter().enumerate() {
         d.set_routing_id(format!("peer-{i}")).unwrap();
@@ -101,11 +101,11 @@ async fn router_routes_by_identity() {
 
 // Peers without an Identity get generated ids: 5 bytes, 0x00 then a u32; replies
 // addressed with them come back to the right peer.
-#[compio::test]
-async fn router_generated_ids_route_replies() {
+both_transports!(router_generated_ids_route_replies);
+async fn router_generated_ids_route_replies(t: Transport) {
     let watch = panic_watch();
     let router = RouterSocket::new();
-    let ep = router.bind(ANY).await.unwrap();
+    let ep = router.bind(&t.any()).await.unwrap();
     let dealers: Vec<DealerSocket> = (0..3).map(|_| DealerSocket::new()).collect();
     for d in &dealers {
         d.connect(&ep.to_string()).await.unwrap();
@@ -143,11 +143,11 @@ async fn router_generated_ids_route_replies() {
 }
 
 // Unroutable messages are dropped silently by default.
-#[compio::test]
-async fn router_drops_unroutable_messages_silently() {
+both_transports!(router_drops_unroutable_messages_silently);
+async fn router_drops_unroutable_messages_silently(t: Transport) {
     let watch = panic_watch();
     let router = RouterSocket::new();
-    let ep = router.bind(ANY).await.unwrap();
+    let ep = router.bind(&t.any()).await.unwrap();
     let dealer = DealerSocket::new();
     dealer.set_routing_id("known").unwrap();
     dealer.connect(&ep.to_string()).await.unwrap();
@@ -174,12 +174,12 @@ async fn router_drops_unroutable_messages_silently() {
 
 // With ROUTER_MANDATORY, sending to an unknown id fails with HostUnreachable; after
 // the peer leaves, its id becomes unknown.
-#[compio::test]
-async fn router_mandatory_reports_unroutable_messages() {
+both_transports!(router_mandatory_reports_unroutable_messages);
+async fn router_mandatory_reports_unroutable_messages(t: Transport) {
     let watch = panic_watch();
     let router = RouterSocket::new();
     router.set_router_mandatory(true);
-    let ep = router.bind(ANY).await.unwrap();
+    let ep = router.bind(&t.any()).await.unwrap();
 
     match router.send(vec!["nobody", "x"]).await {
         Err(Error::HostUnreachable(id)) => assert_eq!(id, b"nobody"),
@@ -206,11 +206,11 @@ async fn router_mandatory_reports_unroutable_messages() {
 }
 
 // A second peer with a routing id already in use is refused; the first keeps it.
-#[compio::test]
-async fn router_refuses_a_duplicate_routing_id() {
+both_transports!(router_refuses_a_duplicate_routing_id);
+async fn router_refuses_a_duplicate_routing_id(t: Transport) {
     let watch = panic_watch();
     let router = RouterSocket::new();
-    let ep = router.bind(ANY).await.unwrap();
+    let ep = router.bind(&t.any()).await.unwrap();
     let first = DealerSocket::new();
     first.set_routing_id("dup").unwrap();
     first.connect(&ep.to_string()).await.unwrap();
@@ -220,7 +220,8 @@ async fn router_refuses_a_duplicate_routing_id() {
     second.set_routing_id("dup").unwrap();
     second.set_sndtimeo(Some(Duration::from_millis(50)));
     second.connect(&ep.to_string()).await.unwrap();
-    // Give the second one time to be refused (several times: it reconnects).
+    // Give the second one time to be refused (over tcp several times: it reconnects;
+    // over inproc once).
     pause(300).await;
     assert_eq!(router.peer_count(), 1, "the duplicate must not be attached");
 
@@ -243,11 +244,11 @@ async fn router_refuses_a_duplicate_routing_id() {
 }
 
 // ROUTER in front of REQ clients: the classic server pattern.
-#[compio::test]
-async fn router_serves_req_clients() {
+both_transports!(router_serves_req_clients);
+async fn router_serves_req_clients(t: Transport) {
     let watch = panic_watch();
     let router = RouterSocket::new();
-    let ep = router.bind(ANY).await.unwrap();
+    let ep = router.bind(&t.any()).await.unwrap();
     let clients: Vec<ReqSocket> = (0..4).map(|_| ReqSocket::new()).collect();
     for c in &clients {
         c.connect(&ep.to_string()).await.unwrap();
@@ -293,8 +294,8 @@ async fn fill_until_blocked(router: &RouterSocket, peer: &str) {
 
 // With ROUTER_MANDATORY a send to a full peer waits; when that peer goes away
 // meanwhile, the send fails with HostUnreachable instead of waiting forever.
-#[compio::test]
-async fn router_mandatory_send_waiting_on_a_full_peer_fails_when_it_leaves() {
+both_transports!(router_mandatory_send_waiting_on_a_full_peer_fails_when_it_leaves);
+async fn router_mandatory_send_waiting_on_a_full_peer_fails_when_it_leaves(t: Transport) {
     use std::rc::Rc;
     let watch = panic_watch();
     for local_disconnect in [true, false] {
@@ -302,7 +303,7 @@ async fn router_mandatory_send_waiting_on_a_full_peer_fails_when_it_leaves() {
         dealer.set_routing_id("slow").unwrap();
         dealer.set_rcvhwm(Some(1)).unwrap();
         dealer.set_linger(Some(Duration::ZERO));
-        let ep = dealer.bind(ANY).await.unwrap();
+        let ep = dealer.bind(&t.any()).await.unwrap();
         let router = Rc::new(RouterSocket::new());
         router.set_router_mandatory(true);
         router.set_sndhwm(Some(1)).unwrap();

@@ -1,14 +1,17 @@
 //! The driver of one `inproc://` connection, on each side's own runtime: the
 //! binding side accepts (or refuses, for incompatible socket types) and says who
-//! it is; the connecting side waits for that; then each side moves whatever the
-//! other queued — whole messages, subscriptions, the final Close — into its
-//! socket, and wakes its senders when the peer made room. No bytes are encoded.
+//! it is; the connecting side waits for that and confirms unless it gave up
+//! meanwhile; the binding side attaches the peer only once confirmed. Then each
+//! side moves whatever the other queued — whole messages, subscriptions, the
+//! final Close — into its socket, and wakes its senders when the peer made room.
+//! No bytes are encoded.
 
 use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::Poll;
 
+use futures_util::FutureExt;
 use futures_util::future::{Either, select};
 use zeroring_zmtp::{Message, Metadata, PeerInfo, Version, ZmtpError};
 
@@ -45,24 +48,33 @@ impl Drop for HangUp {
     }
 }
 
-/// The binding side of a new inproc connection. The hang-up is armed at once, so
-/// it also fires for a driver its runtime drops before it first ran.
+/// The binding side of a new inproc connection; `stop` completes when the bind
+/// is stopped (unbind, close) while the connecting side has not confirmed yet.
+/// The hang-up is armed at once, so it also fires for a driver its runtime drops
+/// before it first ran.
 pub(crate) fn run_binder(
     host: Rc<dyn ConnectionHost>,
     link: Arc<Link>,
     origin: OriginId,
     label: String,
+    stop: impl Future<Output = ()>,
 ) -> impl Future<Output = ()> {
     let hang_up = HangUp {
         peer: link.to_connecter.clone(),
     };
     async move {
-        bind_side(host, link, origin, label).await;
+        bind_side(host, link, origin, label, stop).await;
         drop(hang_up);
     }
 }
 
-async fn bind_side(host: Rc<dyn ConnectionHost>, link: Arc<Link>, origin: OriginId, label: String) {
+async fn bind_side(
+    host: Rc<dyn ConnectionHost>,
+    link: Arc<Link>,
+    origin: OriginId,
+    label: String,
+    stop: impl Future<Output = ()>,
+) {
     let me = host.inproc_meta();
     if !me.socket_type.is_compatible(link.connecter.socket_type) {
         let e = ZmtpError::IncompatibleSocketType {
@@ -77,6 +89,14 @@ async fn bind_side(host: Rc<dyn ConnectionHost>, link: Arc<Link>, origin: Origin
         return;
     }
     let _ = link.to_connecter.push_force(Item::Hello(me));
+    let mut early = VecDeque::new();
+    if let Err(reason) = wait_for_ready(&link, &mut early, stop).await {
+        host.events().emit(|| SocketEvent::HandshakeFailed {
+            peer: label.clone(),
+            reason,
+        });
+        return;
+    }
     let outbound = Rc::new(Outbound::inproc(host.room(), link.to_connecter.clone()));
     let io = ConnIo::Inproc {
         outgoing: link.to_connecter.clone(),
@@ -90,9 +110,27 @@ async fn bind_side(host: Rc<dyn ConnectionHost>, link: Arc<Link>, origin: Origin
         origin,
         None,
         label,
-        VecDeque::new(),
+        early,
     )
     .await;
+}
+
+/// The connecting side's confirmation, or why the connection ends before it
+/// (the connecting side gave up, or `stop`). Whatever else it queued stays in
+/// `early`, in order.
+async fn wait_for_ready(
+    link: &Link,
+    early: &mut VecDeque<Item>,
+    stop: impl Future<Output = ()>,
+) -> Result<(), DisconnectReason> {
+    let waiting = std::pin::pin!(wait_for(&link.to_binder, early, |item| {
+        matches!(item, Item::Ready | Item::Close)
+    }));
+    match select(waiting, std::pin::pin!(stop)).await {
+        Either::Left((Some(Item::Ready), _)) => Ok(()),
+        Either::Left(_) => Err(DisconnectReason::Session(CloseReason::PeerClosed)),
+        Either::Right(_) => Err(DisconnectReason::EndpointStopped),
+    }
 }
 
 /// The connecting side: waits for the binding side's answer (or for `stop`:
@@ -106,13 +144,16 @@ pub(crate) async fn run_connecter(
     stop: impl Future<Output = ()>,
 ) {
     let mut early = VecDeque::new();
+    let mut stop = std::pin::pin!(stop);
     let answer = {
         let waiting = std::pin::pin!(wait_for_answer(&link, &mut early));
-        match select(waiting, std::pin::pin!(stop)).await {
+        match select(waiting, stop.as_mut()).await {
             Either::Left((answer, _)) => Some(answer),
             Either::Right(_) => None,
         }
     };
+    // Stopped as the answer came: given up all the same.
+    let answer = answer.filter(|_| stop.as_mut().now_or_never().is_none());
     let hello = match answer {
         Some(Ok(hello)) => hello,
         Some(Err(refused)) => {
@@ -134,6 +175,7 @@ pub(crate) async fn run_connecter(
             return;
         }
     };
+    let _ = link.to_binder.push_force(Item::Ready);
     host.events().emit(|| SocketEvent::Connected {
         endpoint: label.clone(),
     });
@@ -149,23 +191,40 @@ pub(crate) async fn run_connecter(
     run(host, io, outbound, &hello, origin, slot, label, early).await;
 }
 
-/// The binding side's answer: who it is, or why it refused (`None`: the link
-/// closed without an answer). Items that came after the answer stay in `early`.
+/// The binding side's answer: who it is, or why it refused (`None`: it hung up
+/// or the link closed without an answer). Items that came after the answer stay
+/// in `early`.
 async fn wait_for_answer(
     link: &Link,
     early: &mut VecDeque<Item>,
 ) -> Result<PeerMeta, Option<String>> {
+    let answer = wait_for(&link.to_connecter, early, |item| {
+        matches!(item, Item::Hello(_) | Item::Refused(_) | Item::Close)
+    });
+    match answer.await {
+        Some(Item::Hello(meta)) => Ok(meta),
+        Some(Item::Refused(reason)) => Err(Some(reason)),
+        _ => Err(None),
+    }
+}
+
+/// Takes items from `queue` into `early` until one that `wanted` picks comes,
+/// and returns it; every other item stays in `early`, in order. `None` when the
+/// queue closes first.
+async fn wait_for(
+    queue: &Queue,
+    early: &mut VecDeque<Item>,
+    wanted: impl Fn(&Item) -> bool,
+) -> Option<Item> {
+    let mut seen = 0;
     loop {
-        let closed = std::future::poll_fn(|cx| link.to_connecter.poll_take_all(cx, early)).await;
-        while let Some(item) = early.pop_front() {
-            match item {
-                Item::Hello(meta) => return Ok(meta),
-                Item::Refused(reason) => return Err(Some(reason)),
-                _ => {}
-            }
+        let closed = std::future::poll_fn(|cx| queue.poll_take_all(cx, early)).await;
+        if let Some(i) = early.iter().skip(seen).position(&wanted) {
+            return early.remove(seen + i);
         }
+        seen = early.len();
         if closed {
-            return Err(None);
+            return None;
         }
     }
 }
@@ -292,7 +351,7 @@ impl Mover<'_> {
                     DisconnectReason::Session(CloseReason::PeerClosed)
                 });
             }
-            Item::Message(_) | Item::Hello(_) | Item::Refused(_) => return None,
+            Item::Message(_) | Item::Hello(_) | Item::Refused(_) | Item::Ready => return None,
         };
         if self.deliver(msg).await.is_err() && self.conn.is_closed() {
             return Some(self.closed_reason());

@@ -24,6 +24,11 @@ pub(crate) enum Item {
     Hello(PeerMeta),
     /// The binding side refused the connection (incompatible socket types).
     Refused(String),
+    /// The connecting side took the Hello and has not given up: the connection
+    /// is set up. The binding side attaches the peer only after this, so a
+    /// connect given up before (disconnect, close) never reaches it; what was
+    /// queued ahead of this item belongs to the connection all the same.
+    Ready,
     Message(Message),
     Subscribe(Bytes),
     Cancel(Bytes),

@@ -86,7 +86,7 @@ async fn accept_loop(core: Rc<Core>, name: String, accepts: Accepts, task: Rc<En
                 peer: label.clone(),
             });
             let host: Rc<dyn ConnectionHost> = core.clone();
-            let run = run_binder(host, link, task.id, label.clone());
+            let run = run_binder(host, link, task.id, label.clone(), stopped(task.clone()));
             compio::runtime::spawn(run).detach();
         }
     }
@@ -115,17 +115,9 @@ pub(crate) fn connect(core: &Rc<Core>, given: &str, name: &str) -> Result<()> {
     };
     let core = core.clone();
     compio::runtime::spawn(async move {
-        let stopped = async {
-            loop {
-                let stop = task.stop.notified();
-                if task.stopped.get() {
-                    return;
-                }
-                stop.await;
-            }
-        };
         let host: Rc<dyn ConnectionHost> = core.clone();
-        run_connecter(host, link, task.id, slot, label, stopped).await;
+        let id = task.id;
+        run_connecter(host, link, id, slot, label, stopped(task)).await;
         drop(connecting);
         core.connect_ended(slot);
     })
@@ -148,5 +140,16 @@ impl Drop for Connecting {
     fn drop(&mut self) {
         self.registry.cancel(&self.name, &self.link);
         let _ = self.link.to_binder.push_force(Item::Close);
+    }
+}
+
+/// Completes once `task` is stopped (unbind, disconnect, close).
+async fn stopped(task: Rc<EndpointTask>) {
+    loop {
+        let stop = task.stop.notified();
+        if task.stopped.get() {
+            return;
+        }
+        stop.await;
     }
 }

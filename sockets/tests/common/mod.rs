@@ -1,6 +1,6 @@
-//! Helpers shared by the integration tests: bounded waits, message comparison,
-//! panic accounting for detached engine tasks, and a blocking raw-TCP peer for the
-//! hostile-peer tests.
+//! Helpers shared by the integration tests: the transports a case runs over,
+//! bounded waits, message comparison, panic accounting for detached engine tasks,
+//! and a blocking raw-TCP peer for the hostile-peer tests.
 #![allow(dead_code)]
 
 use std::cell::Cell;
@@ -16,6 +16,65 @@ use zeroring_sockets::{Endpoint, Message};
 
 /// Bind address for every test: an ephemeral port on loopback.
 pub const ANY: &str = "tcp://127.0.0.1:0";
+
+/// The transport a test case runs over. Spec cases run over both, as libzmq's
+/// tests/test_spec_*.cpp do; see [`both_transports!`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Tcp,
+    Inproc,
+}
+
+impl Transport {
+    /// An endpoint to bind: an ephemeral tcp port on loopback, or an inproc name
+    /// no other bind in this process uses (native sockets share one namespace).
+    pub fn any(self) -> String {
+        match self {
+            Transport::Tcp => ANY.to_string(),
+            Transport::Inproc => inproc_name("spec"),
+        }
+    }
+
+    /// An endpoint nobody binds: a tcp port that was free a moment ago, or a fresh
+    /// inproc name.
+    pub fn unbound(self) -> String {
+        match self {
+            Transport::Tcp => format!("tcp://127.0.0.1:{}", free_port()),
+            Transport::Inproc => inproc_name("unbound"),
+        }
+    }
+}
+
+/// A unique `inproc://` name in this process, tagged for readable failures.
+pub fn inproc_name(tag: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!("inproc://{tag}-{}", N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Runs each `async fn case(t: Transport)` as two `#[compio::test]`s,
+/// `case::tcp` and `case::inproc`, so both run in CI and a failure names its
+/// transport.
+#[allow(unused_macros)]
+macro_rules! both_transports {
+    ($($case:ident),+ $(,)?) => {
+        $(
+            mod $case {
+                #[compio::test]
+                async fn tcp() {
+                    super::$case(super::Transport::Tcp).await
+                }
+
+                #[compio::test]
+                async fn inproc() {
+                    super::$case(super::Transport::Inproc).await
+                }
+            }
+        )+
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use both_transports;
 
 /// Upper bound for anything that should happen "soon". Generous: the machine is
 /// shared and tests run in parallel.
