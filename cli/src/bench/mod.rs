@@ -227,6 +227,7 @@ mod runner {
             Outcome::NotApplicable => Ok(None),
             Outcome::Stalled => Err("stalled".into()),
             Outcome::Failed(e) => Err(e),
+            Outcome::Skipped => Ok(None),
         }
     }
 
@@ -237,6 +238,8 @@ mod runner {
         NotApplicable,
         Stalled,
         Failed(String),
+        /// Left out with `--impls`.
+        Skipped,
     }
 
     impl Outcome {
@@ -306,6 +309,27 @@ mod runner {
         with_timeout(Duration::from_secs(limit), move || f(case))
     }
 
+    /// A comma-separated list of names (`--cases rr64,push64`), each checked against
+    /// `known`; `None` without the flag.
+    fn names_flag(
+        args: &[String],
+        flag: &str,
+        what: &str,
+        known: &[&str],
+    ) -> Result<Option<Vec<String>>, CliError> {
+        let Some(list) = text_flag(args, flag) else {
+            return Ok(None);
+        };
+        let names: Vec<String> = list.split(',').map(|n| n.trim().to_string()).collect();
+        if let Some(name) = names.iter().find(|n| !known.contains(&n.as_str())) {
+            return Err(CliError(format!(
+                "unknown {what} {name:?}; known: {}",
+                known.join(",")
+            )));
+        }
+        Ok(Some(names))
+    }
+
     /// Runs the bench.
     pub fn run(args: &[String]) -> Result<(), CliError> {
         let quick = args.iter().any(|a| a == "--quick");
@@ -316,19 +340,9 @@ mod runner {
             zeroring::set_busy_poll(Duration::from_micros(us));
         }
         let svg_path = text_flag(args, "--svg").unwrap_or("bench.svg").to_string();
-        let wanted: Option<Vec<String>> = text_flag(args, "--cases")
-            .map(|s| s.split(',').map(|c| c.trim().to_string()).collect());
-        if let Some(w) = &wanted {
-            for name in w {
-                if !CASES.iter().any(|c| c.name == name) {
-                    let known: Vec<_> = CASES.iter().map(|c| c.name).collect();
-                    return Err(CliError(format!(
-                        "unknown case {name:?}; cases: {}",
-                        known.join(",")
-                    )));
-                }
-            }
-        }
+        let case_names: Vec<&str> = CASES.iter().map(|c| c.name).collect();
+        let wanted = names_flag(args, "--cases", "case", &case_names)?;
+        let impls = names_flag(args, "--impls", "implementation", &IMPLS)?;
         let cases: Vec<Case> = CASES
             .iter()
             .filter(|c| {
@@ -350,6 +364,10 @@ mod runner {
         for case in &cases {
             let mut row = Vec::new();
             for imp in IMPLS {
+                if impls.as_ref().is_some_and(|w| !w.iter().any(|n| n == imp)) {
+                    row.push(Outcome::Skipped);
+                    continue;
+                }
                 let t = Instant::now();
                 let outcome = run_one(imp, *case);
                 eprintln!(
@@ -392,6 +410,7 @@ mod runner {
             Outcome::NotApplicable => "n/a".into(),
             Outcome::Stalled => "stalled".into(),
             Outcome::Failed(e) => format!("failed: {e}"),
+            Outcome::Skipped => "-".into(),
         }
     }
 
@@ -447,18 +466,27 @@ mod runner {
              1 I/O thread shared by all its sockets. Both zeroring columns send one shared \
              Bytes body cloned per message. --busy-poll applies to the zeroring column only."
         );
-        println!(
-            "From tokio tasks: one multi-thread tokio runtime with 2 workers, a sender task and \
-             a receiver task (zeroring handle: send_async/recv_async, its Context's I/O thread \
-             besides; zmq.rs: its sockets on that runtime). Pairs: N PUSH/PULL pairs over one \
-             context with N I/O threads (libzmq: ZMQ_IO_THREADS = N), each side on its own \
-             thread, started together after a warm-up; aggregate msg/s until the last \
-             receiver is done, {} messages per pair.",
-            results
-                .iter()
-                .find(|(c, _)| matches!(c.kind, Kind::Pairs(_)))
-                .map_or_else(|| "-".into(), |(c, _)| c.count.to_string())
-        );
+        if results
+            .iter()
+            .any(|(c, _)| matches!(c.kind, Kind::PushPullTokio))
+        {
+            println!(
+                "From tokio tasks: one multi-thread tokio runtime with 2 workers, a sender task \
+                 and a receiver task (zeroring handle: send_async/recv_async, plus its \
+                 Context's I/O thread; zmq.rs: its sockets on that runtime)."
+            );
+        }
+        if let Some((pairs, _)) = results
+            .iter()
+            .find(|(c, _)| matches!(c.kind, Kind::Pairs(_)))
+        {
+            println!(
+                "Pairs: N PUSH/PULL pairs over one context with N I/O threads (libzmq: \
+                 ZMQ_IO_THREADS = N), each side on its own thread, started together after a \
+                 warm-up; aggregate msg/s until the last receiver is done, {} messages per pair.",
+                pairs.count
+            );
+        }
         println!(
             "Note: zmq.rs 0.7 stalls after 65,536 messages in one PUSH/PULL stream, so its \
              stream runs (tokio case included) are capped at {ZMQRS_STREAM_CAP} messages; its \

@@ -109,6 +109,7 @@ fn no_bar(out: &mut String, y: usize, outcome: &Outcome) {
     let label = match outcome {
         Outcome::Stalled => "stalled",
         Outcome::Failed(_) => "failed",
+        Outcome::Skipped => "skipped",
         _ => "n/a",
     };
     let _ = writeln!(
