@@ -49,10 +49,13 @@ commands:
         after warm-up
   perf local_lat|remote_lat|local_thr|remote_thr <endpoint> <message-size> <count>
         libzmq's perf tools with the same arguments and output lines
-  bench [--quick] [--cases a,b] [--svg PATH]
-        zeroring vs libzmq vs zmq.rs vs raw TCP over loopback (REQ/REP,
-        PUSH/PULL, PUB/SUB, DEALER/ROUTER); Markdown table on stdout, SVG
-        chart (default bench.svg); needs `--features compare`
+  bench [--quick] [--cases a,b] [--impls a,b] [--svg PATH]
+        zeroring (native sockets and thread-safe handles) vs libzmq vs zmq.rs
+        vs raw TCP over loopback (REQ/REP, PUSH/PULL, PUB/SUB, DEALER/ROUTER,
+        PUSH/PULL from tokio tasks, N pairs over N I/O threads); Markdown
+        table on stdout, SVG chart (default bench.svg); --impls keeps only
+        the named columns (e.g. --impls 'zeroring handle,libzmq'); needs
+        `--features compare`
   help  print this text
 ";
 

@@ -4,9 +4,11 @@
 //! of the wrong size, a subscriber that missed a message, fail the run).
 //!
 //! Criterion's time per iteration is the time per message (streams, fan-out,
-//! DEALER/ROUTER) or the median round trip (REQ/REP). Implementations without a case
-//! (zmq.rs PUB/SUB, raw TCP PUB/SUB and DEALER/ROUTER) are skipped. zmq.rs stalls
-//! after 65,536 messages in one PUSH/PULL stream, so its streams are capped at 50,000.
+//! DEALER/ROUTER; for the pairs cases, one over the aggregate rate of all pairs) or the
+//! median round trip (REQ/REP). Implementations without a case (zmq.rs PUB/SUB, raw TCP
+//! PUB/SUB and DEALER/ROUTER, and the tokio and pairs cases, which only the zeroring
+//! handle and zmq.rs or libzmq have) are skipped. zmq.rs stalls after 65,536 messages in
+//! one PUSH/PULL stream, so its streams are capped at 50,000.
 
 use std::time::Duration;
 
@@ -20,6 +22,9 @@ fn count_for(case: &str, iters: u64) -> usize {
         "rr64" | "rr1k" => (200, 20_000),
         "push1m" => (20, 2_000),
         "dealer16" => (50, 2_000),
+        // Per pair; pairs2 sends twice as many in all.
+        "pairs1" | "pairs2" => (1_000, 500_000),
+        // push64, push1k, push16k, pub1, pub8, push64-tokio.
         _ => (1_000, 1_000_000),
     };
     (iters as usize).clamp(low, high)

@@ -1,11 +1,17 @@
 //! `zeroring bench`: zeroring side by side with libzmq (crate `zmq`), zmq.rs (crate
 //! `zeromq` on tokio) and raw TCP (blocking std sockets, TCP_NODELAY, 2-byte length
 //! header) over loopback, every peer on its own thread (like separate processes).
+//! zeroring runs twice: its native compio sockets ("zeroring") and its thread-safe
+//! handles from a `Context` used from plain threads ("zeroring handle"); the handles
+//! also run from tokio tasks (`push64-tokio`, against zmq.rs on the same runtime) and as
+//! N pairs over N I/O threads (`pairs1`, `pairs2`).
 //!
 //! Prints a Markdown table on stdout (progress on stderr) and writes an SVG bar chart.
 //! Needs the `compare` cargo feature, which pulls in libzmq, zmq.rs and tokio; without
 //! it the command only prints how to enable it.
 
+#[cfg(feature = "compare")]
+mod handle;
 #[cfg(feature = "compare")]
 mod libzmq;
 #[cfg(feature = "compare")]
@@ -37,7 +43,7 @@ mod runner {
     use std::thread;
     use std::time::{Duration, Instant};
 
-    use super::{CliError, libzmq, rawtcp, svg, zeroring, zmqrs};
+    use super::{CliError, handle, libzmq, rawtcp, svg, zeroring, zmqrs};
     use crate::text_flag;
 
     /// The messaging pattern of a case.
@@ -51,6 +57,12 @@ mod runner {
         PubSub(usize),
         /// `n` DEALERs doing request/replies through one ROUTER; result: round trips/s.
         DealerRouter(usize),
+        /// One PUSH task streaming to one PULL task on a two-worker tokio runtime;
+        /// result: msg/s at the receiver.
+        PushPullTokio,
+        /// `n` PUSH/PULL pairs over one context with `n` I/O threads, each side on
+        /// its own thread; result: aggregate msg/s (`count` is per pair).
+        Pairs(usize),
     }
 
     /// One benchmark case.
@@ -74,7 +86,7 @@ mod runner {
     /// zmq.rs 0.7 stalls after 65,536 messages in one PUSH/PULL stream.
     pub(crate) const ZMQRS_STREAM_CAP: usize = 50_000;
 
-    const CASES: [Case; 9] = [
+    const CASES: [Case; 12] = [
         Case {
             name: "rr64",
             title: "REQ/REP round trip 64 B",
@@ -138,17 +150,51 @@ mod runner {
             size: 64,
             count: 2_000,
         },
+        Case {
+            name: "push64-tokio",
+            title: "PUSH/PULL 64 B from tokio tasks",
+            kind: Kind::PushPullTokio,
+            size: 64,
+            count: 500_000,
+        },
+        Case {
+            name: "pairs1",
+            title: "1 PUSH/PULL pair 64 B, 1 I/O thread",
+            kind: Kind::Pairs(1),
+            size: 64,
+            count: 500_000,
+        },
+        Case {
+            name: "pairs2",
+            title: "2 PUSH/PULL pairs 64 B, 2 I/O threads",
+            kind: Kind::Pairs(2),
+            size: 64,
+            count: 500_000,
+        },
+        // inproc cases go here (planned: the same patterns over inproc://, for the
+        // zeroring handle and libzmq columns). A new case needs its entry here, a
+        // `Kind` if no existing one fits, an arm in every implementation's `run`
+        // (`Ok(None)` where it does not apply) and a `count_for` range in
+        // cli/benches/common.
     ];
 
     /// The implementations, in table order.
-    pub(crate) const IMPLS: [&str; 4] = ["zeroring", "libzmq", "zmq.rs", "raw TCP"];
+    pub(crate) const IMPLS: [&str; 5] =
+        ["zeroring", "zeroring handle", "libzmq", "zmq.rs", "raw TCP"];
+
+    /// Column indexes in [`IMPLS`].
+    const ZERORING: usize = 0;
+    const HANDLE: usize = 1;
+    const LIBZMQ: usize = 2;
+    const ZMQRS: usize = 3;
+    const RAW_TCP: usize = 4;
 
     /// The implementations [`measure`] knows, in table order.
-    pub const IMPLEMENTATIONS: [&str; 4] = IMPLS;
+    pub const IMPLEMENTATIONS: [&str; 5] = IMPLS;
 
     /// The case names [`measure`] knows (`rr64`, `push1k`, ...), in table order.
-    pub const CASE_NAMES: [&str; 9] = {
-        let mut names = [""; 9];
+    pub const CASE_NAMES: [&str; CASES.len()] = {
+        let mut names = [""; CASES.len()];
         let mut i = 0;
         while i < CASES.len() {
             names[i] = CASES[i].name;
@@ -181,6 +227,7 @@ mod runner {
             Outcome::NotApplicable => Ok(None),
             Outcome::Stalled => Err("stalled".into()),
             Outcome::Failed(e) => Err(e),
+            Outcome::Skipped => Ok(None),
         }
     }
 
@@ -191,6 +238,8 @@ mod runner {
         NotApplicable,
         Stalled,
         Failed(String),
+        /// Left out with `--impls`.
+        Skipped,
     }
 
     impl Outcome {
@@ -252,11 +301,33 @@ mod runner {
     fn run_one(imp: &str, case: Case) -> Outcome {
         let (limit, f): (u64, fn(Case) -> RunResult) = match imp {
             "zeroring" => (20, zeroring::run),
+            "zeroring handle" => (20, handle::run),
             "libzmq" => (20, libzmq::run),
             "zmq.rs" => (10, zmqrs::run),
             _ => (20, rawtcp::run),
         };
         with_timeout(Duration::from_secs(limit), move || f(case))
+    }
+
+    /// A comma-separated list of names (`--cases rr64,push64`), each checked against
+    /// `known`; `None` without the flag.
+    fn names_flag(
+        args: &[String],
+        flag: &str,
+        what: &str,
+        known: &[&str],
+    ) -> Result<Option<Vec<String>>, CliError> {
+        let Some(list) = text_flag(args, flag) else {
+            return Ok(None);
+        };
+        let names: Vec<String> = list.split(',').map(|n| n.trim().to_string()).collect();
+        if let Some(name) = names.iter().find(|n| !known.contains(&n.as_str())) {
+            return Err(CliError(format!(
+                "unknown {what} {name:?}; known: {}",
+                known.join(",")
+            )));
+        }
+        Ok(Some(names))
     }
 
     /// Runs the bench.
@@ -269,19 +340,9 @@ mod runner {
             zeroring::set_busy_poll(Duration::from_micros(us));
         }
         let svg_path = text_flag(args, "--svg").unwrap_or("bench.svg").to_string();
-        let wanted: Option<Vec<String>> = text_flag(args, "--cases")
-            .map(|s| s.split(',').map(|c| c.trim().to_string()).collect());
-        if let Some(w) = &wanted {
-            for name in w {
-                if !CASES.iter().any(|c| c.name == name) {
-                    let known: Vec<_> = CASES.iter().map(|c| c.name).collect();
-                    return Err(CliError(format!(
-                        "unknown case {name:?}; cases: {}",
-                        known.join(",")
-                    )));
-                }
-            }
-        }
+        let case_names: Vec<&str> = CASES.iter().map(|c| c.name).collect();
+        let wanted = names_flag(args, "--cases", "case", &case_names)?;
+        let impls = names_flag(args, "--impls", "implementation", &IMPLS)?;
         let cases: Vec<Case> = CASES
             .iter()
             .filter(|c| {
@@ -303,10 +364,14 @@ mod runner {
         for case in &cases {
             let mut row = Vec::new();
             for imp in IMPLS {
+                if impls.as_ref().is_some_and(|w| !w.iter().any(|n| n == imp)) {
+                    row.push(Outcome::Skipped);
+                    continue;
+                }
                 let t = Instant::now();
                 let outcome = run_one(imp, *case);
                 eprintln!(
-                    "bench: {:<30} {:<9} {:>14}  ({:.1} s)",
+                    "bench: {:<38} {:<15} {:>14}  ({:.1} s)",
                     case.title,
                     imp,
                     cell(case, &outcome),
@@ -345,33 +410,41 @@ mod runner {
             Outcome::NotApplicable => "n/a".into(),
             Outcome::Stalled => "stalled".into(),
             Outcome::Failed(e) => format!("failed: {e}"),
+            Outcome::Skipped => "-".into(),
         }
     }
 
-    /// zeroring's advantage over `other`: > 1 means zeroring is better.
-    fn ratio(case: &Case, zeroring: &Outcome, other: &Outcome) -> String {
-        match (zeroring.value(), other.value()) {
-            (Some(z), Some(o)) if z > 0.0 && o > 0.0 => {
-                let r = if case.is_latency() { o / z } else { z / o };
-                format!("{r:.2}x")
+    /// The advantage of `a` over `b` as a number: > 1 means `a` is better.
+    fn advantage(case: &Case, a: &Outcome, b: &Outcome) -> Option<f64> {
+        match (a.value(), b.value()) {
+            (Some(a), Some(b)) if a > 0.0 && b > 0.0 => {
+                Some(if case.is_latency() { b / a } else { a / b })
             }
-            _ => "-".into(),
+            _ => None,
         }
+    }
+
+    /// [`advantage`] for the table: `1.23x`, or `-` without both figures.
+    fn ratio(case: &Case, a: &Outcome, b: &Outcome) -> String {
+        advantage(case, a, b).map_or_else(|| "-".into(), |r| format!("{r:.2}x"))
     }
 
     fn print_table(results: &[(Case, Vec<Outcome>)], quick: bool) {
         println!(
-            "| case | zeroring | libzmq | zmq.rs | raw TCP | zeroring/libzmq | zeroring/raw TCP |"
+            "| case | {} | zeroring/libzmq | handle/libzmq | handle/zmq.rs | zeroring/raw TCP |",
+            IMPLS.join(" | ")
         );
-        println!("|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|---|");
         for (case, row) in results {
             let cells: Vec<String> = row.iter().map(|o| cell(case, o)).collect();
             println!(
-                "| {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} |",
                 case.title,
                 cells.join(" | "),
-                ratio(case, &row[0], &row[1]),
-                ratio(case, &row[0], &row[3]),
+                ratio(case, &row[ZERORING], &row[LIBZMQ]),
+                ratio(case, &row[HANDLE], &row[LIBZMQ]),
+                ratio(case, &row[HANDLE], &row[ZMQRS]),
+                ratio(case, &row[ZERORING], &row[RAW_TCP]),
             );
         }
         println!();
@@ -379,7 +452,7 @@ mod runner {
             "Loopback TCP, each peer on its own thread. REQ/REP: median round trip; PUSH/PULL: \
              msg/s at the receiver, first to last message; PUB/SUB: msg/s published with every \
              subscriber receiving all (HWM unlimited); DEALER/ROUTER: aggregate round trips/s. \
-             Ratios > 1 mean zeroring is better.{}",
+             Ratios > 1 mean the first named is better.{}",
             if quick {
                 " Quick run (10x fewer messages)."
             } else {
@@ -387,13 +460,115 @@ mod runner {
             }
         );
         println!(
-            "Note: zmq.rs 0.7 stalls after 65,536 messages in one PUSH/PULL stream, so its \
-             stream runs are capped at {ZMQRS_STREAM_CAP} messages; its PUB drops messages when \
-             its fixed internal queue is full (no HWM option), so the PUB/SUB cases are n/a. \
-             Raw TCP has no PUB/SUB or DEALER/ROUTER (n/a); messages of 64 KiB and more use \
-             0xFFFF plus a 4-byte length. \"stalled\": no result within the time limit (10 s \
-             for zmq.rs, 20 s for the others)."
+            "zeroring: native compio sockets, one runtime per thread. zeroring handle: the \
+             thread-safe Socket of a Context, blocking API from plain threads; like libzmq's \
+             column (one zmq::Context per case, 1 I/O thread), each case uses one Context with \
+             1 I/O thread shared by all its sockets. Both zeroring columns send one shared \
+             Bytes body cloned per message. --busy-poll applies to the zeroring column only."
         );
+        if results
+            .iter()
+            .any(|(c, _)| matches!(c.kind, Kind::PushPullTokio))
+        {
+            println!(
+                "From tokio tasks: one multi-thread tokio runtime with 2 workers, a sender task \
+                 and a receiver task (zeroring handle: send_async/recv_async, plus its \
+                 Context's I/O thread; zmq.rs: its sockets on that runtime)."
+            );
+        }
+        if let Some((pairs, _)) = results
+            .iter()
+            .find(|(c, _)| matches!(c.kind, Kind::Pairs(_)))
+        {
+            println!(
+                "Pairs: N PUSH/PULL pairs over one context with N I/O threads (libzmq: \
+                 ZMQ_IO_THREADS = N), each side on its own thread, started together after a \
+                 warm-up; aggregate msg/s until the last receiver is done, {} messages per pair.",
+                pairs.count
+            );
+        }
+        println!(
+            "Note: zmq.rs 0.7 stalls after 65,536 messages in one PUSH/PULL stream, so its \
+             stream runs (tokio case included) are capped at {ZMQRS_STREAM_CAP} messages; its \
+             PUB drops messages when its fixed internal queue is full (no HWM option), so the \
+             PUB/SUB cases are n/a. Raw TCP has no PUB/SUB or DEALER/ROUTER (n/a); messages of \
+             64 KiB and more use 0xFFFF plus a 4-byte length. \"stalled\": no result within \
+             the time limit (10 s for zmq.rs, 20 s for the others)."
+        );
+        print_targets(results);
+    }
+
+    /// The row of case `name`, when that case ran.
+    fn row_of<'a>(
+        results: &'a [(Case, Vec<Outcome>)],
+        name: &str,
+    ) -> Option<&'a (Case, Vec<Outcome>)> {
+        results.iter().find(|(c, _)| c.name == name)
+    }
+
+    /// Issue 12's targets for the handle, for the cases that ran (medians of several
+    /// runs decide; one run is one sample).
+    fn print_targets(results: &[(Case, Vec<Outcome>)]) {
+        let verdict = |r: Option<f64>, min: f64| match r {
+            Some(r) if r >= min => format!("{r:.2}x (met)"),
+            Some(r) => format!("{r:.2}x (missed)"),
+            None => "-".into(),
+        };
+        let mut lines = Vec::new();
+        // (case, column, against column, minimum, what)
+        let pairs_of = [
+            (
+                "push64",
+                HANDLE,
+                LIBZMQ,
+                1.5,
+                "handle PUSH/PULL 64 B vs libzmq >= 1.5x",
+            ),
+            (
+                "rr64",
+                HANDLE,
+                LIBZMQ,
+                1.0,
+                "handle REQ/REP 64 B round trip vs libzmq >= 1.0x (no slower)",
+            ),
+            (
+                "push64-tokio",
+                HANDLE,
+                ZMQRS,
+                3.0,
+                "handle from tokio tasks vs zmq.rs >= 3x",
+            ),
+        ];
+        for (name, a, b, min, what) in pairs_of {
+            if let Some((case, row)) = row_of(results, name) {
+                lines.push(format!(
+                    "{what}: {}",
+                    verdict(advantage(case, &row[a], &row[b]), min)
+                ));
+            }
+        }
+        if let (Some((one, r1)), Some((_, r2))) =
+            (row_of(results, "pairs1"), row_of(results, "pairs2"))
+        {
+            for (col, min) in [(HANDLE, Some(1.6)), (LIBZMQ, None)] {
+                let r = advantage(one, &r2[col], &r1[col]);
+                let figure = match min {
+                    Some(min) => verdict(r, min),
+                    None => r.map_or_else(|| "-".into(), |r| format!("{r:.2}x")),
+                };
+                let target = if min.is_some() { " >= 1.6x" } else { "" };
+                lines.push(format!(
+                    "{} pairs2/pairs1 aggregate{target}: {figure}",
+                    IMPLS[col]
+                ));
+            }
+        }
+        if !lines.is_empty() {
+            println!(
+                "Targets (issue 12; medians of interleaved runs decide, this is one run): {}.",
+                lines.join("; ")
+            );
+        }
     }
 }
 

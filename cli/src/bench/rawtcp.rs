@@ -20,7 +20,7 @@ pub(super) fn run(case: Case) -> RunResult {
     match case.kind {
         Kind::ReqRep => req_rep(case.size, case.count),
         Kind::PushPull => push_pull(case.size, case.count),
-        Kind::PubSub(_) | Kind::DealerRouter(_) => Ok(None),
+        Kind::PubSub(_) | Kind::DealerRouter(_) | Kind::PushPullTokio | Kind::Pairs(_) => Ok(None),
     }
 }
 

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use super::runner::{Case, IMPLS, Outcome, format_value};
 
-const COLORS: [&str; 4] = ["#d9480f", "#1971c2", "#2f9e44", "#868e96"];
+const COLORS: [&str; IMPLS.len()] = ["#d9480f", "#f08c00", "#1971c2", "#2f9e44", "#868e96"];
 const WIDTH: usize = 960;
 const LEFT: usize = 250;
 const BAR_AREA: usize = 560;
@@ -109,6 +109,7 @@ fn no_bar(out: &mut String, y: usize, outcome: &Outcome) {
     let label = match outcome {
         Outcome::Stalled => "stalled",
         Outcome::Failed(_) => "failed",
+        Outcome::Skipped => "skipped",
         _ => "n/a",
     };
     let _ = writeln!(

@@ -42,6 +42,8 @@ pub(super) fn run(case: Case) -> RunResult {
         Kind::PushPull => push_pull(case.size, case.count),
         Kind::PubSub(subs) => pub_sub(case.size, case.count, subs),
         Kind::DealerRouter(peers) => dealer_router(case.size, case.count, peers),
+        // Handle-only cases: the native sockets need a compio runtime thread.
+        Kind::PushPullTokio | Kind::Pairs(_) => Ok(None),
     }
 }
 

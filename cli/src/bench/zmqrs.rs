@@ -5,6 +5,10 @@
 //! capped at [`ZMQRS_STREAM_CAP`]; its PUB drops messages when its fixed-size internal
 //! queue is full (there is no HWM option), so the PUB/SUB cases, which need every
 //! subscriber to receive everything, are not applicable.
+//!
+//! The `push64-tokio` case puts both sockets on one multi-thread runtime with two
+//! workers instead, a sender task and a receiver task (the shape the zeroring handle
+//! column runs with `send_async`/`recv_async`); it has the same cap.
 
 use std::future::Future;
 use std::sync::{Arc, Barrier, mpsc};
@@ -41,7 +45,18 @@ pub(super) fn run(case: Case) -> RunResult {
         Kind::PushPull => push_pull(case.size, case.count.min(ZMQRS_STREAM_CAP)),
         Kind::PubSub(_) => Ok(None),
         Kind::DealerRouter(peers) => dealer_router(case.size, case.count, peers),
+        Kind::PushPullTokio => push_pull_tokio(case.size, case.count.min(ZMQRS_STREAM_CAP)),
+        Kind::Pairs(_) => Ok(None),
     }
+}
+
+/// The runtime of the `push64-tokio` case: multi-thread, two workers.
+pub(super) fn tokio_two_workers() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start tokio: {e}"))
 }
 
 fn req_rep(size: usize, count: usize) -> RunResult {
@@ -163,4 +178,38 @@ fn dealer_router(size: usize, count: usize, peers: usize) -> RunResult {
     done_tx.send(()).ok();
     server.join().map_err(|_| "ROUTER thread panicked")??;
     Ok(Some(rate(peers * count, elapsed)))
+}
+
+/// One PUSH task and one PULL task on a two-worker tokio runtime.
+fn push_pull_tokio(size: usize, count: usize) -> RunResult {
+    let elapsed = tokio_two_workers()?.block_on(async move {
+        let mut pull = zeromq::PullSocket::new();
+        let ep = pull.bind("tcp://127.0.0.1:0").await.map_err(s)?.to_string();
+        let receiver = tokio::spawn(async move {
+            pull.recv().await.map_err(s)?;
+            let start = Instant::now();
+            for _ in 1..count {
+                let m = pull.recv().await.map_err(s)?;
+                if byte_len(&m) != size {
+                    return Err("message of the wrong size".to_string());
+                }
+            }
+            Ok(start.elapsed())
+        });
+        let sender = tokio::spawn(async move {
+            let mut push = zeromq::PushSocket::new();
+            push.connect(&ep).await.map_err(s)?;
+            let body = Bytes::from(vec![7u8; size]);
+            for _ in 0..count {
+                push.send(body.clone().into()).await.map_err(s)?;
+            }
+            // Keep the socket (and so its writer) alive until everything arrived.
+            Ok::<_, String>(push)
+        });
+        let push = sender.await.map_err(|_| "PUSH task panicked")??;
+        let elapsed = receiver.await.map_err(|_| "PULL task panicked")?;
+        drop(push);
+        elapsed
+    })?;
+    Ok(Some(rate(count - 1, elapsed)))
 }
