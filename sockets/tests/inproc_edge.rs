@@ -178,6 +178,41 @@ async fn close_waits_for_the_bind_and_delivers() {
     watch.assert_none();
 }
 
+// The same when the bound socket saw the connect (and could have taken its
+// messages) while the connecting side's runtime was busy: the messages still
+// count as the connecter's, so its close() waits and delivers them.
+#[compio::test]
+async fn close_of_a_connect_whose_bind_came_while_its_runtime_was_busy() {
+    let watch = panic_watch();
+    let ep = inproc_name("busy-connecter");
+    let pull = PullSocket::new();
+    pull.bind(&ep).await.unwrap();
+    let go = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = go.clone();
+    let sender = std::thread::spawn(move || {
+        compio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(async move {
+                let push = PushSocket::new();
+                push.connect(&ep).await.unwrap();
+                for i in 0..3 {
+                    push.send(format!("m{i}")).await.unwrap();
+                }
+                // Busy: this runtime runs nothing until the test says so.
+                while !flag.load(std::sync::atomic::Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                push.close().await;
+            })
+    });
+    // The PULL's accept loop and driver run meanwhile.
+    pause(50).await;
+    go.store(true, std::sync::atomic::Ordering::SeqCst);
+    join(sender).await;
+    expect_sequence(&pull, 3).await;
+    watch.assert_none();
+}
+
 // disconnect() before the connection is set up: the connect is forgotten. The
 // bound socket gets neither a peer nor the messages queued before the
 // disconnect: when it binds later, also right away (before the connecter's task
@@ -584,13 +619,11 @@ async fn context_terminate_with_a_send_blocked_at_sndhwm() {
 }
 
 // With the default (infinite) LINGER, libzmq's blocked zmq_send returns ETERM and
-// termination completes once the PULL is closed too. Here the I/O thread's pump
-// keeps the message that was waiting for room when the close came, because the
-// PUSH still had a peer then; the PULL closes as part of the same termination,
-// and the message then waits for a peer forever.
+// termination completes once the PULL is closed too. The message the I/O
+// thread's pump holds, waiting for room when the close came, still had a peer
+// then; the PULL closes as part of the same termination, and the message must
+// be dropped once no peer is left instead of waiting forever (it hung before).
 #[compio::test]
-#[ignore = "hangs: handle/pump.rs send() decides once, at close, whether a waiting \
-            message can still go; see the inproc report"]
 async fn context_terminate_with_a_send_blocked_at_sndhwm_default_linger() {
     let watch = panic_watch();
     terminate_with_a_send_blocked_at_sndhwm(None).await;

@@ -48,7 +48,8 @@ use shared::{Control, Op, Shared};
 /// on a compio runtime thread; this handle is for everything else: plain threads,
 /// tokio, sharing one socket between threads. Besides each peer's SNDHWM and
 /// RCVHWM, a handle keeps a queue each way between the caller and its I/O
-/// thread: up to SNDHWM messages (at most 4096) on the way out, up to 4096
+/// thread: up to SNDHWM messages (at most 4096) on the way out, plus the batch
+/// the I/O thread is working through (as many again, at most), and up to 4096
 /// received ones on the way in. Sends wait, like libzmq's, while the socket
 /// cannot take a message (no peer, or every peer at SNDHWM).
 ///

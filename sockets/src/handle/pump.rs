@@ -144,18 +144,25 @@ async fn send(pump: &Pump, msg: Message) {
     let sending = std::pin::pin!(pump.native.send(msg));
     let result = match select(sending, std::pin::pin!(pump.shared.closing())).await {
         Either::Left((r, _)) => r,
-        // Closing while this message waits for room: with no peer at all it can
-        // never go (libzmq would not have taken it); otherwise it waits, within
-        // LINGER, like any queued message.
+        // Closing while this message waits for room: it waits, within LINGER,
+        // like any queued message, as long as the socket has a peer it could
+        // go to. With no peer left (none at the close, or the last one gone
+        // since, as an inproc peer closed by the same context termination) it
+        // can never go: libzmq would not have taken it.
         Either::Right((_, sending)) => {
-            if !pump.native.base().core.has_peer_slots() {
-                tracing::debug!("closing with messages for no peer: dropped");
-                pump.discard.set(true);
-                return;
-            }
+            let within_linger = async {
+                match select(sending, std::pin::pin!(no_peer_left(pump))).await {
+                    Either::Left((r, _)) => r,
+                    Either::Right(_) => {
+                        tracing::debug!("closing with messages for no peer: dropped");
+                        pump.discard.set(true);
+                        Err(Error::Closed)
+                    }
+                }
+            };
             match pump.native.base().options().linger {
-                None => sending.await,
-                Some(linger) => compio::time::timeout(linger, sending)
+                None => within_linger.await,
+                Some(linger) => compio::time::timeout(linger, within_linger)
                     .await
                     .unwrap_or(Err(Error::Timeout("send"))),
             }
@@ -174,6 +181,19 @@ async fn send(pump: &Pump, msg: Message) {
             _ => {}
         },
         Err(e) => tracing::debug!(error = %e, "a message from a thread-safe handle was not sent"),
+    }
+}
+
+/// Completes once the native socket has no peer slot at all (a connect that
+/// reconnects keeps its slot; an inproc connection's goes with it).
+async fn no_peer_left(pump: &Pump) {
+    let core = &pump.native.base().core;
+    loop {
+        let changed = core.room_notified();
+        if !core.has_peer_slots() {
+            return;
+        }
+        changed.await;
     }
 }
 

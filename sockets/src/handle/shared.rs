@@ -23,7 +23,8 @@ use crate::xthread::queue::{BatchQueue, PushError};
 pub(crate) const OUT_QUEUE: usize = 4096;
 
 /// How many operations the handle queues for the I/O thread: SNDHWM, so what a
-/// handle holds beyond its native socket's queues stays within one SNDHWM.
+/// handle holds beyond its native socket's queues stays within two SNDHWM (this
+/// queue, and the batch the I/O thread took from it and is sending).
 pub(crate) fn out_queue_for(options: &SocketOptions) -> usize {
     options.sndhwm.unwrap_or(OUT_QUEUE).clamp(1, OUT_QUEUE)
 }

@@ -125,6 +125,9 @@ struct InprocOut {
     hwm: Cell<usize>,
     /// Wakes the connection's driver (blocked, draining, closed).
     kick: Notify,
+    /// A message went into the link. Before the connection is set up, the
+    /// binding side may hold it unconfirmed: it is still this side's to deliver.
+    sent: Cell<bool>,
 }
 
 /// The outbound queue of one peer and the state of its flusher.
@@ -185,6 +188,7 @@ impl Outbound {
             blocked: Cell::new(false),
             hwm: Cell::new(usize::MAX),
             kick: Notify::default(),
+            sent: Cell::new(false),
         });
         out
     }
@@ -241,6 +245,13 @@ impl Outbound {
         self.queued() > 0
     }
 
+    /// True when a peer that has no connection yet holds messages to deliver:
+    /// queued here or, for inproc, sent into the link (where the binding side
+    /// may hold them until the connection is set up, out of `queued`'s sight).
+    pub(crate) fn holds_undelivered(&self) -> bool {
+        self.has_queued() || self.inproc.as_ref().is_some_and(|ip| ip.sent.get())
+    }
+
     /// Encodes `prefix` followed by `body` as one message. Both are frame lists;
     /// together they must hold at least one frame.
     ///
@@ -260,6 +271,7 @@ impl Outbound {
                 .sum();
             // Room was checked; the limit is the sender's, not the queue's.
             let _ = ip.queue.push_weighed(Item::Message(msg), weight);
+            ip.sent.set(true);
             return;
         }
         let mut out = self.out.borrow_mut();

@@ -122,7 +122,8 @@ impl Core {
         let mut draining = Vec::new();
         for p in &peers {
             if p.conn.is_none() {
-                if p.persistent && linger != Some(Duration::ZERO) && p.outbound.has_queued() {
+                if p.persistent && linger != Some(Duration::ZERO) && p.outbound.holds_undelivered()
+                {
                     p.outbound.drain_and_close();
                     draining.push(p.origin);
                 } else {
