@@ -19,12 +19,12 @@ use zeroring_cli::{is_latency_case, measure};
 /// sample stays between a few milliseconds and a few seconds.
 fn count_for(case: &str, iters: u64) -> usize {
     let (low, high) = match case {
-        "rr64" | "rr1k" => (200, 20_000),
+        "rr64" | "rr1k" | "inproc-rr64" => (200, 20_000),
         "push1m" => (20, 2_000),
         "dealer16" => (50, 2_000),
         // Per pair; pairs2 sends twice as many in all.
         "pairs1" | "pairs2" => (1_000, 500_000),
-        // push64, push1k, push16k, pub1, pub8, push64-tokio.
+        // push64, push1k, push16k, pub1, pub8, push64-tokio, inproc-push64.
         _ => (1_000, 1_000_000),
     };
     (iters as usize).clamp(low, high)

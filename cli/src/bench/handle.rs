@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use zeroring::{Context, Message, Socket, SocketType};
 
-use super::runner::{Case, Kind, RunResult, median_us, rate, time_clients};
+use super::runner::{Case, Kind, RunResult, Transport, median_us, rate, time_clients};
 
 const WARMUP: usize = 100;
 
@@ -31,14 +31,20 @@ fn socket(ctx: &Context, ty: SocketType) -> Result<Socket, String> {
 
 /// Binds to a free loopback port and returns the endpoint to connect to.
 fn bind_any(sock: &Socket) -> Result<String, String> {
-    Ok(sock.bind("tcp://127.0.0.1:0").map_err(s)?.to_string())
+    bind_via(sock, Transport::Tcp)
+}
+
+/// Binds to a free loopback port or a fresh inproc name; the endpoint to connect to.
+fn bind_via(sock: &Socket, via: Transport) -> Result<String, String> {
+    let addr = via.bind_addr("tcp://127.0.0.1:0");
+    Ok(sock.bind(&addr).map_err(s)?.to_string())
 }
 
 /// Runs one case.
 pub(super) fn run(case: Case) -> RunResult {
     match case.kind {
-        Kind::ReqRep => req_rep(case.size, case.count),
-        Kind::PushPull => push_pull(case.size, case.count),
+        Kind::ReqRep(via) => req_rep(case.size, case.count, via),
+        Kind::PushPull(via) => push_pull(case.size, case.count, via),
         Kind::PubSub(subs) => pub_sub(case.size, case.count, subs),
         Kind::DealerRouter(peers) => dealer_router(case.size, case.count, peers),
         Kind::PushPullTokio => push_pull_tokio(case.size, case.count),
@@ -46,10 +52,10 @@ pub(super) fn run(case: Case) -> RunResult {
     }
 }
 
-fn req_rep(size: usize, count: usize) -> RunResult {
+fn req_rep(size: usize, count: usize, via: Transport) -> RunResult {
     let ctx = Context::new().map_err(s)?;
     let rep = socket(&ctx, SocketType::Rep)?;
-    let ep = bind_any(&rep)?;
+    let ep = bind_via(&rep, via)?;
     let server = thread::spawn(move || -> Result<(), String> {
         for _ in 0..count + WARMUP {
             let m = rep.recv().map_err(s)?;
@@ -89,10 +95,10 @@ fn receive_stream(pull: &Socket, size: usize, count: usize) -> Result<Duration, 
     Ok(start.elapsed())
 }
 
-fn push_pull(size: usize, count: usize) -> RunResult {
+fn push_pull(size: usize, count: usize, via: Transport) -> RunResult {
     let ctx = Context::new().map_err(s)?;
     let pull = socket(&ctx, SocketType::Pull)?;
-    let ep = bind_any(&pull)?;
+    let ep = bind_via(&pull, via)?;
     let receiver = thread::spawn(move || receive_stream(&pull, size, count));
     let push = socket(&ctx, SocketType::Push)?;
     push.connect(&ep).map_err(s)?;

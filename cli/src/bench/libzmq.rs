@@ -4,7 +4,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::runner::{Case, Kind, RunResult, median_us, rate, time_clients};
+use super::runner::{Case, Kind, RunResult, Transport, median_us, rate, time_clients};
 
 const WARMUP: usize = 100;
 
@@ -21,8 +21,8 @@ fn endpoint(sock: &zmq::Socket) -> Result<String, String> {
 /// Runs one case.
 pub(super) fn run(case: Case) -> RunResult {
     match case.kind {
-        Kind::ReqRep => req_rep(case.size, case.count),
-        Kind::PushPull => push_pull(case.size, case.count),
+        Kind::ReqRep(via) => req_rep(case.size, case.count, via),
+        Kind::PushPull(via) => push_pull(case.size, case.count, via),
         Kind::PubSub(subs) => pub_sub(case.size, case.count, subs),
         Kind::DealerRouter(peers) => dealer_router(case.size, case.count, peers),
         Kind::PushPullTokio => Ok(None),
@@ -30,10 +30,10 @@ pub(super) fn run(case: Case) -> RunResult {
     }
 }
 
-fn req_rep(size: usize, count: usize) -> RunResult {
+fn req_rep(size: usize, count: usize, via: Transport) -> RunResult {
     let ctx = zmq::Context::new();
     let rep = ctx.socket(zmq::REP).map_err(s)?;
-    rep.bind("tcp://127.0.0.1:*").map_err(s)?;
+    rep.bind(&via.bind_addr("tcp://127.0.0.1:*")).map_err(s)?;
     let ep = endpoint(&rep)?;
     let server = thread::spawn(move || -> Result<(), String> {
         for _ in 0..count + WARMUP {
@@ -61,10 +61,10 @@ fn req_rep(size: usize, count: usize) -> RunResult {
     Ok(Some(median_us(samples)))
 }
 
-fn push_pull(size: usize, count: usize) -> RunResult {
+fn push_pull(size: usize, count: usize, via: Transport) -> RunResult {
     let ctx = zmq::Context::new();
     let pull = ctx.socket(zmq::PULL).map_err(s)?;
-    pull.bind("tcp://127.0.0.1:*").map_err(s)?;
+    pull.bind(&via.bind_addr("tcp://127.0.0.1:*")).map_err(s)?;
     let ep = endpoint(&pull)?;
     let receiver = thread::spawn(move || -> Result<Duration, String> {
         let mut msg = zmq::Message::new();

@@ -39,6 +39,7 @@ pub use runner::{CASE_NAMES, IMPLEMENTATIONS, is_latency_case, measure, run};
 
 #[cfg(feature = "compare")]
 mod runner {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::mpsc;
     use std::thread;
     use std::time::{Duration, Instant};
@@ -50,9 +51,9 @@ mod runner {
     #[derive(Clone, Copy, Debug)]
     pub(crate) enum Kind {
         /// One REQ, one REP echo; result: median round trip in µs.
-        ReqRep,
+        ReqRep(Transport),
         /// One PUSH streaming to one PULL; result: msg/s at the receiver.
-        PushPull,
+        PushPull(Transport),
         /// One PUB to `n` SUBs, every SUB receives every message; result: msg/s published.
         PubSub(usize),
         /// `n` DEALERs doing request/replies through one ROUTER; result: round trips/s.
@@ -63,6 +64,30 @@ mod runner {
         /// `n` PUSH/PULL pairs over one context with `n` I/O threads, each side on
         /// its own thread; result: aggregate msg/s (`count` is per pair).
         Pairs(usize),
+    }
+
+    /// Where a case's two sockets meet.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub(crate) enum Transport {
+        /// Loopback TCP.
+        Tcp,
+        /// `inproc://`, between sockets of one context (zeroring's native sockets:
+        /// of one process), each on its own thread.
+        Inproc,
+    }
+
+    impl Transport {
+        /// The address to bind: `tcp_any` (a free loopback port, in the library's
+        /// own spelling) or a fresh inproc name.
+        pub(crate) fn bind_addr(self, tcp_any: &str) -> String {
+            static NEXT: AtomicUsize = AtomicUsize::new(0);
+            match self {
+                Transport::Tcp => tcp_any.to_string(),
+                Transport::Inproc => {
+                    format!("inproc://bench-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+                }
+            }
+        }
     }
 
     /// One benchmark case.
@@ -79,53 +104,53 @@ mod runner {
     impl Case {
         /// True when the result is a latency (lower is better).
         pub fn is_latency(&self) -> bool {
-            matches!(self.kind, Kind::ReqRep)
+            matches!(self.kind, Kind::ReqRep(_))
         }
     }
 
     /// zmq.rs 0.7 stalls after 65,536 messages in one PUSH/PULL stream.
     pub(crate) const ZMQRS_STREAM_CAP: usize = 50_000;
 
-    const CASES: [Case; 12] = [
+    const CASES: [Case; 14] = [
         Case {
             name: "rr64",
             title: "REQ/REP round trip 64 B",
-            kind: Kind::ReqRep,
+            kind: Kind::ReqRep(Transport::Tcp),
             size: 64,
             count: 20_000,
         },
         Case {
             name: "rr1k",
             title: "REQ/REP round trip 1 KiB",
-            kind: Kind::ReqRep,
+            kind: Kind::ReqRep(Transport::Tcp),
             size: 1024,
             count: 20_000,
         },
         Case {
             name: "push64",
             title: "PUSH/PULL 64 B",
-            kind: Kind::PushPull,
+            kind: Kind::PushPull(Transport::Tcp),
             size: 64,
             count: 1_000_000,
         },
         Case {
             name: "push1k",
             title: "PUSH/PULL 1 KiB",
-            kind: Kind::PushPull,
+            kind: Kind::PushPull(Transport::Tcp),
             size: 1024,
             count: 300_000,
         },
         Case {
             name: "push16k",
             title: "PUSH/PULL 16 KiB",
-            kind: Kind::PushPull,
+            kind: Kind::PushPull(Transport::Tcp),
             size: 16 * 1024,
             count: 50_000,
         },
         Case {
             name: "push1m",
             title: "PUSH/PULL 1 MiB",
-            kind: Kind::PushPull,
+            kind: Kind::PushPull(Transport::Tcp),
             size: 1 << 20,
             count: 1_000,
         },
@@ -171,11 +196,23 @@ mod runner {
             size: 64,
             count: 500_000,
         },
-        // inproc cases go here (planned: the same patterns over inproc://, for the
-        // zeroring handle and libzmq columns). A new case needs its entry here, a
-        // `Kind` if no existing one fits, an arm in every implementation's `run`
-        // (`Ok(None)` where it does not apply) and a `count_for` range in
-        // cli/benches/common.
+        Case {
+            name: "inproc-rr64",
+            title: "inproc REQ/REP round trip 64 B",
+            kind: Kind::ReqRep(Transport::Inproc),
+            size: 64,
+            count: 20_000,
+        },
+        Case {
+            name: "inproc-push64",
+            title: "inproc PUSH/PULL 64 B",
+            kind: Kind::PushPull(Transport::Inproc),
+            size: 64,
+            count: 1_000_000,
+        },
+        // A new case needs its entry here, a `Kind` if no existing one fits, an arm
+        // in every implementation's `run` (`Ok(None)` where it does not apply) and a
+        // `count_for` range in cli/benches/common.
     ];
 
     /// The implementations, in table order.
@@ -476,6 +513,20 @@ mod runner {
                  Context's I/O thread; zmq.rs: its sockets on that runtime)."
             );
         }
+        if results.iter().any(|(c, _)| {
+            matches!(
+                c.kind,
+                Kind::ReqRep(Transport::Inproc) | Kind::PushPull(Transport::Inproc)
+            )
+        }) {
+            println!(
+                "inproc: the two sockets on two threads of one process, no encoding (zeroring \
+                 native: sockets made with new(), each on its own compio runtime thread; zeroring \
+                 handle and libzmq: sockets of one context with 1 I/O thread, which libzmq's \
+                 inproc does not use and zeroring's handles do). zmq.rs and raw TCP have no \
+                 inproc (n/a)."
+            );
+        }
         if let Some((pairs, _)) = results
             .iter()
             .find(|(c, _)| matches!(c.kind, Kind::Pairs(_)))
@@ -537,6 +588,34 @@ mod runner {
                 ZMQRS,
                 3.0,
                 "handle from tokio tasks vs zmq.rs >= 3x",
+            ),
+            (
+                "inproc-push64",
+                ZERORING,
+                LIBZMQ,
+                2.0,
+                "native inproc PUSH/PULL 64 B vs libzmq inproc >= 2x",
+            ),
+            (
+                "inproc-push64",
+                HANDLE,
+                LIBZMQ,
+                2.0,
+                "handle inproc PUSH/PULL 64 B vs libzmq inproc >= 2x",
+            ),
+            (
+                "inproc-rr64",
+                ZERORING,
+                LIBZMQ,
+                1.0,
+                "native inproc REQ/REP round trip vs libzmq inproc >= 1.0x (no slower)",
+            ),
+            (
+                "inproc-rr64",
+                HANDLE,
+                LIBZMQ,
+                1.0,
+                "handle inproc REQ/REP round trip vs libzmq inproc >= 1.0x (no slower)",
             ),
         ];
         for (name, a, b, min, what) in pairs_of {

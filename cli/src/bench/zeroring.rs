@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::runner::{Case, Kind, RunResult, median_us, rate, time_clients};
+use super::runner::{Case, Kind, RunResult, Transport, median_us, rate, time_clients};
 use zeroring::{
     DealerSocket, PubSocket, PullSocket, PushSocket, RepSocket, ReqSocket, RouterSocket, SubSocket,
 };
@@ -38,8 +38,8 @@ fn s<E: std::fmt::Display>(e: E) -> String {
 /// Runs one case.
 pub(super) fn run(case: Case) -> RunResult {
     match case.kind {
-        Kind::ReqRep => req_rep(case.size, case.count),
-        Kind::PushPull => push_pull(case.size, case.count),
+        Kind::ReqRep(via) => req_rep(case.size, case.count, via),
+        Kind::PushPull(via) => push_pull(case.size, case.count, via),
         Kind::PubSub(subs) => pub_sub(case.size, case.count, subs),
         Kind::DealerRouter(peers) => dealer_router(case.size, case.count, peers),
         // Handle-only cases: the native sockets need a compio runtime thread.
@@ -47,13 +47,14 @@ pub(super) fn run(case: Case) -> RunResult {
     }
 }
 
-fn req_rep(size: usize, count: usize) -> RunResult {
+fn req_rep(size: usize, count: usize, via: Transport) -> RunResult {
+    let addr = via.bind_addr("tcp://127.0.0.1:0");
     let (ep_tx, ep_rx) = mpsc::channel();
     let server = thread::spawn(move || -> Result<(), String> {
         rt()?.block_on(async move {
             let rep = RepSocket::new();
             rep.set_busy_poll(busy_poll()).expect("a valid option");
-            let ep = rep.bind("tcp://127.0.0.1:0").await.map_err(s)?;
+            let ep = rep.bind(&addr).await.map_err(s)?;
             ep_tx.send(ep.to_string()).ok();
             for _ in 0..count + WARMUP {
                 let m = rep.recv().await.map_err(s)?;
@@ -88,12 +89,13 @@ fn req_rep(size: usize, count: usize) -> RunResult {
     Ok(Some(median_us(samples)))
 }
 
-fn push_pull(size: usize, count: usize) -> RunResult {
+fn push_pull(size: usize, count: usize, via: Transport) -> RunResult {
+    let addr = via.bind_addr("tcp://127.0.0.1:0");
     let (ep_tx, ep_rx) = mpsc::channel();
     let receiver = thread::spawn(move || -> Result<Duration, String> {
         rt()?.block_on(async move {
             let pull = PullSocket::new();
-            let ep = pull.bind("tcp://127.0.0.1:0").await.map_err(s)?;
+            let ep = pull.bind(&addr).await.map_err(s)?;
             ep_tx.send(ep.to_string()).ok();
             pull.recv().await.map_err(s)?;
             let start = Instant::now();

@@ -51,7 +51,8 @@ use shared::{Control, Op, Shared};
 /// thread: up to SNDHWM messages (at most 4096) on the way out, plus the batch
 /// the I/O thread is working through (as many again, at most), and up to 4096
 /// received ones on the way in. Sends wait, like libzmq's, while the socket
-/// cannot take a message (no peer, or every peer at SNDHWM).
+/// has no peer to send to, and once every peer is at SNDHWM and the handle's
+/// own queue is full.
 ///
 /// ```no_run
 /// use zeroring_sockets::{Context, SocketType};
@@ -140,8 +141,9 @@ impl Socket {
     // ---- Sending ----
 
     /// Sends a message, waiting (SNDTIMEO) while the socket cannot take it: no
-    /// peer to send to, every peer at SNDHWM (for the types whose sends wait:
-    /// DEALER, PUSH, PAIR, REQ), or the queue to the I/O thread full.
+    /// peer to send to (for the types whose sends wait: DEALER, PUSH, PAIR,
+    /// REQ), or the queue to the I/O thread full (every peer at SNDHWM and the
+    /// I/O thread waiting for room).
     pub fn send(&self, msg: impl Into<Message>) -> Result<()> {
         let timeout = self.shared.option(|o| o.sndtimeo);
         let op = self.send_op(msg.into())?;

@@ -98,8 +98,8 @@ async fn outbound(pump: &Pump) {
 }
 
 /// Waits for the handle's next operations (true: the handle closed). Meanwhile
-/// tells the handle whether the native socket can take a message, and while it
-/// cannot, watches for a peer with room.
+/// tells the handle whether the native socket has a peer to send to, and while
+/// it has none, watches for one.
 async fn next_ops(pump: &Pump, batch: &mut VecDeque<Op>) -> bool {
     let core = &pump.native.base().core;
     loop {
@@ -122,7 +122,7 @@ async fn next_ops(pump: &Pump, batch: &mut VecDeque<Op>) -> bool {
     }
 }
 
-/// Publishes whether the native socket can take a message now.
+/// Publishes whether the native socket has a peer to send to now.
 fn refresh_blocked(pump: &Pump) -> bool {
     let blocked = !pump.native.can_send();
     pump.shared.set_blocked(blocked);

@@ -105,8 +105,8 @@ pub(crate) struct Shared {
     /// cannot come).
     closing: BatchQueue<()>,
     closed: AtomicBool,
-    /// The native socket cannot take a message now (no peer, or every peer at
-    /// SNDHWM), as its pump last saw it: sends wait, like libzmq's, instead of
+    /// The native socket has no peer to send to (for the types whose sends wait
+    /// for one), as its pump last saw it: sends wait, like libzmq's, instead of
     /// queueing for the I/O thread.
     blocked: AtomicBool,
     /// Senders waiting for `blocked` to clear.
