@@ -138,18 +138,6 @@ impl Core {
         .await
     }
 
-    /// True when some peer would take a message now (round-robin sends would
-    /// not wait).
-    pub(crate) fn any_peer_has_room(&self) -> bool {
-        let limit = self.send_limit();
-        self.state
-            .borrow()
-            .peers
-            .all()
-            .iter()
-            .any(|p| p.outbound.has_room(limit))
-    }
-
     /// A future that completes when some peer may have room again (or attached,
     /// or left).
     pub(crate) fn room_notified(&self) -> Notified<'_> {
