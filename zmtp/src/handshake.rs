@@ -1,6 +1,6 @@
 //! The connection handshake as a state machine without I/O: greetings, then
 //! the security mechanism's commands (NULL, PLAIN or CURVE, see
-//! [`mechanism`](crate::mechanism)), ending with a [`PeerInfo`].
+//! [`mechanism`]), ending with a [`PeerInfo`].
 //!
 //! Both sides send their greeting at once. With NULL each then sends a READY
 //! command carrying `Socket-Type` (and `Identity` when a routing id is set); PLAIN

@@ -1,14 +1,16 @@
 //! Security mechanisms (NULL, PLAIN, CURVE) as state machines without I/O.
 //!
 //! After both greetings, [`Handshake`](crate::Handshake) hands every command to
-//! the mechanism's [`Machine`], which answers with commands of its own and, at
-//! the end, with the peer's [`PeerInfo`]. A server machine may pause with an
-//! [`AuthRequest`] (the ZAP step) until the caller answers; CURVE machines leave
-//! a [`MessageCipher`](curve::MessageCipher) behind for the data phase.
+//! the state machine of our side's mechanism, which answers with commands of its
+//! own and, at the end, with the peer's [`PeerInfo`]. A server may pause with an
+//! [`AuthRequest`] (the ZAP step) until the caller answers; CURVE leaves a
+//! message cipher behind for the data phase.
 //!
-//! - [`null`](self): READY both ways (RFC 37).
+//! - NULL (RFC 37): READY both ways.
 //! - PLAIN (RFC 24): HELLO, WELCOME, INITIATE, READY.
 //! - [`curve`]: CurveZMQ (RFC 26) as libzmq implements it.
+//!
+//! [`Security`] says which mechanism and role a side has.
 
 pub mod curve;
 mod null;
