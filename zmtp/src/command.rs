@@ -131,10 +131,21 @@ impl Command {
     /// assert_eq!(&out[..], b"\x04\x0b\x09SUBSCRIBEA");
     /// ```
     pub fn encode(&self, out: &mut BytesMut) {
-        let name = self.name();
-        let body_len = 1 + name.len() + self.data_len();
+        let body_len = self.body_len();
         out.reserve(frame::header_len(body_len) + body_len);
         frame::encode_header(out, body_len, false, true);
+        self.encode_body(out);
+    }
+
+    /// Length of the command frame's body (name length, name, data).
+    pub(crate) fn body_len(&self) -> usize {
+        1 + self.name().len() + self.data_len()
+    }
+
+    /// Appends the command frame's body without the frame header (what a CURVE
+    /// MESSAGE carries).
+    pub(crate) fn encode_body(&self, out: &mut BytesMut) {
+        let name = self.name();
         out.put_u8(name.len() as u8);
         out.put_slice(name);
         match self {
@@ -155,6 +166,19 @@ impl Command {
             Command::Pong(c) => out.put_slice(c),
             Command::Unknown { data, .. } => out.put_slice(data),
         }
+    }
+}
+
+/// Appends a command frame named `name` whose data is `parts` one after another
+/// (the security handshakes' HELLO, WELCOME, INITIATE, and boxed READY).
+pub(crate) fn encode_raw(out: &mut BytesMut, name: &[u8], parts: &[&[u8]]) {
+    let body_len = 1 + name.len() + parts.iter().map(|p| p.len()).sum::<usize>();
+    out.reserve(frame::header_len(body_len) + body_len);
+    frame::encode_header(out, body_len, false, true);
+    out.put_u8(name.len() as u8);
+    out.put_slice(name);
+    for p in parts {
+        out.put_slice(p);
     }
 }
 

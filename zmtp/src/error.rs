@@ -1,12 +1,17 @@
-//! The error type of the ZMTP layer: everything a peer can get wrong on the wire.
+//! The error type of the ZMTP layer: everything a peer can get wrong on the wire,
+//! what the security mechanisms refuse, and the few local mistakes (a malformed
+//! key, no randomness) that they find.
 
+use crate::auth::ZapStatus;
 use crate::greeting::Mechanism;
+use crate::mechanism::curve::CurveBox;
 use crate::socket_type::SocketType;
 
-/// A protocol violation or a disagreement found while decoding a peer's bytes.
+/// A protocol violation or a disagreement found while decoding a peer's bytes, a
+/// refused authentication, or a security setting that cannot work.
 ///
-/// Every variant is fatal for the connection it came from; none of them concerns
-/// other connections.
+/// Every variant met on a connection is fatal for that connection; none of them
+/// concerns other connections.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ZmtpError {
@@ -35,9 +40,23 @@ pub enum ZmtpError {
         /// The peer's mechanism.
         theirs: Mechanism,
     },
-    /// The peer asked for a mechanism zeroring does not implement yet.
+    /// The peer asked for a mechanism zeroring does not implement.
     #[error("security mechanism {0} is not implemented by zeroring")]
     MechanismNotImplemented(Mechanism),
+    /// Both ends of a PLAIN or CURVE connection claim the same role. (Only a
+    /// peer that sets the greeting's as-server flag can be caught: libzmq never
+    /// sets it, so two clients fail later, on an unexpected HELLO.)
+    #[error(
+        "both ends use {mechanism} as {}: exactly one side must be the {mechanism} server \
+         (the side with the server's keys or the credentials check)",
+        if *both_servers { "servers" } else { "clients" }
+    )]
+    RoleMismatch {
+        /// The mechanism in use.
+        mechanism: Mechanism,
+        /// True when both claim to be servers, false when both are clients.
+        both_servers: bool,
+    },
     /// A frame's flags byte had bits set that ZMTP reserves.
     #[error("frame flags {0:#04x} have reserved bits set")]
     ReservedFlags(u8),
@@ -66,6 +85,14 @@ pub enum ZmtpError {
     /// READY metadata could not be parsed.
     #[error("malformed metadata: {0}")]
     MalformedMetadata(&'static str),
+    /// A command came that the handshake does not expect at this point.
+    #[error("unexpected {received:?} command during the handshake (expected {expected})")]
+    UnexpectedCommand {
+        /// What the handshake was waiting for.
+        expected: &'static str,
+        /// The name of the command that came (lossy UTF-8).
+        received: String,
+    },
     /// The READY command lacked the Socket-Type property or named an unknown type.
     #[error("peer socket type is missing or unknown ({0:?})")]
     UnknownSocketType(String),
@@ -89,4 +116,55 @@ pub enum ZmtpError {
     /// The peer sent READY again after the handshake.
     #[error("READY after the handshake")]
     ReadyAfterHandshake,
+    /// We refused the peer: the authenticator answered with this status (the
+    /// peer was told the code in an ERROR command, except for 300).
+    #[error("peer refused by the authenticator (ZAP status {0})")]
+    AuthenticationFailed(ZapStatus),
+    /// The peer refused us: its authenticator answered with this status.
+    #[error(
+        "the peer refused our credentials (ZAP status {0}): check the PLAIN user name and \
+         password, or that the server allows our CURVE public key"
+    )]
+    RefusedByPeer(ZapStatus),
+    /// `Session::authenticated` was called while no authentication was pending.
+    #[error(
+        "an authentication result was given while no authentication request was pending \
+         (answer each Event::Authenticate exactly once)"
+    )]
+    NoAuthenticationPending,
+    /// PLAIN credentials that cannot be sent.
+    #[error("invalid PLAIN credentials: {0}")]
+    InvalidPlainCredentials(&'static str),
+    /// A CURVE key that cannot be used.
+    #[error("invalid CURVE key: {0}")]
+    InvalidCurveKey(&'static str),
+    /// Z85 text or data that cannot be converted.
+    #[error("invalid Z85: {0}")]
+    InvalidZ85(&'static str),
+    /// The peer's CurveZMQ version is not 1.0.
+    #[error("peer speaks CurveZMQ {major}.{minor}; zeroring speaks CurveZMQ 1.0")]
+    UnsupportedCurveVersion {
+        /// The major version in HELLO.
+        major: u8,
+        /// The minor version in HELLO.
+        minor: u8,
+    },
+    /// A CURVE box did not open: the keys do not match, or the bytes were
+    /// altered on the way.
+    #[error("CURVE {0}")]
+    CurveBoxRejected(CurveBox),
+    /// A CURVE nonce did not increase: the command was replayed or reordered.
+    #[error(
+        "CURVE nonce {nonce} is not above the peer's previous nonce {previous}: \
+         the message was replayed or reordered"
+    )]
+    CurveNonceReused {
+        /// The nonce received.
+        nonce: u64,
+        /// The highest nonce received before it.
+        previous: u64,
+    },
+    /// The system could not provide random bytes for the handshake.
+    #[error("no random bytes available for the security handshake: {0}")]
+    RandomUnavailable(String),
 }

@@ -1,10 +1,17 @@
-//! The connection handshake for the NULL mechanism, as a state machine without I/O.
+//! The connection handshake as a state machine without I/O: greetings, then
+//! the security mechanism's commands (NULL, PLAIN or CURVE, see
+//! [`mechanism`]), ending with a [`PeerInfo`].
 //!
-//! Both sides send their greeting at once, then a READY command carrying
-//! `Socket-Type` (and `Identity` when a routing id is set). The machine consumes the
-//! peer's bytes from an input buffer, appends what must be sent to an output buffer,
-//! and ends with a [`PeerInfo`]. Bytes after the peer's READY stay in the input
-//! buffer for the frame decoder.
+//! Both sides send their greeting at once. With NULL each then sends a READY
+//! command carrying `Socket-Type` (and `Identity` when a routing id is set); PLAIN
+//! and CURVE run their own exchanges, which carry the same properties. The machine
+//! consumes the peer's bytes from an input buffer, appends what must be sent to
+//! an output buffer, and ends with a [`PeerInfo`]. Bytes after the peer's last
+//! handshake command stay in the input buffer for the frame decoder.
+//!
+//! A server that authenticates its peers (and NULL with authentication on) pauses
+//! once it has the peer's credentials: [`Handshake::take_auth_request`] hands out
+//! the request, and [`Handshake::authenticated`] resumes the handshake.
 //!
 //! ```
 //! use bytes::BytesMut;
@@ -27,11 +34,17 @@
 
 use bytes::{Bytes, BytesMut};
 
+use crate::auth::{AuthRequest, AuthResult, ZapStatus};
 use crate::command::Command;
 use crate::error::ZmtpError;
 use crate::frame::FrameDecoder;
 use crate::greeting::{GREETING_LEN, Greeting, Mechanism, Version};
-use crate::metadata::{self, Metadata};
+use crate::mechanism::curve::MessageCipher;
+use crate::mechanism::{
+    self, Local, Machine, Security, Status, libzmq_error_reason, split_command,
+};
+use crate::metadata::Metadata;
+use crate::random::Random;
 use crate::socket_type::SocketType;
 
 /// What the local side brings to a handshake.
@@ -41,20 +54,29 @@ pub struct HandshakeConfig {
     pub socket_type: SocketType,
     /// Our routing id, sent as `Identity` (empty or `None`: not sent).
     pub routing_id: Option<Bytes>,
-    /// Our mechanism; only [`Mechanism::Null`] is implemented.
-    pub mechanism: Mechanism,
+    /// Our security mechanism, role and credentials.
+    pub security: Security,
+    /// Pause for the caller's authentication of the peer (the ZAP step): PLAIN
+    /// and CURVE servers after the credentials, NULL before its READY. Off, a
+    /// server lets every peer in (libzmq's CURVE server without a ZAP handler).
+    /// Clients ignore it.
+    pub authenticate: bool,
     /// Largest handshake command accepted from the peer.
     pub max_command_size: u64,
+    /// Randomness for the CURVE keys and nonces.
+    pub random: Random,
 }
 
 impl HandshakeConfig {
-    /// NULL mechanism, no routing id.
+    /// NULL mechanism, no routing id, no authentication.
     pub fn new(socket_type: SocketType) -> HandshakeConfig {
         HandshakeConfig {
             socket_type,
             routing_id: None,
-            mechanism: Mechanism::Null,
+            security: Security::Null,
+            authenticate: false,
             max_command_size: 64 * 1024,
+            random: Random::os(),
         }
     }
 }
@@ -68,24 +90,59 @@ pub struct PeerInfo {
     pub socket_type: SocketType,
     /// The peer's routing id, if it sent a non-empty one.
     pub routing_id: Option<Bytes>,
-    /// All READY properties.
+    /// All READY (or INITIATE) properties.
     pub metadata: Metadata,
+    /// The user id our authenticator gave the peer (`None`: not authenticated,
+    /// or no user id). libzmq shows it as the `User-Id` message property.
+    pub user_id: Option<Bytes>,
+    /// The metadata of our authenticator's reply (ZAP metadata), for the
+    /// application to see with every message of this peer.
+    pub zap_metadata: Metadata,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Greeting,
-    Ready,
+    Mechanism,
     Done,
+    Failed,
 }
 
-/// The NULL-mechanism handshake state machine.
+/// Where the authentication step stands.
+#[derive(Debug)]
+enum Auth {
+    /// Not asked (yet, or at all).
+    None,
+    /// The mechanism paused; the request waits to be taken.
+    Requested(AuthRequest),
+    /// The request was handed out; waiting for the answer.
+    Waiting,
+    /// The caller allowed the peer.
+    Granted { user_id: Bytes, metadata: Metadata },
+}
+
+/// The handshake state machine for every mechanism.
 #[derive(Debug)]
 pub struct Handshake {
     config: HandshakeConfig,
     state: State,
     version: Option<Version>,
     decoder: FrameDecoder,
+    machine: Option<Box<dyn Machine>>,
+    auth: Auth,
+    /// The peer, once the mechanism finished (handed out by the next advance).
+    finished: Option<PeerInfo>,
+    cipher: Option<MessageCipher>,
+}
+
+fn local(config: &HandshakeConfig, version: Option<Version>) -> Local<'_> {
+    Local {
+        socket_type: config.socket_type,
+        routing_id: config.routing_id.as_ref(),
+        random: &config.random,
+        peer_version: version.unwrap_or(Version::V3_1),
+        authenticate: config.authenticate,
+    }
 }
 
 impl Handshake {
@@ -97,12 +154,17 @@ impl Handshake {
             state: State::Greeting,
             version: None,
             decoder,
+            machine: None,
+            auth: Auth::None,
+            finished: None,
+            cipher: None,
         }
     }
 
     /// Our greeting, to be sent as soon as the connection is up.
     pub fn greeting(&self) -> [u8; GREETING_LEN] {
-        Greeting::ours(self.config.mechanism, false).encode()
+        let security = &self.config.security;
+        Greeting::ours(security.mechanism(), security.is_server()).encode()
     }
 
     /// The peer's version, once its first 11 bytes were seen.
@@ -110,8 +172,8 @@ impl Handshake {
         self.version
     }
 
-    /// True once the peer's whole greeting was read (the handshake is at READY or
-    /// done). A peer that closes before this point usually refused our mechanism.
+    /// True once the peer's whole greeting was read. A peer that closes before
+    /// this point usually refused our mechanism.
     pub fn greeting_received(&self) -> bool {
         self.state != State::Greeting
     }
@@ -121,21 +183,94 @@ impl Handshake {
         self.state == State::Done
     }
 
-    /// Our READY command.
-    pub fn ready_command(&self) -> Command {
-        let mut m = Metadata::new();
-        m.insert(metadata::SOCKET_TYPE, self.config.socket_type.as_str());
-        if let Some(id) = self.config.routing_id.as_ref().filter(|id| !id.is_empty()) {
-            m.insert(metadata::IDENTITY, id.clone());
+    /// True while the handshake waits for [`Handshake::authenticated`].
+    pub fn awaiting_authentication(&self) -> bool {
+        matches!(self.auth, Auth::Requested(_) | Auth::Waiting)
+    }
+
+    /// The pending authentication request, once (then the handshake waits for
+    /// [`Handshake::authenticated`]).
+    pub fn take_auth_request(&mut self) -> Option<AuthRequest> {
+        match std::mem::replace(&mut self.auth, Auth::Waiting) {
+            Auth::Requested(request) => Some(request),
+            other => {
+                self.auth = other;
+                None
+            }
         }
-        Command::Ready(m)
+    }
+
+    /// The READY command NULL sends: our socket type and routing id.
+    pub fn ready_command(&self) -> Command {
+        Command::Ready(local(&self.config, self.version).metadata())
+    }
+
+    /// Resumes a paused handshake with the caller's answer. On
+    /// [`ZapStatus::Success`] the handshake goes on (call
+    /// [`Handshake::advance`] again, even without new input: it may be done).
+    /// Otherwise an ERROR with the status code is appended to `output` (not for
+    /// 300, which closes silently) and the handshake fails with
+    /// [`ZmtpError::AuthenticationFailed`].
+    pub fn authenticated(
+        &mut self,
+        result: AuthResult,
+        output: &mut BytesMut,
+    ) -> Result<(), ZmtpError> {
+        if !self.awaiting_authentication() {
+            return Err(ZmtpError::NoAuthenticationPending);
+        }
+        if result.status != ZapStatus::Success {
+            self.auth = Auth::None;
+            self.state = State::Failed;
+            if result.status != ZapStatus::TemporaryError {
+                Command::Error(result.status.as_reason().to_string()).encode(output);
+            }
+            return Err(ZmtpError::AuthenticationFailed(result.status));
+        }
+        self.auth = Auth::Granted {
+            user_id: result.user_id,
+            metadata: result.metadata,
+        };
+        let local = local(&self.config, self.version);
+        let Some(machine) = self.machine.as_mut() else {
+            return Err(ZmtpError::NoAuthenticationPending);
+        };
+        match machine.on_authenticated(&local, output) {
+            Ok(status) => {
+                self.on_status(status);
+                Ok(())
+            }
+            Err(e) => {
+                self.state = State::Failed;
+                Err(e)
+            }
+        }
+    }
+
+    /// The data phase's encryption, once a CURVE handshake is done.
+    pub(crate) fn take_cipher(&mut self) -> Option<MessageCipher> {
+        self.cipher.take()
     }
 
     /// Consumes handshake bytes from `input`, appending replies to `output`.
     ///
     /// Returns `Ok(Some(peer))` when the handshake is complete, `Ok(None)` when more
-    /// input is needed, and an error on any violation (the connection must close).
+    /// input is needed or an authentication request waits (see
+    /// [`Handshake::take_auth_request`]), and an error on any violation (the
+    /// connection must close).
     pub fn advance(
+        &mut self,
+        input: &mut BytesMut,
+        output: &mut BytesMut,
+    ) -> Result<Option<PeerInfo>, ZmtpError> {
+        let result = self.step(input, output);
+        if result.is_err() {
+            self.state = State::Failed;
+        }
+        result
+    }
+
+    fn step(
         &mut self,
         input: &mut BytesMut,
         output: &mut BytesMut,
@@ -151,76 +286,106 @@ impl Handshake {
                     }
                     let peer = Greeting::decode(&input[..GREETING_LEN])?;
                     let _ = input.split_to(GREETING_LEN);
-                    if peer.mechanism != self.config.mechanism {
-                        return Err(ZmtpError::MechanismMismatch {
-                            ours: self.config.mechanism,
-                            theirs: peer.mechanism,
-                        });
-                    }
-                    if self.config.mechanism != Mechanism::Null {
-                        return Err(ZmtpError::MechanismNotImplemented(self.config.mechanism));
-                    }
-                    self.version = Some(peer.version);
-                    self.ready_command().encode(output);
-                    self.state = State::Ready;
+                    self.start(peer, output)?;
                 }
-                State::Ready => {
+                State::Mechanism => {
+                    if let Some(peer) = self.finished.take() {
+                        self.state = State::Done;
+                        return Ok(Some(peer));
+                    }
+                    if self.awaiting_authentication() {
+                        return Ok(None);
+                    }
                     let Some(frame) = self.decoder.decode(input)? else {
                         return Ok(None);
                     };
                     if !frame.command {
                         return Err(ZmtpError::UnexpectedDuringHandshake("message frame"));
                     }
-                    let metadata = match Command::parse(frame.body)? {
-                        Command::Ready(m) => m,
-                        Command::Error(reason) => return Err(ZmtpError::PeerError(reason)),
-                        _ => return Err(ZmtpError::UnexpectedDuringHandshake("command")),
+                    if self.config.security.mechanism() == Mechanism::Plain
+                        && let Some(reason) = libzmq_error_reason(&frame.body)
+                    {
+                        return Err(error_from_reason(reason));
+                    }
+                    let (name, data) = split_command(frame.body.clone())?;
+                    if &name[..] == b"ERROR" {
+                        return Err(peer_error(frame.body)?);
+                    }
+                    let local = local(&self.config, self.version);
+                    let Some(machine) = self.machine.as_mut() else {
+                        return Err(ZmtpError::UnexpectedDuringHandshake("command"));
                     };
-                    let peer = self.check_ready(metadata)?;
-                    self.state = State::Done;
-                    return Ok(Some(peer));
+                    let status = machine.on_command(&local, &name, data, output)?;
+                    self.on_status(status);
                 }
-                State::Done => return Err(ZmtpError::UnexpectedDuringHandshake("input")),
+                State::Done | State::Failed => {
+                    return Err(ZmtpError::UnexpectedDuringHandshake("input"));
+                }
             }
         }
     }
 
-    fn check_ready(&self, metadata: Metadata) -> Result<PeerInfo, ZmtpError> {
-        let raw_type = metadata.get(metadata::SOCKET_TYPE).cloned();
-        let socket_type = raw_type
-            .as_deref()
-            .and_then(SocketType::from_bytes)
-            .ok_or_else(|| {
-                ZmtpError::UnknownSocketType(
-                    raw_type
-                        .map(|t| String::from_utf8_lossy(&t).into_owned())
-                        .unwrap_or_default(),
-                )
-            })?;
-        if !self.config.socket_type.is_compatible(socket_type) {
-            return Err(ZmtpError::IncompatibleSocketType {
-                ours: self.config.socket_type,
-                theirs: socket_type,
+    /// Both greetings are known: checks the mechanism and roles, starts the
+    /// mechanism.
+    fn start(&mut self, peer: Greeting, output: &mut BytesMut) -> Result<(), ZmtpError> {
+        let ours = self.config.security.mechanism();
+        if peer.mechanism != ours {
+            return Err(ZmtpError::MechanismMismatch {
+                ours,
+                theirs: peer.mechanism,
             });
         }
-        let routing_id = match metadata.get(metadata::IDENTITY) {
-            Some(id) if id.len() > 255 => {
-                return Err(ZmtpError::InvalidIdentity("longer than 255 bytes"));
+        // libzmq always sends as-server 0 and never reads it, so only a peer
+        // that claims the server role (as RFC 23 asks and zeroring does) can be
+        // caught being a second server. Two clients fail on the first command.
+        if ours != Mechanism::Null && peer.as_server && self.config.security.is_server() {
+            return Err(ZmtpError::RoleMismatch {
+                mechanism: ours,
+                both_servers: true,
+            });
+        }
+        self.version = Some(peer.version);
+        let mut machine = mechanism::machine(&self.config.security);
+        let status = machine.start(&local(&self.config, self.version), output)?;
+        self.machine = Some(machine);
+        self.state = State::Mechanism;
+        self.on_status(status);
+        Ok(())
+    }
+
+    fn on_status(&mut self, status: Status) {
+        match status {
+            Status::Continue => {}
+            Status::Authenticate(request) => self.auth = Auth::Requested(request),
+            Status::Done(mut peer) => {
+                if let Auth::Granted { user_id, metadata } =
+                    std::mem::replace(&mut self.auth, Auth::None)
+                {
+                    peer.user_id = (!user_id.is_empty()).then_some(user_id);
+                    peer.zap_metadata = metadata;
+                }
+                self.cipher = self.machine.as_mut().and_then(|m| m.take_cipher());
+                // The mechanism's keys are no longer needed: wipe them now.
+                self.machine = None;
+                self.finished = Some(peer);
             }
-            Some(id) if id.first() == Some(&0) => {
-                return Err(ZmtpError::InvalidIdentity(
-                    "starts with a zero byte (reserved for generated ids)",
-                ));
-            }
-            Some(id) if !id.is_empty() => Some(id.clone()),
-            _ => None,
-        };
-        Ok(PeerInfo {
-            version: self.version.unwrap_or(Version::V3_1),
-            socket_type,
-            routing_id,
-            metadata,
-        })
+        }
+    }
+}
+
+/// The error for the peer's ERROR command: a refusal with a ZAP status code, or
+/// any other reason.
+fn peer_error(body: Bytes) -> Result<ZmtpError, ZmtpError> {
+    match Command::parse(body)? {
+        Command::Error(reason) => Ok(error_from_reason(reason)),
+        _ => Err(ZmtpError::UnexpectedDuringHandshake("command")),
+    }
+}
+
+fn error_from_reason(reason: String) -> ZmtpError {
+    match ZapStatus::from_error_reason(&reason) {
+        Some(status) => ZmtpError::RefusedByPeer(status),
+        None => ZmtpError::PeerError(reason),
     }
 }
 
@@ -280,7 +445,7 @@ mod tests {
     #[test]
     fn mechanism_mismatch() {
         let mut cfg = HandshakeConfig::new(SocketType::Push);
-        cfg.mechanism = Mechanism::Plain;
+        cfg.security = Security::PlainServer;
         let (a, _) = run(HandshakeConfig::new(SocketType::Pull), cfg);
         assert_eq!(
             a,

@@ -10,10 +10,17 @@
 //! - [`command`]: READY, ERROR, SUBSCRIBE, CANCEL, PING, PONG.
 //! - [`metadata`]: READY properties with case-insensitive names.
 //! - [`socket_type`]: socket types and the compatibility matrix.
-//! - [`handshake`]: the NULL mechanism handshake as a state machine.
+//! - [`handshake`]: the connection handshake (greetings, then the mechanism) as a
+//!   state machine.
+//! - [`mechanism`]: the security mechanisms NULL, PLAIN (RFC 24) and CURVE
+//!   (RFC 26), configured with [`Security`]; CURVE keys and [`curve_keypair`].
+//! - [`auth`]: the authentication pause (ZAP, RFC 27): [`AuthRequest`] out,
+//!   [`AuthResult`] in.
 //! - [`session`]: one whole connection (handshake, messages under limits,
-//!   heartbeats, subscriptions) as a deterministic state machine driven with
-//!   bytes and the caller's clock.
+//!   heartbeats, subscriptions, CURVE encryption) as a deterministic state
+//!   machine driven with bytes and the caller's clock.
+//! - [`z85`]: the Z85 encoding of keys (RFC 32).
+//! - [`Random`]: where the mechanisms get random bytes (injectable for tests).
 //! - [`message`]: [`Message`], a multipart message of `Bytes` frames.
 //! - [`subscription`]: the 3.0 and 3.1 forms of subscriptions.
 //!
@@ -31,23 +38,31 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod command;
 pub mod error;
 pub mod frame;
 pub mod greeting;
 pub mod handshake;
+pub mod mechanism;
 pub mod message;
 pub mod metadata;
+mod random;
 pub mod session;
 pub mod socket_type;
 pub mod subscription;
+pub mod z85;
 
+pub use auth::{AuthRequest, AuthResult, Credentials, SecretBytes, ZapStatus};
 pub use command::Command;
 pub use error::ZmtpError;
 pub use frame::{Frame, FrameDecoder};
 pub use greeting::{Greeting, Mechanism, Version};
 pub use handshake::{Handshake, HandshakeConfig, PeerInfo};
+pub use mechanism::curve::{CurveBox, CurveKeyPair, CurvePublicKey, CurveSecretKey, curve_keypair};
+pub use mechanism::{PlainCredentials, Security};
 pub use message::Message;
 pub use metadata::Metadata;
+pub use random::Random;
 pub use session::{CloseReason, Event, Session, SessionConfig, Step};
 pub use socket_type::SocketType;

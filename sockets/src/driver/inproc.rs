@@ -30,6 +30,8 @@ fn peer_info(meta: &PeerMeta) -> PeerInfo {
         socket_type: meta.socket_type,
         routing_id: meta.routing_id.clone(),
         metadata: Metadata::new(),
+        user_id: None,
+        zap_metadata: Metadata::new(),
     }
 }
 

@@ -146,7 +146,8 @@ impl Reader<'_> {
                         None => continue,
                     }
                 }
-                Step::Event(Event::Ready(_)) => continue,
+                // Both come only during the handshake, which is over here.
+                Step::Event(Event::Ready(_) | Event::Authenticate(_)) => continue,
             };
             return Ok(Some(msg));
         }

@@ -15,6 +15,18 @@
 //!   (handshake deadline, PING due, heartbeat timeout, the peer's TTL).
 //! - Errors are typed: [`CloseReason`] says why the session ended.
 //!
+//! Security: [`SessionConfig::security`] picks NULL, PLAIN or CURVE and the
+//! role. A server that authenticates its peers ([`SessionConfig::authenticate`])
+//! pauses with [`Event::Authenticate`]; the caller asks its ZAP handler and
+//! resumes with [`Session::authenticated`]. After a CURVE handshake
+//! ([`Session::is_encrypting`]) inbound MESSAGE commands are opened before the
+//! frames reach message assembly, and everything sent must be sealed:
+//! [`Session::poll_transmit`], [`Session::encode_message`] and
+//! [`Session::encode_subscription`] seal what they append, and
+//! [`Session::seal`] turns a batch of plain encoded frames into MESSAGEs. Bytes
+//! produced by these calls must be written in the order they were produced
+//! (their nonces increase in that order).
+//!
 //! ```
 //! use std::time::{Duration, Instant};
 //! use bytes::BytesMut;
@@ -43,17 +55,23 @@
 mod assembly;
 mod heartbeat;
 mod reason;
+mod seal;
+mod secure;
 
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 
+use crate::auth::AuthRequest;
 use crate::command::Command;
 use crate::error::ZmtpError;
-use crate::frame::{self, FrameDecoder};
-use crate::greeting::{GREETING_LEN, Mechanism, Version};
+use crate::frame::{self, Frame, FrameDecoder};
+use crate::greeting::{GREETING_LEN, Version};
 use crate::handshake::{Handshake, HandshakeConfig, PeerInfo};
+use crate::mechanism::Security;
+use crate::mechanism::curve::MessageCipher;
 use crate::message::Message;
+use crate::random::Random;
 use crate::socket_type::SocketType;
 use crate::subscription;
 
@@ -63,6 +81,7 @@ pub use reason::CloseReason;
 
 use assembly::Assembly;
 use heartbeat::Heartbeat;
+use seal::PlainFrames;
 
 /// Largest frame body copied out of a read buffer when the caller asks for it
 /// (see [`Session::detach_small_frames`]).
@@ -79,14 +98,23 @@ pub struct SessionConfig {
     pub socket_type: SocketType,
     /// Our routing id, sent as `Identity` (1-255 bytes; `None`: not sent).
     pub routing_id: Option<Bytes>,
-    /// Our security mechanism (only NULL is implemented).
-    pub mechanism: Mechanism,
+    /// Our security mechanism, role and credentials (default NULL).
+    pub security: Security,
+    /// Pause the handshake for the caller's authentication of the peer (the
+    /// ZAP step, see [`Event::Authenticate`]): PLAIN and CURVE servers once they
+    /// have the credentials, NULL before its READY. Off (the default), a server
+    /// lets every peer in, as libzmq's CURVE server does without a ZAP handler.
+    /// Clients ignore it.
+    pub authenticate: bool,
     /// HANDSHAKE_IVL: the handshake must finish within this (`None`: no limit).
     pub handshake_timeout: Option<Duration>,
     /// Heartbeats (all off by default).
     pub heartbeat: HeartbeatConfig,
     /// Limits on inbound messages.
     pub limits: MessageLimits,
+    /// Randomness for CURVE keys and nonces (the operating system's by default;
+    /// tests inject a seeded source).
+    pub random: Random,
 }
 
 impl SessionConfig {
@@ -96,10 +124,12 @@ impl SessionConfig {
         SessionConfig {
             socket_type,
             routing_id: None,
-            mechanism: Mechanism::Null,
+            security: Security::Null,
+            authenticate: false,
             handshake_timeout: Some(Duration::from_secs(30)),
             heartbeat: HeartbeatConfig::default(),
             limits: MessageLimits::default(),
+            random: Random::os(),
         }
     }
 }
@@ -107,6 +137,12 @@ impl SessionConfig {
 /// What the peer's bytes amounted to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
+    /// The handshake paused: may this peer connect? Answer with
+    /// [`Session::authenticated`], then call [`Session::poll_transmit`] and
+    /// [`Session::poll_input`] (or [`Session::drive`]) again, even if no new
+    /// bytes arrived. Only during the handshake, and only with
+    /// [`SessionConfig::authenticate`] on.
+    Authenticate(AuthRequest),
     /// The handshake finished: who the peer is.
     Ready(PeerInfo),
     /// A whole message.
@@ -152,6 +188,14 @@ pub struct Session {
     detach_small: bool,
     /// PUB and XPUB read single-frame `0x00`/`0x01` messages as subscriptions.
     publisher: bool,
+    /// Largest command accepted after the handshake.
+    command_max: u64,
+    /// MAXMSGSIZE, to size the decoder for MESSAGE frames.
+    max_size: Option<u64>,
+    /// CURVE's MESSAGE encryption, after a CURVE handshake.
+    cipher: Option<Box<MessageCipher>>,
+    /// Plain frames handed to [`Session::seal`] and not complete yet.
+    sealing: PlainFrames,
 }
 
 impl Session {
@@ -159,7 +203,9 @@ impl Session {
     pub fn new(config: SessionConfig, now: Instant) -> Session {
         let mut hs = HandshakeConfig::new(config.socket_type);
         hs.routing_id = config.routing_id.clone();
-        hs.mechanism = config.mechanism;
+        hs.security = config.security;
+        hs.authenticate = config.authenticate;
+        hs.random = config.random;
         hs.max_command_size = MAX_COMMAND;
         let hs = Handshake::new(hs);
         let mut transmit = BytesMut::with_capacity(GREETING_LEN + 64);
@@ -184,6 +230,10 @@ impl Session {
             timers_changed: false,
             detach_small: false,
             publisher: matches!(config.socket_type, SocketType::Pub | SocketType::Xpub),
+            command_max,
+            max_size: config.limits.max_size,
+            cipher: None,
+            sealing: PlainFrames::default(),
         }
     }
 
@@ -206,16 +256,29 @@ impl Session {
             self.transmit.clear();
         }
         if let Some(context) = self.pending_pong.take() {
-            Command::Pong(context).encode(out);
+            self.encode_command(&Command::Pong(context), out);
         }
         if std::mem::take(&mut self.pending_ping) {
-            Command::Ping {
+            let ping = Command::Ping {
                 ttl_deciseconds: self.heartbeat.ttl_deciseconds(),
                 context: Bytes::new(),
-            }
-            .encode(out);
+            };
+            self.encode_command(&ping, out);
         }
         out.len() > before
+    }
+
+    /// Appends a command after the handshake: sealed in a MESSAGE when
+    /// encrypting.
+    fn encode_command(&mut self, command: &Command, out: &mut BytesMut) {
+        match self.cipher.as_deref_mut() {
+            Some(cipher) => {
+                let mut body = BytesMut::with_capacity(command.body_len());
+                command.encode_body(&mut body);
+                cipher.seal(false, true, &body, out);
+            }
+            None => command.encode(out),
+        }
     }
 
     /// True when [`Session::poll_transmit`] has something to append.
@@ -266,35 +329,45 @@ impl Session {
                 None => Step::NeedInput,
             });
         }
+        if self.cipher.is_some() {
+            return self.drive_sealed(buf, take);
+        }
         loop {
             let Some(mut frame) = self.decoder.decode(buf)? else {
                 return Ok(Step::NeedInput);
             };
-            if frame.command {
-                match self.on_command(frame.body)? {
-                    Some(event) => return Ok(Step::Event(event)),
-                    None => continue,
-                }
-            }
-            if self.detach_small && frame.body.len() <= DETACH_MAX {
+            if self.detach_small && !frame.command && frame.body.len() <= DETACH_MAX {
                 frame.body = Bytes::copy_from_slice(&frame.body);
             }
-            let Some(msg) = self.assembly.push(frame.body, frame.more)? else {
-                continue;
-            };
-            if self.publisher
-                && let Some((subscribe, topic)) = subscription::parse(&msg)
-            {
-                return Ok(Step::Event(if subscribe {
-                    Event::Subscribe(topic)
-                } else {
-                    Event::Cancel(topic)
-                }));
-            }
-            if let Some(msg) = take(msg) {
-                return Ok(Step::Event(Event::Message(msg)));
+            if let Some(step) = self.on_frame(frame, &mut take)? {
+                return Ok(step);
             }
         }
+    }
+
+    /// One plain frame after the handshake: a command, or a part of a message.
+    /// `Some` when [`Session::drive`] must stop with that step.
+    #[inline(always)]
+    fn on_frame<F>(&mut self, frame: Frame, take: &mut F) -> Result<Option<Step>, CloseReason>
+    where
+        F: FnMut(Message) -> Option<Message>,
+    {
+        if frame.command {
+            return Ok(self.on_command(frame.body)?.map(Step::Event));
+        }
+        let Some(msg) = self.assembly.push(frame.body, frame.more)? else {
+            return Ok(None);
+        };
+        if self.publisher
+            && let Some((subscribe, topic)) = subscription::parse(&msg)
+        {
+            return Ok(Some(Step::Event(if subscribe {
+                Event::Subscribe(topic)
+            } else {
+                Event::Cancel(topic)
+            })));
+        }
+        Ok(take(msg).map(|msg| Step::Event(Event::Message(msg))))
     }
 
     #[cold]
@@ -308,8 +381,11 @@ impl Session {
             self.version = hs.peer_version();
         }
         match result {
-            Ok(None) => Ok(None),
+            Ok(None) => Ok(hs.take_auth_request().map(Event::Authenticate)),
             Ok(Some(peer)) => {
+                if let Some(cipher) = hs.take_cipher() {
+                    self.start_encrypting(cipher);
+                }
                 self.version = Some(peer.version);
                 self.phase = Phase::Ready;
                 self.handshake_deadline = None;
@@ -426,17 +502,46 @@ impl Session {
         self.socket_type
     }
 
-    /// Appends a whole message as data frames (MORE on all but the last). The
-    /// sockets' send path encodes into its own buffers with [`frame`]'s encoders;
-    /// this is the same encoding for tests and simple drivers.
-    pub fn encode_message(&self, msg: &Message, out: &mut BytesMut) {
-        frame::encode_message(out, msg.frames());
+    /// Appends a whole message as data frames (MORE on all but the last), sealed
+    /// in MESSAGEs when encrypting. The sockets' send path encodes into its own
+    /// buffers with [`frame`]'s encoders (and has them sealed with
+    /// [`Session::seal`]); this is the same encoding for tests and simple
+    /// drivers.
+    pub fn encode_message(&mut self, msg: &Message, out: &mut BytesMut) {
+        match self.cipher.as_deref_mut() {
+            Some(cipher) => {
+                let last = msg.len().saturating_sub(1);
+                for (i, f) in msg.iter().enumerate() {
+                    cipher.seal(i != last, false, f, out);
+                }
+            }
+            None => frame::encode_message(out, msg.frames()),
+        }
     }
 
-    /// Appends a subscription change in the form this peer's version expects.
-    pub fn encode_subscription(&self, subscribe: bool, topic: &Bytes, out: &mut BytesMut) {
+    /// Appends a subscription change in the form this peer's version expects,
+    /// sealed when encrypting.
+    pub fn encode_subscription(&mut self, subscribe: bool, topic: &Bytes, out: &mut BytesMut) {
         let version = self.version.unwrap_or(Version::V3_1);
-        subscription::encode(version, subscribe, topic, out);
+        if self.cipher.is_none() {
+            subscription::encode(version, subscribe, topic, out);
+            return;
+        }
+        if version.uses_subscribe_commands() {
+            let command = if subscribe {
+                Command::Subscribe(topic.clone())
+            } else {
+                Command::Cancel(topic.clone())
+            };
+            self.encode_command(&command, out);
+        } else if let Some(cipher) = self.cipher.as_deref_mut() {
+            cipher.seal(
+                false,
+                false,
+                &subscription::data_body(subscribe, topic),
+                out,
+            );
+        }
     }
 }
 
