@@ -178,7 +178,7 @@ pub(crate) fn split_command(mut body: Bytes) -> Result<(Bytes, Bytes), ZmtpError
 pub(crate) fn unexpected(expected: &'static str, name: &[u8]) -> ZmtpError {
     ZmtpError::UnexpectedCommand {
         expected,
-        received: String::from_utf8_lossy(name).into_owned(),
+        received: String::from_utf8_lossy(name).into(),
     }
 }
 

@@ -92,9 +92,9 @@ impl MessageCipher {
         if !body.starts_with(NAME) {
             let received = match body.split_first() {
                 Some((&len, rest)) if usize::from(len) <= rest.len() => {
-                    String::from_utf8_lossy(&rest[..usize::from(len)]).into_owned()
+                    String::from_utf8_lossy(&rest[..usize::from(len)]).into()
                 }
-                _ => "unnamed data".to_string(),
+                _ => "unnamed data".into(),
             };
             return Err(ZmtpError::UnexpectedCommand {
                 expected: "MESSAGE (CURVE encrypts everything after the handshake)",
