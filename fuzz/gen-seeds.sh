@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Writes the hand-made seed corpus under fuzz/corpus/<target>/seed-*.
+# Writes the seed corpus under fuzz/corpus/<target>/seed-*: hand-made bytes for the
+# codec targets, recorded client transcripts for plain_server and curve_server
+# (those need cargo: the generator is an example of the fuzz crate).
 # Run from anywhere: bash fuzz/gen-seeds.sh
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -87,6 +89,12 @@ printf '\x09SUBSCRIBEtopic' > corpus/command/seed-subscribe
 printf '\x06CANCELtopic' > corpus/command/seed-cancel
 printf '\x05HELLOdata' > corpus/command/seed-unknown
 
+# plain_server, curve_server: header bytes + a client transcript recorded from a
+# zeroring-zmtp client Session talking to the target's own server (same keys, same
+# seeded randomness), each replayed through the target's checks before it is
+# written; see examples/gen_secure_seeds.rs.
+cargo run --quiet --example gen_secure_seeds
+
 for f in corpus/*/seed-*; do
-    printf '%-45s %5d bytes\n' "$f" "$(wc -c < "$f")"
+    printf '%-52s %5d bytes\n' "$f" "$(wc -c < "$f")"
 done

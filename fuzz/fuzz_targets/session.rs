@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use libfuzzer_sys::fuzz_target;
-use zeroring_zmtp::session::{CloseReason, Event, HeartbeatConfig, MessageLimits, Session, SessionConfig};
+use zeroring_zmtp::session::{
+    CloseReason, Event, HeartbeatConfig, MessageLimits, Session, SessionConfig,
+};
 use zeroring_zmtp::{Command, FrameDecoder, SocketType};
 use zeroring_zmtp_fuzz::chunks;
 
@@ -124,5 +126,8 @@ fuzz_target!(|data: &[u8]| {
     let whole = run(&cfg, stream, 0);
     let split = run(&cfg, stream, data[0]);
     assert_eq!(whole.events, split.events, "events depend on the chunking");
-    assert_eq!(whole.error, split.error, "the outcome depends on the chunking");
+    assert_eq!(
+        whole.error, split.error,
+        "the outcome depends on the chunking"
+    );
 });

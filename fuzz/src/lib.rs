@@ -1,4 +1,11 @@
-//! Helpers shared by the zeroring-zmtp fuzz targets.
+//! Helpers shared by the zeroring-zmtp fuzz targets and the seed generator.
+//!
+//! - [`chunks`]: splits a target's input into reads of input-chosen sizes.
+//! - [`alloc`]: a counting global allocator, to bound what an input may allocate.
+//! - [`secure`]: the PLAIN and CURVE server targets' configuration and driver.
+
+pub mod alloc;
+pub mod secure;
 
 /// Splits `data` into chunks whose sizes come from a small xorshift generator seeded
 /// with `seed`. Seed 0 delivers everything at once and seed 1 one byte at a time, so
