@@ -10,6 +10,7 @@
 mod bench;
 #[cfg(feature = "compare")]
 pub use bench::{CASE_NAMES, IMPLEMENTATIONS, is_latency_case, measure};
+mod curve;
 mod demo;
 mod log;
 mod perf;
@@ -59,9 +60,13 @@ commands:
   help  print this text
 ";
 
-/// The whole usage text, the log subcommands included.
+/// The whole usage text, the curve and log subcommands included.
 fn usage() -> String {
-    format!("{USAGE}\nreplicated log:\n{}", log::USAGE)
+    format!(
+        "{USAGE}\nsecurity:\n{}\nreplicated log:\n{}",
+        curve::USAGE,
+        log::USAGE
+    )
 }
 
 /// Runs the CLI with the arguments after the program name.
@@ -76,6 +81,7 @@ pub fn run(args: &[String]) -> Result<(), CliError> {
         Some("soak") => soak::run(&args[1..]),
         Some("perf") => perf::run(&args[1..]),
         Some("log") => log::run(&args[1..]),
+        Some("curve") => curve::run(&args[1..]),
         Some(other) => Err(CliError(format!(
             "unknown command {other:?}\n\n{}",
             usage()
