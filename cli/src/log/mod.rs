@@ -16,8 +16,8 @@ impl From<ReplogError> for CliError {
     }
 }
 
-pub(crate) const USAGE: &str = "\
-  log serve --dir D --bind EP [--follow EP] [--mode inmemory|buffered|strict]
+pub(crate) const USAGE: &str =
+    "  log serve --dir D --bind EP [--follow EP] [--mode inmemory|buffered|strict]
             [--segment-bytes N] [--replicas N] [--name NAME]
         run a replicated-log node: leader, or follower of --follow; prints
         `listening on <endpoint>` and serves until killed
