@@ -95,9 +95,9 @@ impl Native {
     pub(crate) fn send_now(&self, msg: Message) -> std::result::Result<Result<()>, Message> {
         match self {
             Native::Dealer(_) | Native::Push(_) | Native::Pair(_) => {
-                match self.base().core.try_send_message(&msg) {
-                    Ok(true) => Ok(Ok(())),
-                    Ok(false) => Err(msg),
+                match self.base().core.try_send_message(msg) {
+                    Ok(Ok(())) => Ok(Ok(())),
+                    Ok(Err(msg)) => Err(msg),
                     Err(e) => Ok(Err(e)),
                 }
             }

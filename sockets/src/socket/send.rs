@@ -23,15 +23,39 @@ pub(crate) enum Routed {
 }
 
 impl Core {
-    /// Sends a whole message round-robin (DEALER, PUSH, PAIR) if a peer has room:
-    /// `Ok(true)` when it was queued, `Ok(false)` when the caller has to wait
-    /// ([`Core::send_wait`]). Socket types try this before building the waiting
-    /// future, so a send that does not wait costs no future state.
-    pub(crate) fn try_send_message(&self, msg: &Message) -> Result<bool> {
+    /// Sends a whole message round-robin (DEALER, PUSH, PAIR) if a peer has room,
+    /// taking it over: `Ok(Ok(()))` when it was queued, `Ok(Err(msg))` with the
+    /// message given back when the caller has to wait
+    /// ([`Core::send_message_wait`]), `Err` for an empty message. An inproc peer
+    /// gets the message itself, frames neither cloned nor copied; a stream peer
+    /// gets it encoded into its buffer. Socket types try this before building the
+    /// waiting future, so a send that does not wait costs no future state.
+    pub(crate) fn try_send_message(&self, msg: Message) -> Result<Result<(), Message>> {
         if msg.is_empty() {
             return Err(Error::EmptyMessage);
         }
-        Ok(self.try_send_round_robin(&[], msg.frames()).is_some())
+        Ok(self.try_send_owned(msg).map(drop))
+    }
+
+    /// The waiting part of [`Core::try_send_message`]: waits (SNDTIMEO) until a
+    /// peer has room, then queues `msg` there.
+    pub(crate) async fn send_message_wait(&self, msg: Message) -> Result<()> {
+        let mut held = Some(msg);
+        wait_for(&self.room, self.sndtimeo(), "send", || {
+            if self.closed.get() {
+                return Some(Err(Error::Closed));
+            }
+            // Only a send that went through takes the message for good.
+            let msg = held.take()?;
+            match self.try_send_owned(msg) {
+                Ok(_) => Some(Ok(())),
+                Err(msg) => {
+                    held = Some(msg);
+                    None
+                }
+            }
+        })
+        .await
     }
 
     /// Sends to the next peer in round-robin order that has room; waits (SNDTIMEO)
@@ -53,7 +77,7 @@ impl Core {
     }
 
     /// The waiting part of [`Core::send_round_robin`].
-    pub(crate) async fn send_wait(&self, prefix: &[Bytes], body: &[Bytes]) -> Result<PeerId> {
+    async fn send_wait(&self, prefix: &[Bytes], body: &[Bytes]) -> Result<PeerId> {
         let timeout = self.sndtimeo();
         wait_for(&self.room, timeout, "send", || {
             if self.closed.get() {
@@ -91,6 +115,19 @@ impl Core {
         let peer = st.peers.next_with(|p| p.outbound.has_room(limit))?;
         peer.outbound.encode_message(prefix, body, eager);
         Some(peer.id)
+    }
+
+    /// [`Core::try_send_round_robin`] for a whole message without a prefix, taken
+    /// over; gives it back when no peer has room.
+    fn try_send_owned(&self, msg: Message) -> std::result::Result<PeerId, Message> {
+        let limit = self.send_limit();
+        let eager = self.eager_writes();
+        let mut st = self.state.borrow_mut();
+        let Some(peer) = st.peers.next_with(|p| p.outbound.has_room(limit)) else {
+            return Err(msg);
+        };
+        peer.outbound.send_message(msg, eager);
+        Ok(peer.id)
     }
 
     /// Sends to one peer, never waiting.
