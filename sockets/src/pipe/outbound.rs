@@ -284,14 +284,14 @@ impl Outbound {
         self.encode_stream(prefix, body, eager);
     }
 
-    /// Queues a whole message that has no prefix, taking it over: an inproc peer
-    /// gets `msg` itself (no frame is cloned); a stream peer gets it encoded
-    /// exactly as [`Outbound::encode_message`] would (`eager` likewise), and
-    /// `msg` is dropped.
-    pub(crate) fn send_message(&self, msg: Message, eager: bool) {
+    /// Queues a whole message that has no prefix. An inproc peer takes the
+    /// message itself out of `msg` (left empty; no frame is cloned); a stream
+    /// peer gets it encoded by reference exactly as [`Outbound::encode_message`]
+    /// would (`eager` likewise), and `msg` stays the caller's.
+    pub(crate) fn send_message(&self, msg: &mut Message, eager: bool) {
         debug_assert!(!msg.is_empty());
         match &self.inproc {
-            Some(ip) => ip.push(msg),
+            Some(ip) => ip.push(std::mem::take(msg)),
             None => self.encode_stream(&[], msg.frames(), eager),
         }
     }

@@ -23,37 +23,31 @@ pub(crate) enum Routed {
 }
 
 impl Core {
-    /// Sends a whole message round-robin (DEALER, PUSH, PAIR) if a peer has room,
-    /// taking it over: `Ok(Ok(()))` when it was queued, `Ok(Err(msg))` with the
-    /// message given back when the caller has to wait
-    /// ([`Core::send_message_wait`]), `Err` for an empty message. An inproc peer
-    /// gets the message itself, frames neither cloned nor copied; a stream peer
-    /// gets it encoded into its buffer. Socket types try this before building the
-    /// waiting future, so a send that does not wait costs no future state.
-    pub(crate) fn try_send_message(&self, msg: Message) -> Result<Result<(), Message>> {
+    /// Sends a whole message round-robin (DEALER, PUSH, PAIR) if a peer has room:
+    /// `Ok(true)` when it was queued, `Ok(false)` when the caller has to wait
+    /// ([`Core::send_message_wait`]) with `msg` as it was, so it can retry
+    /// without a clone; `Err` for an empty message. An inproc peer takes the
+    /// message itself out of `msg` (which is left empty): its frames are neither
+    /// cloned nor copied. A stream peer gets it encoded by reference, and `msg`
+    /// stays the caller's (moving a message costs a 100-byte copy or more per
+    /// hop, which the stream path does not pay). Socket types try this before
+    /// building the waiting future, so a send that does not wait costs no future
+    /// state.
+    pub(crate) fn try_send_message(&self, msg: &mut Message) -> Result<bool> {
         if msg.is_empty() {
             return Err(Error::EmptyMessage);
         }
-        Ok(self.try_send_owned(msg).map(drop))
+        Ok(self.try_send_owned(msg).is_some())
     }
 
     /// The waiting part of [`Core::try_send_message`]: waits (SNDTIMEO) until a
-    /// peer has room, then queues `msg` there.
-    pub(crate) async fn send_message_wait(&self, msg: Message) -> Result<()> {
-        let mut held = Some(msg);
+    /// peer has room, then queues `msg` there (taking it for an inproc peer).
+    pub(crate) async fn send_message_wait(&self, msg: &mut Message) -> Result<()> {
         wait_for(&self.room, self.sndtimeo(), "send", || {
             if self.closed.get() {
                 return Some(Err(Error::Closed));
             }
-            // Only a send that went through takes the message for good.
-            let msg = held.take()?;
-            match self.try_send_owned(msg) {
-                Ok(_) => Some(Ok(())),
-                Err(msg) => {
-                    held = Some(msg);
-                    None
-                }
-            }
+            self.try_send_owned(msg).map(|_| Ok(()))
         })
         .await
     }
@@ -117,17 +111,15 @@ impl Core {
         Some(peer.id)
     }
 
-    /// [`Core::try_send_round_robin`] for a whole message without a prefix, taken
-    /// over; gives it back when no peer has room.
-    fn try_send_owned(&self, msg: Message) -> std::result::Result<PeerId, Message> {
+    /// [`Core::try_send_round_robin`] for a whole message without a prefix, which
+    /// an inproc peer takes out of `msg`; `None` when no peer has room.
+    fn try_send_owned(&self, msg: &mut Message) -> Option<PeerId> {
         let limit = self.send_limit();
         let eager = self.eager_writes();
         let mut st = self.state.borrow_mut();
-        let Some(peer) = st.peers.next_with(|p| p.outbound.has_room(limit)) else {
-            return Err(msg);
-        };
+        let peer = st.peers.next_with(|p| p.outbound.has_room(limit))?;
         peer.outbound.send_message(msg, eager);
-        Ok(peer.id)
+        Some(peer.id)
     }
 
     /// Sends to one peer, never waiting.
