@@ -294,7 +294,9 @@ struct Mover<'a> {
 impl Mover<'_> {
     async fn run(&self, mut batch: VecDeque<Item>) -> DisconnectReason {
         loop {
-            while let Some(item) = batch.pop_front() {
+            loop {
+                self.move_messages(&mut batch);
+                let Some(item) = batch.pop_front() else { break };
                 if let Some(end) = self.take(item).await {
                     return end;
                 }
@@ -338,6 +340,25 @@ impl Mover<'_> {
             Poll::Pending
         })
         .await
+    }
+
+    /// The fast path: moves the run of messages at the front of `batch` into the
+    /// inbox in one go while it is under RCVHWM, without a future per message.
+    /// Whatever is left (the message that found the inbox full, a subscription,
+    /// the Close) goes through [`Mover::take`], in order.
+    fn move_messages(&self, batch: &mut VecDeque<Item>) {
+        if !self.pipe.accepts_messages {
+            return;
+        }
+        self.pipe
+            .queue
+            .queue_run(&self.pipe.inbox, || match batch.pop_front()? {
+                Item::Message(msg) => Some(msg),
+                other => {
+                    batch.push_front(other);
+                    None
+                }
+            });
     }
 
     /// Handles one item; `Some` when the connection ends.

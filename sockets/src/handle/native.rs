@@ -98,10 +98,10 @@ impl Native {
 
     /// Sends at once when a peer has room (the common case, without building a
     /// future); gives the message back when the caller has to wait.
-    pub(crate) fn send_now(&self, msg: Message) -> std::result::Result<Result<()>, Message> {
+    pub(crate) fn send_now(&self, mut msg: Message) -> std::result::Result<Result<()>, Message> {
         match self {
             Native::Dealer(_) | Native::Push(_) | Native::Pair(_) => {
-                match self.base().core.try_send_message(&msg) {
+                match self.base().core.try_send_message(&mut msg) {
                     Ok(true) => Ok(Ok(())),
                     Ok(false) => Err(msg),
                     Err(e) => Ok(Err(e)),

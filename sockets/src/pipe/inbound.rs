@@ -129,6 +129,36 @@ impl FairQueue {
         self.push(inbox, msg, self.hwm.get())
     }
 
+    /// Queues the messages `next` hands out under RCVHWM, without waking the
+    /// receiver, until it has no more or the inbox is full: `next` is called only
+    /// while there is room, so what it still holds stays with the caller. One
+    /// borrow of the inbox and one ready-list check for the whole run. Queues
+    /// nothing when the socket is closed or the inbox removed (the caller's
+    /// waiting path, [`FairQueue::queue`], deals with those). Returns how many
+    /// messages were queued.
+    pub(crate) fn queue_run(
+        &self,
+        inbox: &Rc<Inbox>,
+        mut next: impl FnMut() -> Option<Message>,
+    ) -> usize {
+        if self.closed.get() || inbox.removed.get() {
+            return 0;
+        }
+        let mut q = inbox.msgs.borrow_mut();
+        let room = self.hwm.get().saturating_sub(q.len());
+        let mut queued = 0;
+        while queued < room {
+            let Some(msg) = next() else { break };
+            q.push_back(msg);
+            queued += 1;
+        }
+        drop(q);
+        if queued > 0 && !inbox.in_ready.replace(true) {
+            self.ready.borrow_mut().push_back(inbox.clone());
+        }
+        queued
+    }
+
     /// Queues a message the socket generated itself, regardless of RCVHWM, and
     /// wakes the receiver.
     pub(crate) fn queue_now(&self, inbox: &Rc<Inbox>, msg: Message) {

@@ -130,6 +130,22 @@ struct InprocOut {
     sent: Cell<bool>,
 }
 
+impl InprocOut {
+    /// Puts `msg` into the peer's queue as it is. Room was checked (SNDHWM is the
+    /// sender's limit, not the queue's); the message weighs what it would take
+    /// encoded, for the SNDHWM byte budget.
+    #[inline]
+    fn push(&self, msg: Message) {
+        let weight = msg
+            .frames()
+            .iter()
+            .map(|f| f.len() + frame::header_len(f.len()))
+            .sum();
+        let _ = self.queue.push_weighed(Item::Message(msg), weight);
+        self.sent.set(true);
+    }
+}
+
 /// The outbound queue of one peer and the state of its flusher.
 #[derive(Debug)]
 pub(crate) struct Outbound {
@@ -262,18 +278,27 @@ impl Outbound {
     pub(crate) fn encode_message(&self, prefix: &[Bytes], body: &[Bytes], eager: bool) {
         debug_assert!(!(prefix.is_empty() && body.is_empty()));
         if let Some(ip) = &self.inproc {
-            let msg: Message = prefix.iter().chain(body).cloned().collect();
-            // What the message would take encoded, for the SNDHWM byte budget.
-            let weight = msg
-                .frames()
-                .iter()
-                .map(|f| f.len() + frame::header_len(f.len()))
-                .sum();
-            // Room was checked; the limit is the sender's, not the queue's.
-            let _ = ip.queue.push_weighed(Item::Message(msg), weight);
-            ip.sent.set(true);
+            ip.push(prefix.iter().chain(body).cloned().collect());
             return;
         }
+        self.encode_stream(prefix, body, eager);
+    }
+
+    /// Queues a whole message that has no prefix. An inproc peer takes the
+    /// message itself out of `msg` (left empty; no frame is cloned); a stream
+    /// peer gets it encoded by reference exactly as [`Outbound::encode_message`]
+    /// would (`eager` likewise), and `msg` stays the caller's.
+    pub(crate) fn send_message(&self, msg: &mut Message, eager: bool) {
+        debug_assert!(!msg.is_empty());
+        match &self.inproc {
+            Some(ip) => ip.push(std::mem::take(msg)),
+            None => self.encode_stream(&[], msg.frames(), eager),
+        }
+    }
+
+    /// [`Outbound::encode_message`] for a stream peer: ZMTP frames into the buffer.
+    #[inline(always)]
+    fn encode_stream(&self, prefix: &[Bytes], body: &[Bytes], eager: bool) {
         let mut out = self.out.borrow_mut();
         let was_idle = self.flusher_idle.get() && out.is_empty();
         if let ([], [single]) = (prefix, body) {

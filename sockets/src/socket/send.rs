@@ -25,13 +25,31 @@ pub(crate) enum Routed {
 impl Core {
     /// Sends a whole message round-robin (DEALER, PUSH, PAIR) if a peer has room:
     /// `Ok(true)` when it was queued, `Ok(false)` when the caller has to wait
-    /// ([`Core::send_wait`]). Socket types try this before building the waiting
-    /// future, so a send that does not wait costs no future state.
-    pub(crate) fn try_send_message(&self, msg: &Message) -> Result<bool> {
+    /// ([`Core::send_message_wait`]) with `msg` as it was, so it can retry
+    /// without a clone; `Err` for an empty message. An inproc peer takes the
+    /// message itself out of `msg` (which is left empty): its frames are neither
+    /// cloned nor copied. A stream peer gets it encoded by reference, and `msg`
+    /// stays the caller's (moving a message costs a 100-byte copy or more per
+    /// hop, which the stream path does not pay). Socket types try this before
+    /// building the waiting future, so a send that does not wait costs no future
+    /// state.
+    pub(crate) fn try_send_message(&self, msg: &mut Message) -> Result<bool> {
         if msg.is_empty() {
             return Err(Error::EmptyMessage);
         }
-        Ok(self.try_send_round_robin(&[], msg.frames()).is_some())
+        Ok(self.try_send_owned(msg).is_some())
+    }
+
+    /// The waiting part of [`Core::try_send_message`]: waits (SNDTIMEO) until a
+    /// peer has room, then queues `msg` there (taking it for an inproc peer).
+    pub(crate) async fn send_message_wait(&self, msg: &mut Message) -> Result<()> {
+        wait_for(&self.room, self.sndtimeo(), "send", || {
+            if self.closed.get() {
+                return Some(Err(Error::Closed));
+            }
+            self.try_send_owned(msg).map(|_| Ok(()))
+        })
+        .await
     }
 
     /// Sends to the next peer in round-robin order that has room; waits (SNDTIMEO)
@@ -53,7 +71,7 @@ impl Core {
     }
 
     /// The waiting part of [`Core::send_round_robin`].
-    pub(crate) async fn send_wait(&self, prefix: &[Bytes], body: &[Bytes]) -> Result<PeerId> {
+    async fn send_wait(&self, prefix: &[Bytes], body: &[Bytes]) -> Result<PeerId> {
         let timeout = self.sndtimeo();
         wait_for(&self.room, timeout, "send", || {
             if self.closed.get() {
@@ -90,6 +108,17 @@ impl Core {
         let mut st = self.state.borrow_mut();
         let peer = st.peers.next_with(|p| p.outbound.has_room(limit))?;
         peer.outbound.encode_message(prefix, body, eager);
+        Some(peer.id)
+    }
+
+    /// [`Core::try_send_round_robin`] for a whole message without a prefix, which
+    /// an inproc peer takes out of `msg`; `None` when no peer has room.
+    fn try_send_owned(&self, msg: &mut Message) -> Option<PeerId> {
+        let limit = self.send_limit();
+        let eager = self.eager_writes();
+        let mut st = self.state.borrow_mut();
+        let peer = st.peers.next_with(|p| p.outbound.has_room(limit))?;
+        peer.outbound.send_message(msg, eager);
         Some(peer.id)
     }
 

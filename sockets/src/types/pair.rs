@@ -21,19 +21,18 @@ impl PairSocket {
 
     /// Queues a message to the peer; waits (SNDTIMEO) while there is none or it is full.
     pub async fn send(&self, msg: impl Into<Message>) -> Result<()> {
-        let msg = msg.into();
-        if self.base.core.try_send_message(&msg)? {
+        let mut msg = msg.into();
+        if self.base.core.try_send_message(&mut msg)? {
             return Ok(());
         }
-        self.base.core.send_wait(&[], msg.frames()).await.map(drop)
+        self.base.core.send_message_wait(&mut msg).await
     }
 
     /// Like [`send`](Self::send) but never waits (libzmq's ZMQ_DONTWAIT): fails with
     /// [`Error::WouldBlock`](crate::Error::WouldBlock) when no peer has room, after
     /// giving the runtime one turn so a retry loop lets the connections drain.
     pub async fn try_send(&self, msg: impl Into<Message>) -> Result<()> {
-        let msg = msg.into();
-        if self.base.core.try_send_message(&msg)? {
+        if self.base.core.try_send_message(&mut msg.into())? {
             return Ok(());
         }
         self.base.core.would_block("send").await

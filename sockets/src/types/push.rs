@@ -30,19 +30,18 @@ impl PushSocket {
     /// Queues a message to the next PULL peer with room (round-robin). Returns once
     /// the message is buffered; waits (SNDTIMEO) while no peer has room.
     pub async fn send(&self, msg: impl Into<Message>) -> Result<()> {
-        let msg = msg.into();
-        if self.base.core.try_send_message(&msg)? {
+        let mut msg = msg.into();
+        if self.base.core.try_send_message(&mut msg)? {
             return Ok(());
         }
-        self.base.core.send_wait(&[], msg.frames()).await.map(drop)
+        self.base.core.send_message_wait(&mut msg).await
     }
 
     /// Like [`send`](Self::send) but never waits (libzmq's ZMQ_DONTWAIT): fails with
     /// [`Error::WouldBlock`](crate::Error::WouldBlock) when no peer has room, after
     /// giving the runtime one turn so a retry loop lets the connections drain.
     pub async fn try_send(&self, msg: impl Into<Message>) -> Result<()> {
-        let msg = msg.into();
-        if self.base.core.try_send_message(&msg)? {
+        if self.base.core.try_send_message(&mut msg.into())? {
             return Ok(());
         }
         self.base.core.would_block("send").await
