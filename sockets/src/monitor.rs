@@ -64,8 +64,9 @@ pub enum SocketEvent {
     /// Authentication failed (libzmq's HANDSHAKE_FAILED_AUTH), instead of
     /// [`SocketEvent::HandshakeFailed`]: on a server, its authenticator refused
     /// the peer; on a client, the server refused our credentials (its ERROR
-    /// carried the status). The connection was closed; a client tries again
-    /// after RECONNECT_IVL, as libzmq's does.
+    /// carried the status). The connection was closed. A zeroring client
+    /// tries again after RECONNECT_IVL (so it gets in once the server allows
+    /// it); a libzmq client stops reconnecting to that endpoint.
     HandshakeFailedAuth {
         /// The remote side.
         peer: String,
