@@ -558,6 +558,37 @@ async fn options_are_checked_when_set_and_at_connect_and_bind() {
 }
 
 #[compio::test]
+async fn curve_over_ipc_has_no_address_so_allow_lists_refuse_it() {
+    let _w = common::panic_watch();
+    let server = keys();
+    let auth = Authenticator::new();
+    auth.allow_any_curve_key(true);
+    let pull = PullSocket::new();
+    curve_server(&pull, &server);
+    pull.set_authenticator(auth.clone());
+    let ep = common::ipc_endpoint("curve");
+    pull.bind(&ep).await.unwrap();
+    let push = PushSocket::new();
+    curve_client(&push, server.public());
+    push.connect(&ep).await.unwrap();
+    push.send("over ipc").await.unwrap();
+    let (msg, peer) = within("recv", pull.recv_with_peer()).await.unwrap();
+    assert_eq!(msg[0], "over ipc");
+    assert_eq!(peer.unwrap().address(), None);
+
+    // An allow list admits addresses; an ipc peer has none.
+    auth.allow("127.0.0.1".parse().unwrap());
+    let events = pull.monitor();
+    let other = PushSocket::new();
+    curve_client(&other, server.public());
+    other.connect(&ep).await.unwrap();
+    let (status, reason) = first_refusal(&events).await;
+    assert_eq!(status, Some(ZapStatus::Failure), "{reason}");
+    other.set_linger(Some(Duration::ZERO));
+    other.close().await;
+}
+
+#[compio::test]
 async fn mechanism_mismatch_is_still_a_handshake_failure() {
     let _w = common::panic_watch();
     let rep = RepSocket::new();
@@ -587,6 +618,9 @@ fn handles_with_curve_and_the_context_authenticator() {
     let rep = ctx.socket(SocketType::Rep).unwrap();
     rep.set_rcvtimeo(wait);
     rep.set_curve_server(true).unwrap();
+    // Incomplete options are refused by the I/O thread's bind, as natively.
+    let e = rep.bind(ANY).unwrap_err();
+    assert!(matches!(e, Error::Security(_)), "{e}");
     rep.set_curve_keypair(&server).unwrap();
     let ep = rep.bind(ANY).unwrap().to_string();
 

@@ -175,8 +175,9 @@ impl Authenticator {
 
     /// Allows the CURVE client keys of the czmq certificates (zcert files) in
     /// `dir` and its subdirectories; files named `*_secret` are skipped, as
-    /// czmq does. The directory is read again whenever it changed (file count,
-    /// total size or newest modification time), at the next CURVE handshake.
+    /// czmq does. The directory is read again when it changed (file count,
+    /// total size or newest modification time), looked at during CURVE
+    /// handshakes at most once a second.
     /// A certificate's `metadata` section becomes the ZAP metadata of its
     /// peer. Returns how many certificates were read.
     ///

@@ -19,12 +19,14 @@
 //! read except those whose name ends in `_secret` (the secret half of a pair);
 //! a file without a 40-character `curve/public-key` is skipped. A directory is
 //! loaded again when its file count, total size or newest modification time
-//! changes.
+//! changes; it is looked at again at most once a second (czmq looks at every
+//! handshake), so a flood of handshakes cannot turn into a flood of directory
+//! scans.
 
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use zeroring_zmtp::{CurvePublicKey, Metadata};
 
@@ -32,6 +34,8 @@ use zeroring_zmtp::{CurvePublicKey, Metadata};
 const MAX_CERT_FILE: u64 = 64 * 1024;
 /// Subdirectory levels followed below a certificate directory.
 const MAX_DEPTH: usize = 16;
+/// Least time between two looks at a directory for changes.
+const RECHECK: Duration = Duration::from_secs(1);
 
 /// The public part of one certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +131,8 @@ pub(crate) struct Stamp {
 pub(crate) struct CertDir {
     path: PathBuf,
     stamp: Stamp,
+    /// When the directory was last looked at.
+    checked: Instant,
     keys: HashMap<CurvePublicKey, Metadata>,
 }
 
@@ -139,6 +145,7 @@ impl CertDir {
         Ok(CertDir {
             path: path.to_path_buf(),
             stamp,
+            checked: Instant::now(),
             keys,
         })
     }
@@ -153,9 +160,18 @@ impl CertDir {
         self.keys.len()
     }
 
+    /// Reads the directory again if it changed since the last read, looking at
+    /// most once a second.
+    pub(crate) fn refresh(&mut self) {
+        if self.checked.elapsed() >= RECHECK {
+            self.refresh_now();
+        }
+    }
+
     /// Reads the directory again if it changed since the last read. A directory
     /// that cannot be read keeps the keys it had.
-    pub(crate) fn refresh(&mut self) {
+    pub(crate) fn refresh_now(&mut self) {
+        self.checked = Instant::now();
         let files = match certificate_files(&self.path) {
             Ok(files) => files,
             Err(e) => {
@@ -347,9 +363,11 @@ curve
         let bob = "curve\n    public-key = \"x?T*N/1Y{8goubv{Ts}#&#f}TXJ//DVe#D2HkoLU\"\n";
         std::fs::write(dir.join("sub/bob.key"), bob).unwrap();
         certs.refresh();
+        assert_eq!(certs.len(), 1, "looked at once a second at most");
+        certs.refresh_now();
         assert_eq!(certs.len(), 2);
         std::fs::remove_file(dir.join("alice.key")).unwrap();
-        certs.refresh();
+        certs.refresh_now();
         assert!(certs.lookup(&alice).is_none());
         let _ = std::fs::remove_dir_all(&dir);
         assert!(CertDir::load(&dir).is_err());
