@@ -234,6 +234,29 @@ async fn curve_connect_before_bind_delivers_what_was_queued() {
 }
 
 #[compio::test]
+async fn curve_close_delivers_everything_queued() {
+    let _w = common::panic_watch();
+    let server = keys();
+    let pull = PullSocket::new();
+    curve_server(&pull, &server);
+    let ep = pull.bind(ANY).await.unwrap().to_string();
+    let push = PushSocket::new();
+    curve_client(&push, server.public());
+    push.connect(&ep).await.unwrap();
+    for i in 0..500 {
+        push.send(format!("m{i}")).await.unwrap();
+    }
+    // close() returns once the sealer wrote the last batch and the peer took it.
+    within("close with LINGER", push.close()).await;
+    for i in 0..500 {
+        assert_eq!(
+            within("recv", pull.recv()).await.unwrap()[0],
+            format!("m{i}")
+        );
+    }
+}
+
+#[compio::test]
 async fn curve_wrong_server_key_fails_on_both_sides_and_good_clients_still_connect() {
     let _w = common::panic_watch();
     let server = keys();
