@@ -24,6 +24,10 @@
 //!   [`PushSocket`], [`PullSocket`], [`PairSocket`], [`PubSocket`], [`SubSocket`],
 //!   [`XpubSocket`], [`XsubSocket`]; all dereference to
 //!   [`SocketBase`] for bind, connect and options.
+//! - Security: the PLAIN and CURVE options on every socket (`set_curve_server`,
+//!   `set_curve_serverkey`, `set_plain_username`, ...), [`curve_keypair`], and
+//!   [`Authenticator`] (ZAP) for servers; [`PeerProperties`] with
+//!   `recv_with_peer()`.
 //! - [`main`] and [`test`]: run an `async fn` on a compio runtime, in a crate whose
 //!   only dependency is zeroring.
 //! - [`replog`]: the replicated log (crate `zeroring-replog`).
@@ -84,6 +88,13 @@ pub use zeroring_macros::main;
 /// # fn main() {}
 /// ```
 pub use zeroring_macros::test;
+/// Security (PLAIN, CURVE) and authentication (ZAP, RFC 27): see the README's
+/// "Security" section.
+pub use zeroring_sockets::{
+    Authenticator, Credentials, CurveKeyPair, CurvePublicKey, CurveSecretKey, Mechanism, Metadata,
+    PeerProperties, SecretBytes, ZAP_VERSION, ZapHandler, ZapReply, ZapRequest, ZapStatus,
+    curve_keypair,
+};
 pub use zeroring_sockets::{
     CloseReason, Context, DEFAULT_MAX_MSG_FRAMES, DealerSocket, DisconnectReason, Endpoint, Error,
     MONITOR_CAPACITY, Message, Monitor, PairSocket, PollEvents, PollItem, ProxySocket, PubSocket,

@@ -1,5 +1,6 @@
-//! The README's quickstart and `#[zeroring::main]` / `#[zeroring::test]` work in a
-//! crate whose only dependency is zeroring (issue 10, item 5).
+//! The README's quickstart, its Security section's examples, and
+//! `#[zeroring::main]` / `#[zeroring::test]` work in a crate whose only
+//! dependency is zeroring (issue 10, item 5; issue 13).
 //!
 //! Both cases share one scratch binary crate under `target/readme-quickstart/crate`,
 //! with a `[workspace]` table of its own, `zeroring = { path = <this repo> }` as its
@@ -81,6 +82,9 @@ fn scratch_crate() -> (PathBuf, File) {
     write_if_changed(&dir.join("src/main.rs"), &readme_first_rust_block());
     write_if_changed(&dir.join("src/bin/builder_args.rs"), BUILDER_ARGS);
     write_if_changed(&dir.join("src/bin/unknown_arg.rs"), UNKNOWN_ARG);
+    for (i, block) in readme_section_rust_blocks("## Security").iter().enumerate() {
+        write_if_changed(&dir.join(format!("src/bin/security_{i}.rs")), block);
+    }
     // The repo's lock, every time: cargo prunes the copy to this crate's needs.
     fs::copy(Path::new(REPO).join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
     (dir, lock)
@@ -107,6 +111,39 @@ fn readme_first_rust_block() -> String {
         code.push('\n');
     }
     panic!("README.md's first ```rust block is not closed");
+}
+
+/// Every ```rust block of the README section that starts with `heading` (up to
+/// the next `## ` heading), verbatim.
+fn readme_section_rust_blocks(heading: &str) -> Vec<String> {
+    let readme = fs::read_to_string(Path::new(REPO).join("README.md")).unwrap();
+    let mut lines = readme.lines().skip_while(|l| l.trim_end() != heading);
+    assert!(
+        lines.next().is_some(),
+        "README.md has no {heading:?} section"
+    );
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in lines {
+        match &mut current {
+            None if line.starts_with("## ") => break,
+            None if line.trim_end() == "```rust" => current = Some(String::new()),
+            None => {}
+            Some(code) if line.trim_end() == "```" => {
+                blocks.push(std::mem::take(code));
+                current = None;
+            }
+            Some(code) => {
+                code.push_str(line);
+                code.push('\n');
+            }
+        }
+    }
+    assert!(
+        current.is_none(),
+        "a ```rust block of {heading:?} is not closed"
+    );
+    blocks
 }
 
 fn cargo(dir: &Path, args: &[&str]) -> Output {
@@ -167,4 +204,22 @@ fn zeroring_main_and_test_pass_arguments_through() {
         "an unknown argument to #[zeroring::main] should reach compio's RuntimeBuilder \
          and fail to compile there:\n{stderr}"
     );
+}
+
+#[test]
+fn readme_security_examples_run() {
+    let (dir, _lock) = scratch_crate();
+    let blocks = readme_section_rust_blocks("## Security");
+    assert!(
+        blocks.len() >= 2,
+        "the Security section shows a CURVE and a ZAP example"
+    );
+    for i in 0..blocks.len() {
+        let bin = format!("security_{i}");
+        let out = cargo(&dir, &["run", "--bin", &bin]);
+        assert_success(
+            &format!("`cargo run` of README.md's Security example {i}"),
+            &out,
+        );
+    }
 }

@@ -25,7 +25,10 @@ pub use zmq;
 
 use zeroring::{Message, SocketBase};
 
+mod py_peer;
 mod python;
+pub mod zap;
+pub use py_peer::PyPeer;
 pub use python::{first_line, python_script};
 
 /// Upper bound of any single wait (a receive, a handshake, a peer finishing its part).

@@ -139,6 +139,29 @@ impl SocketBase {
     }
 
     crate::options::option_setters!();
+
+    /// Installs the authenticator this socket asks about each peer (the ZAP
+    /// handler, RFC 27), or with `None` removes it. It decides for a PLAIN or
+    /// CURVE server (CURVE_SERVER, PLAIN_SERVER) and for NULL when a
+    /// ZAP_DOMAIN is set. A socket made `with_context` also consults its
+    /// context's authenticator when it has none of its own. Applies to
+    /// handshakes from now on.
+    ///
+    /// ```no_run
+    /// # compio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use zeroring_sockets::{Authenticator, RepSocket};
+    /// let auth = Authenticator::new();
+    /// auth.add_plain_user("admin", "secret");
+    /// let rep = RepSocket::new();
+    /// rep.set_plain_server(true)?;
+    /// rep.set_authenticator(auth);
+    /// rep.bind("tcp://127.0.0.1:0").await?;
+    /// # Ok::<(), zeroring_sockets::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn set_authenticator(&self, authenticator: impl Into<Option<crate::Authenticator>>) {
+        self.core.set_authenticator(authenticator.into());
+    }
 }
 
 /// Dropping a socket closes it as [`SocketBase::close`] does, without waiting:
@@ -169,8 +192,18 @@ macro_rules! typed_socket {
             /// over inproc. Sockets made with [`new`](Self::new) share the
             /// process's default inproc namespace instead. The socket still runs
             /// on the current compio runtime.
+            ///
+            /// Without an authenticator of its own
+            /// ([`set_authenticator`](crate::SocketBase::set_authenticator)), the
+            /// socket consults the context's
+            /// ([`Context::set_authenticator`](crate::Context::set_authenticator)).
             pub fn with_context(context: &$crate::context::Context) -> $name {
-                $name::new_in(context.inproc())
+                let socket = $name::new_in(context.inproc());
+                socket
+                    .base
+                    .core
+                    .set_context_authenticator(context.authenticator_slot());
+                socket
             }
 
             pub(crate) fn new_in(
@@ -195,3 +228,26 @@ macro_rules! typed_socket {
     };
 }
 pub(crate) use typed_socket;
+
+/// `recv_with_peer` for a receiving socket type: its `recv`, and the
+/// properties of the peer that sent the message.
+macro_rules! recv_with_peer {
+    () => {
+        /// Like [`recv`](Self::recv), with the properties of the peer that sent
+        /// the message (its user id, ZAP metadata, address, CURVE key...):
+        /// `Some` when this socket authenticated that peer (as the PLAIN or
+        /// CURVE server, or NULL with a ZAP_DOMAIN and an authenticator), `None`
+        /// otherwise. See [`PeerProperties`](crate::PeerProperties).
+        pub async fn recv_with_peer(
+            &self,
+        ) -> $crate::error::Result<(
+            $crate::Message,
+            Option<std::sync::Arc<$crate::PeerProperties>>,
+        )> {
+            let msg = self.recv().await?;
+            // Read before anything else runs: the receive just noted its sender.
+            Ok((msg, self.base.core.last_peer()))
+        }
+    };
+}
+pub(crate) use recv_with_peer;

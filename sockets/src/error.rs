@@ -62,6 +62,11 @@ pub enum Error {
         /// Why the value was refused.
         reason: &'static str,
     },
+    /// The security options (PLAIN_*, CURVE_*) contradict each other, or a
+    /// role lacks what it needs (a CURVE client without CURVE_SERVERKEY, a
+    /// CURVE server without CURVE_SECRETKEY): the message says what to set.
+    #[error("security options: {0}")]
+    Security(&'static str),
     /// The socket was closed.
     #[error("socket is closed")]
     Closed,

@@ -40,6 +40,7 @@ mod pipe;
 mod proxy;
 mod pubsub;
 mod reason;
+mod security;
 mod socket;
 mod transport;
 mod types;
@@ -58,6 +59,7 @@ pub use monitor::{MONITOR_CAPACITY, Monitor, SocketEvent};
 pub use options::{DEFAULT_MAX_MSG_FRAMES, SocketOptions};
 pub use proxy::{ProxySocket, proxy, proxy_steerable};
 pub use reason::{CloseReason, DisconnectReason};
+pub use security::{Authenticator, PeerProperties, ZAP_VERSION, ZapHandler, ZapReply, ZapRequest};
 pub use types::dealer::DealerSocket;
 pub use types::pair::PairSocket;
 pub use types::publisher::PubSocket;
@@ -71,3 +73,7 @@ pub use types::xpub::XpubSocket;
 pub use types::xsub::XsubSocket;
 pub use zeroring_zmtp::Message;
 pub use zeroring_zmtp::SocketType;
+pub use zeroring_zmtp::{
+    Credentials, CurveKeyPair, CurvePublicKey, CurveSecretKey, Mechanism, Metadata, SecretBytes,
+    ZapStatus, curve_keypair,
+};

@@ -61,6 +61,20 @@ pub enum SocketEvent {
         /// What was wrong (print it for the text).
         reason: DisconnectReason,
     },
+    /// Authentication failed (libzmq's HANDSHAKE_FAILED_AUTH), instead of
+    /// [`SocketEvent::HandshakeFailed`]: on a server, its authenticator refused
+    /// the peer; on a client, the server refused our credentials (its ERROR
+    /// carried the status). The connection was closed. A zeroring client
+    /// tries again after RECONNECT_IVL (so it gets in once the server allows
+    /// it); a libzmq client stops reconnecting to that endpoint.
+    HandshakeFailedAuth {
+        /// The remote side.
+        peer: String,
+        /// The ZAP status code: 300, 400 or 500.
+        status: zeroring_zmtp::ZapStatus,
+        /// The whole reason (print it for the text).
+        reason: DisconnectReason,
+    },
     /// An established connection ended.
     Disconnected {
         /// The remote side.
@@ -88,6 +102,9 @@ impl fmt::Display for SocketEvent {
             SocketEvent::HandshakeSucceeded { peer } => write!(f, "handshake with {peer} done"),
             SocketEvent::HandshakeFailed { peer, reason } => {
                 write!(f, "handshake with {peer} failed: {reason}")
+            }
+            SocketEvent::HandshakeFailedAuth { peer, reason, .. } => {
+                write!(f, "authentication with {peer} failed: {reason}")
             }
             SocketEvent::Disconnected { peer, reason } => {
                 write!(f, "disconnected from {peer}: {reason}")

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
+use zeroring_zmtp::{CurvePublicKey, CurveSecretKey, SecretBytes};
 
 use crate::error::{Error, Result};
 use crate::pipe::outbound::SendLimit;
@@ -121,6 +122,33 @@ pub struct SocketOptions {
     pub xpub_manual: bool,
     /// ZMQ_XPUB_WELCOME_MSG (XPUB): sent to each new subscriber when it connects.
     pub xpub_welcome_msg: Option<Bytes>,
+    /// ZMQ_PLAIN_SERVER: be the PLAIN server, which checks the user name and
+    /// password of each client with its [`Authenticator`](crate::Authenticator).
+    /// Without an authenticator every PLAIN client is refused, as libzmq 4.3
+    /// refuses them without a ZAP handler.
+    pub plain_server: bool,
+    /// ZMQ_PLAIN_USERNAME: be a PLAIN client with this user name (at most 255
+    /// bytes; the password is empty unless set).
+    pub plain_username: Option<Bytes>,
+    /// ZMQ_PLAIN_PASSWORD: the PLAIN client's password (at most 255 bytes). It
+    /// travels in clear text: use PLAIN on trusted networks only.
+    pub plain_password: Option<SecretBytes>,
+    /// ZMQ_CURVE_SERVER: be the CURVE server, with the key pair of
+    /// CURVE_SECRETKEY (and CURVE_PUBLICKEY). Without an authenticator any
+    /// client key is accepted, as in libzmq.
+    pub curve_server: bool,
+    /// ZMQ_CURVE_PUBLICKEY: our long-term public key (optional when
+    /// CURVE_SECRETKEY is set: derived from it).
+    pub curve_publickey: Option<CurvePublicKey>,
+    /// ZMQ_CURVE_SECRETKEY: our long-term secret key.
+    pub curve_secretkey: Option<CurveSecretKey>,
+    /// ZMQ_CURVE_SERVERKEY: be a CURVE client of the server with this public
+    /// key (the client needs CURVE_SECRETKEY too).
+    pub curve_serverkey: Option<CurvePublicKey>,
+    /// ZMQ_ZAP_DOMAIN: the domain given to the authenticator (at most 255
+    /// bytes). A NULL socket asks its authenticator about each peer only when
+    /// a domain is set (as in libzmq).
+    pub zap_domain: Option<String>,
 }
 
 impl Default for SocketOptions {
@@ -153,6 +181,14 @@ impl Default for SocketOptions {
             xpub_nodrop: false,
             xpub_manual: false,
             xpub_welcome_msg: None,
+            plain_server: false,
+            plain_username: None,
+            plain_password: None,
+            curve_server: false,
+            curve_publickey: None,
+            curve_secretkey: None,
+            curve_serverkey: None,
+            zap_domain: None,
         }
     }
 }
@@ -212,7 +248,7 @@ impl SocketOptions {
         if self.backlog == 0 || self.backlog > i32::MAX as u32 {
             return Err(invalid("BACKLOG", "must be between 1 and 2^31 - 1"));
         }
-        Ok(())
+        self.validate_security()
     }
 
     /// The effective heartbeat timeout.
@@ -354,6 +390,80 @@ macro_rules! option_setters {
         /// ZMQ_TCP_KEEPALIVE for new connections (`None`: system default).
         pub fn set_tcp_keepalive(&self, keepalive: Option<bool>) {
             self.update(|o| o.tcp_keepalive = keepalive);
+        }
+
+        /// ZMQ_PLAIN_SERVER: with `true`, this socket is the PLAIN server and
+        /// checks each client's user name and password with its authenticator
+        /// (without one, every PLAIN client is refused, as by libzmq 4.3 without
+        /// a ZAP handler). Refused together with PLAIN_USERNAME/PLAIN_PASSWORD or
+        /// CURVE options. Applies to connections made afterwards.
+        pub fn set_plain_server(&self, on: bool) -> Result<()> {
+            self.try_update(|o| o.plain_server = on)
+        }
+
+        /// ZMQ_PLAIN_USERNAME: makes this socket a PLAIN client with this user
+        /// name (at most 255 bytes).
+        pub fn set_plain_username(&self, username: impl Into<Bytes>) -> Result<()> {
+            let username = username.into();
+            self.try_update(|o| o.plain_username = Some(username))
+        }
+
+        /// ZMQ_PLAIN_PASSWORD: the PLAIN client's password (at most 255 bytes;
+        /// sent in clear text).
+        pub fn set_plain_password(&self, password: impl Into<Vec<u8>>) -> Result<()> {
+            let password = zeroring_zmtp::SecretBytes::new(password);
+            self.try_update(|o| o.plain_password = Some(password))
+        }
+
+        /// ZMQ_CURVE_SERVER: with `true`, this socket is the CURVE server; it
+        /// needs CURVE_SECRETKEY (checked by bind and connect). Any client key is
+        /// accepted unless an authenticator says otherwise.
+        pub fn set_curve_server(&self, on: bool) -> Result<()> {
+            self.try_update(|o| o.curve_server = on)
+        }
+
+        /// ZMQ_CURVE_PUBLICKEY: our long-term public key, as 32 raw bytes or 40
+        /// characters of Z85 (optional: derived from CURVE_SECRETKEY).
+        pub fn set_curve_publickey(&self, key: impl AsRef<[u8]>) -> Result<()> {
+            let key = crate::security::options::parse_public_key("CURVE_PUBLICKEY", key.as_ref())?;
+            self.try_update(|o| o.curve_publickey = Some(key))
+        }
+
+        /// ZMQ_CURVE_SECRETKEY: our long-term secret key, as 32 raw bytes or 40
+        /// characters of Z85.
+        pub fn set_curve_secretkey(&self, key: impl AsRef<[u8]>) -> Result<()> {
+            let key = zeroring_zmtp::CurveSecretKey::from_slice(key.as_ref()).map_err(|_| {
+                crate::error::Error::InvalidOption {
+                    option: "CURVE_SECRETKEY",
+                    reason: "a CURVE key is 32 raw bytes or 40 characters of Z85",
+                }
+            })?;
+            self.try_update(|o| o.curve_secretkey = Some(key))
+        }
+
+        /// ZMQ_CURVE_SERVERKEY: makes this socket a CURVE client of the server
+        /// with this public key (32 raw bytes or 40 characters of Z85); the
+        /// client needs its own CURVE_SECRETKEY too.
+        pub fn set_curve_serverkey(&self, key: impl AsRef<[u8]>) -> Result<()> {
+            let key = crate::security::options::parse_public_key("CURVE_SERVERKEY", key.as_ref())?;
+            self.try_update(|o| o.curve_serverkey = Some(key))
+        }
+
+        /// CURVE_PUBLICKEY and CURVE_SECRETKEY at once, from a key pair.
+        pub fn set_curve_keypair(&self, keys: &zeroring_zmtp::CurveKeyPair) -> Result<()> {
+            let (public, secret) = (*keys.public(), keys.secret().clone());
+            self.try_update(|o| {
+                o.curve_publickey = Some(public);
+                o.curve_secretkey = Some(secret);
+            })
+        }
+
+        /// ZMQ_ZAP_DOMAIN (at most 255 bytes; empty: none). Handed to the
+        /// authenticator with each request; on a NULL socket, setting one turns
+        /// authentication on (when an authenticator is installed).
+        pub fn set_zap_domain(&self, domain: impl Into<String>) -> Result<()> {
+            let domain = crate::security::options::domain(domain.into());
+            self.try_update(|o| o.zap_domain = domain)
         }
     };
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 pub use zeroring_zmtp::CloseReason;
+use zeroring_zmtp::{ZapStatus, ZmtpError};
 
 use crate::error::RoutingIdDisplay;
 
@@ -48,6 +49,29 @@ pub enum DisconnectReason {
     /// Another peer of this ROUTER already uses this routing id.
     #[error("routing id {} is already used by another peer", RoutingIdDisplay(.0))]
     RoutingIdTaken(Bytes),
+    /// Our authenticator refused the peer (libzmq's HANDSHAKE_FAILED_AUTH on
+    /// the server side). The peer was told the status code in an ERROR
+    /// command, except for 300, where the connection closed without a word.
+    #[error("peer refused by the authenticator (ZAP {status}: {text})")]
+    Refused {
+        /// The reply's status code.
+        status: ZapStatus,
+        /// The reply's status text.
+        text: String,
+    },
+    /// A PLAIN server has nobody to check passwords with: the peer was
+    /// refused (ZAP 500, told in an ERROR).
+    #[error(
+        "PLAIN client refused: this PLAIN server has no authenticator to check passwords \
+         with; install one with set_authenticator (on the socket) or \
+         Context::set_authenticator (libzmq 4.3 also refuses every PLAIN client when no \
+         ZAP handler runs)"
+    )]
+    NoAuthenticator,
+    /// The socket's security options were changed after bind or connect into
+    /// a state that cannot work; the connection was not started.
+    #[error("not connected: {0}")]
+    InvalidSecurity(&'static str),
 }
 
 impl DisconnectReason {
@@ -55,6 +79,27 @@ impl DisconnectReason {
     pub fn session(&self) -> Option<&CloseReason> {
         match self {
             DisconnectReason::Session(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The ZAP status code when authentication failed: ours refused the peer
+    /// ([`DisconnectReason::Refused`], [`DisconnectReason::NoAuthenticator`]:
+    /// 500), or the peer's refused us (its ERROR carried the code).
+    ///
+    /// ```
+    /// use zeroring_sockets::{DisconnectReason, ZapStatus};
+    /// let r = DisconnectReason::Refused { status: ZapStatus::Failure, text: "No access".into() };
+    /// assert_eq!(r.zap_status(), Some(ZapStatus::Failure));
+    /// assert_eq!(DisconnectReason::PairTaken.zap_status(), None);
+    /// ```
+    pub fn zap_status(&self) -> Option<ZapStatus> {
+        match self {
+            DisconnectReason::Refused { status, .. } => Some(*status),
+            DisconnectReason::NoAuthenticator => Some(ZapStatus::InternalError),
+            DisconnectReason::Session(CloseReason::Protocol(
+                ZmtpError::RefusedByPeer(status) | ZmtpError::AuthenticationFailed(status),
+            )) => Some(*status),
             _ => None,
         }
     }
@@ -71,6 +116,8 @@ impl PartialEq for DisconnectReason {
                 a.kind() == b.kind() && a.to_string() == b.to_string()
             }
             (RoutingIdTaken(a), RoutingIdTaken(b)) => a == b,
+            (Refused { status: a, text: x }, Refused { status: b, text: y }) => a == b && x == y,
+            (InvalidSecurity(a), InvalidSecurity(b)) => a == b,
             _ => std::mem::discriminant(self) == std::mem::discriminant(other),
         }
     }

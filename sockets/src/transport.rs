@@ -113,6 +113,14 @@ impl Stream {
         }
     }
 
+    /// The peer's IP address (`None` over ipc), for the authenticator.
+    pub(crate) fn peer_ip(&self) -> Option<std::net::IpAddr> {
+        match self {
+            Stream::Tcp(s) => s.peer_addr().ok().map(|a| a.ip().to_canonical()),
+            Stream::Unix(_) => None,
+        }
+    }
+
     /// A printable description of the remote side, for logs.
     pub(crate) fn peer_label(&self) -> String {
         match self {

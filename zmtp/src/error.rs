@@ -121,10 +121,7 @@ pub enum ZmtpError {
     #[error("peer refused by the authenticator (ZAP status {0})")]
     AuthenticationFailed(ZapStatus),
     /// The peer refused us: its authenticator answered with this status.
-    #[error(
-        "the peer refused our credentials (ZAP status {0}): check the PLAIN user name and \
-         password, or that the server allows our CURVE public key"
-    )]
+    #[error("the peer refused us (ZAP status {status}): {advice}", status = .0, advice = refusal_advice(*.0))]
     RefusedByPeer(ZapStatus),
     /// `Session::authenticated` was called while no authentication was pending.
     #[error(
@@ -167,6 +164,21 @@ pub enum ZmtpError {
     /// The system could not provide random bytes for the handshake.
     #[error("no random bytes available for the security handshake: {0}")]
     RandomUnavailable(String),
+}
+
+/// What to do about a refusal with this status.
+fn refusal_advice(status: ZapStatus) -> &'static str {
+    match status {
+        ZapStatus::TemporaryError => "the server asks to try again later",
+        ZapStatus::InternalError => {
+            "the server could not check our credentials (its authenticator failed, or it \
+             has none: a zeroring PLAIN server without an authenticator answers so)"
+        }
+        ZapStatus::Failure | ZapStatus::Success => {
+            "check the PLAIN user name and password, or that the server allows our CURVE \
+             public key and address"
+        }
+    }
 }
 
 #[cfg(test)]

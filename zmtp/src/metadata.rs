@@ -36,6 +36,28 @@ impl Metadata {
         self.entries.push((name.to_string(), value.into()));
     }
 
+    /// Appends a property, or refuses a name ZMTP forbids (empty, longer than
+    /// 255 bytes, or with characters other than `[A-Za-z0-9-_.+]`): the
+    /// non-panicking [`Metadata::insert`], for names that come from outside
+    /// (a configuration file, an application's authenticator).
+    ///
+    /// ```
+    /// use zeroring_zmtp::Metadata;
+    /// let mut m = Metadata::new();
+    /// assert!(m.try_insert("Department", "ops").is_ok());
+    /// assert!(m.try_insert("no spaces", "x").is_err());
+    /// assert_eq!(m.len(), 1);
+    /// ```
+    pub fn try_insert(&mut self, name: &str, value: impl Into<Bytes>) -> Result<(), ZmtpError> {
+        if !valid_name(name.as_bytes()) {
+            return Err(ZmtpError::MalformedMetadata(
+                "a property name is 1-255 characters of [A-Za-z0-9-_.+]",
+            ));
+        }
+        self.entries.push((name.to_string(), value.into()));
+        Ok(())
+    }
+
     /// The value of the first property called `name` (any case).
     ///
     /// ```

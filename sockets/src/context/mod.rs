@@ -13,6 +13,8 @@ use zeroring_zmtp::SocketType;
 use crate::error::{Error, Result};
 use crate::handle::Socket;
 use crate::inproc::registry::Registry;
+use crate::security::Authenticator;
+use crate::security::authenticator::AuthenticatorSlot;
 use crate::xthread::queue::BatchQueue;
 
 /// Work for an I/O thread: runs on its runtime (and may spawn tasks there).
@@ -48,6 +50,8 @@ pub(crate) struct ContextInner {
     all_closed: Condvar,
     /// The context's `inproc://` names.
     inproc: Arc<Registry>,
+    /// The authenticator of the context's sockets (libzmq's ZAP handler).
+    authenticator: Arc<AuthenticatorSlot>,
 }
 
 /// The I/O threads behind thread-safe [`Socket`]s (`ZMQ_IO_THREADS`).
@@ -108,6 +112,7 @@ impl Context {
                     live: Mutex::new(Live::default()),
                     all_closed: Condvar::new(),
                     inproc: Arc::new(Registry::default()),
+                    authenticator: Arc::new(AuthenticatorSlot::default()),
                 }),
             }),
         })
@@ -129,6 +134,39 @@ impl Context {
         self.owner.inner.inproc.clone()
     }
 
+    /// Installs the authenticator (the ZAP handler, RFC 27) every socket of
+    /// this context consults, or with `None` removes it, as libzmq's sockets
+    /// consult the ZAP handler bound in their context. A socket's own
+    /// authenticator (`set_authenticator` on the socket) wins over this one.
+    /// Applies to handshakes from now on.
+    ///
+    /// ```no_run
+    /// use zeroring_sockets::{Authenticator, Context, SocketType};
+    /// let ctx = Context::new()?;
+    /// let auth = Authenticator::new();
+    /// auth.allow_any_curve_key(true);
+    /// ctx.set_authenticator(auth);
+    /// let rep = ctx.socket(SocketType::Rep)?;
+    /// rep.set_curve_server(true)?;
+    /// rep.set_curve_keypair(&zeroring_sockets::curve_keypair()?)?;
+    /// rep.bind("tcp://127.0.0.1:0")?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_authenticator(&self, authenticator: impl Into<Option<Authenticator>>) {
+        *self
+            .owner
+            .inner
+            .authenticator
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = authenticator.into();
+    }
+
+    /// Where the context keeps its authenticator (for native sockets made with
+    /// `with_context`).
+    pub(crate) fn authenticator_slot(&self) -> Arc<AuthenticatorSlot> {
+        self.owner.inner.authenticator.clone()
+    }
+
     /// Closes every socket of this context (queued messages still go within their
     /// LINGER), waits until they are released, and stops the I/O threads. Sockets
     /// used afterwards fail with [`Error::Closed`]. Dropping the last clone of the
@@ -145,12 +183,17 @@ impl ContextInner {
         self.threads[i].jobs.push(job).map_err(|_| Error::Closed)
     }
 
-    /// A socket was created: it counts until it reports closed.
     /// The context's `inproc://` names.
     pub(crate) fn inproc(&self) -> Arc<Registry> {
         self.inproc.clone()
     }
 
+    /// Where the context keeps its authenticator.
+    pub(crate) fn authenticator(&self) -> Arc<AuthenticatorSlot> {
+        self.authenticator.clone()
+    }
+
+    /// A socket was created: it counts until it reports closed.
     pub(crate) fn register(&self, shared: &Arc<crate::handle::shared::Shared>) {
         let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
         live.sockets.retain(|w| w.strong_count() > 0);

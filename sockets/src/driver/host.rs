@@ -1,12 +1,15 @@
 //! What a connection driver needs from the socket that owns it, and nothing more:
-//! [`ConnectionHost`] is called when a handshake ends, when the connection ends
-//! and for subscriptions (never per message); at attach time the driver gets the
-//! peer's pipe ([`Attached`]), which is all the receive path touches.
+//! [`ConnectionHost`] is called when a handshake pauses for authentication, when
+//! it ends, when the connection ends and for subscriptions (never per message);
+//! at attach time the driver gets the peer's pipe ([`Attached`]), which is all
+//! the receive path touches.
 
+use std::net::IpAddr;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use bytes::Bytes;
-use zeroring_zmtp::{Message, PeerInfo, SessionConfig};
+use zeroring_zmtp::{AuthRequest, AuthResult, Message, PeerInfo, SessionConfig, ZapStatus};
 
 use super::conn::Conn;
 use crate::inproc::link::PeerMeta;
@@ -16,6 +19,7 @@ use crate::pipe::PeerId;
 use crate::pipe::inbound::{FairQueue, Inbox};
 use crate::pipe::outbound::Outbound;
 use crate::reason::DisconnectReason;
+use crate::security::PeerProperties;
 
 /// Where a connection came from (a bind or a connect), so unbind/disconnect can
 /// close it.
@@ -26,6 +30,18 @@ pub(crate) type OriginId = u64;
 pub(crate) struct ConnectionSettings {
     pub(crate) session: SessionConfig,
     pub(crate) tcp_keepalive: Option<bool>,
+}
+
+/// The socket's answer when a handshake asks whether the peer may connect.
+#[derive(Debug)]
+pub(crate) enum Verdict {
+    /// Go on, with the user id and metadata the peer gets.
+    Allow(AuthResult),
+    /// Refuse: the peer is told `status` (not for 300); `reason` is ours.
+    Deny {
+        status: ZapStatus,
+        reason: DisconnectReason,
+    },
 }
 
 /// The peer's pipe, handed to the driver when the socket accepted the peer.
@@ -40,8 +56,17 @@ pub(crate) struct Attached {
 
 /// The socket side of a connection.
 pub(crate) trait ConnectionHost {
-    /// Settings for a new connection.
-    fn settings(&self) -> ConnectionSettings;
+    /// Settings for a new connection, or why none can start (security
+    /// options changed into a state that cannot work).
+    fn settings(&self) -> Result<ConnectionSettings, DisconnectReason>;
+
+    /// The handshake paused: may this peer (at `address`, `None` over ipc)
+    /// connect? Asks the socket's authenticator (or its context's).
+    fn authenticate(&self, request: &AuthRequest, address: Option<IpAddr>) -> Verdict;
+
+    /// What the socket authenticated about an attached peer, handed to the
+    /// application with its messages.
+    fn set_peer_properties(&self, peer: PeerId, properties: Arc<PeerProperties>);
 
     /// Where connection events go.
     fn events(&self) -> &MonitorHub;

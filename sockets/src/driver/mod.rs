@@ -4,14 +4,21 @@
 //! the timer (the session's deadlines).
 //!
 //! The driver never names the socket: it reaches it through
-//! [`ConnectionHost`](host::ConnectionHost) when the handshake ends, when the
-//! connection ends and for subscriptions, and hands messages to the peer's pipe.
+//! [`ConnectionHost`](host::ConnectionHost) when the handshake pauses for
+//! authentication, when it ends, when the connection ends and for
+//! subscriptions, and hands messages to the peer's pipe.
+//!
+//! A CURVE session encrypts: its flusher is `sealer` (every batch sealed
+//! by the session before the write, no direct writes by the send path);
+//! every other session gets the plain `flusher`, unchanged.
 
 pub(crate) mod conn;
 mod flusher;
+mod handshake;
 pub(crate) mod host;
 pub(crate) mod inproc;
 mod reader;
+mod sealer;
 mod timer;
 
 use std::cell::RefCell;
@@ -20,12 +27,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::BytesMut;
-use compio::BufResult;
-use zeroring_zmtp::{CloseReason, Event, PeerInfo, Session};
+use zeroring_zmtp::Session;
 
 use crate::monitor::SocketEvent;
 use crate::pipe::PeerId;
 use crate::reason::DisconnectReason;
+use crate::security::PeerProperties;
 use crate::transport::Stream;
 use conn::Conn;
 use host::{ConnectionHost, OriginId};
@@ -43,23 +50,29 @@ pub(crate) async fn run_connection(
     origin: OriginId,
     slot: Option<PeerId>,
 ) {
-    let settings = host.settings();
-    stream.configure(settings.tcp_keepalive);
     let label = stream.peer_label();
-    let mut session = Session::new(settings.session, Instant::now());
-    let mut buf = BytesMut::with_capacity(HANDSHAKE_BUFFER);
-    let peer = match handshake(&mut session, &mut stream, &mut buf).await {
-        Ok(peer) => peer,
+    let settings = match host.settings() {
+        Ok(settings) => settings,
         Err(reason) => {
-            tracing::debug!(peer = %label, %reason, "handshake failed");
-            host.events().emit(|| SocketEvent::HandshakeFailed {
-                peer: label.clone(),
-                reason,
-            });
+            handshake_failed(&*host, label, reason);
             stream.shutdown_now();
             return;
         }
     };
+    stream.configure(settings.tcp_keepalive);
+    let mechanism = settings.session.security.mechanism();
+    let mut session = Session::new(settings.session, Instant::now());
+    let mut buf = BytesMut::with_capacity(HANDSHAKE_BUFFER);
+    let done = match handshake::run(&*host, &mut session, &mut stream, &mut buf).await {
+        Ok(done) => done,
+        Err(reason) => {
+            tracing::debug!(peer = %label, %reason, "handshake failed");
+            handshake_failed(&*host, label, reason);
+            stream.shutdown_now();
+            return;
+        }
+    };
+    let peer = done.peer;
     session.start(Instant::now());
     let outbound = host.outbound_for(slot);
     let conn = Rc::new(Conn::new(
@@ -78,18 +91,34 @@ pub(crate) async fn run_connection(
             return;
         }
     };
+    if let Some(request) = &done.authenticated {
+        let properties =
+            PeerProperties::new(mechanism, stream.peer_ip(), &peer, &request.credentials);
+        host.set_peer_properties(pipe.peer, Arc::new(properties));
+    }
     host.events().emit(|| SocketEvent::HandshakeSucceeded {
         peer: conn.label().to_string(),
     });
-    tracing::debug!(peer = %conn.label(), socket_type = %peer.socket_type, version = %peer.version, "connection ready");
+    tracing::debug!(peer = %conn.label(), socket_type = %peer.socket_type, version = %peer.version, %mechanism, "connection ready");
+    let encrypting = session.is_encrypting();
     let session = Rc::new(RefCell::new(session));
-    compio::runtime::spawn(flusher::run(
-        outbound,
-        session.clone(),
-        stream.clone(),
-        conn.clone(),
-    ))
-    .detach();
+    if encrypting {
+        compio::runtime::spawn(sealer::run(
+            outbound,
+            session.clone(),
+            stream.clone(),
+            conn.clone(),
+        ))
+        .detach();
+    } else {
+        compio::runtime::spawn(flusher::run(
+            outbound,
+            session.clone(),
+            stream.clone(),
+            conn.clone(),
+        ))
+        .detach();
+    }
     compio::runtime::spawn(timer::run(session.clone(), conn.clone())).detach();
 
     let reader = Reader {
@@ -111,52 +140,16 @@ pub(crate) async fn run_connection(
     });
 }
 
-/// Runs the session's handshake over `stream` under its deadline (HANDSHAKE_IVL).
-/// Bytes after the peer's READY stay in `buf` for the reader.
-async fn handshake(
-    session: &mut Session,
-    stream: &mut Stream,
-    buf: &mut BytesMut,
-) -> Result<PeerInfo, DisconnectReason> {
-    let deadline = session.poll_timeout();
-    let exchange = exchange_handshake(session, stream, buf);
-    let Some(deadline) = deadline else {
-        return exchange.await;
-    };
-    let left = deadline.saturating_duration_since(Instant::now());
-    match compio::time::timeout(left, exchange).await {
-        Ok(result) => result,
-        Err(_) => Err(DisconnectReason::Session(CloseReason::HandshakeTimeout)),
-    }
-}
-
-async fn exchange_handshake(
-    session: &mut Session,
-    stream: &mut Stream,
-    buf: &mut BytesMut,
-) -> Result<PeerInfo, DisconnectReason> {
-    let mut out = BytesMut::new();
-    loop {
-        let event = session.poll_input(buf);
-        // What the session has to say goes out first: the greeting, READY, or an
-        // ERROR that tells the peer why it is refused.
-        if session.poll_transmit(&mut out) {
-            let BufResult(r, _) = stream.write_all(out.split()).await;
-            if let Err(e) = r {
-                return Err(DisconnectReason::WriteFailed(Arc::new(e)));
-            }
-        }
-        // Before it is ready a session yields nothing but Ready.
-        if let Some(Event::Ready(peer)) = event? {
-            return Ok(peer);
-        }
-        buf.reserve(256);
-        let BufResult(r, b) = stream.read(std::mem::take(buf)).await;
-        *buf = b;
-        match r {
-            Ok(0) => return Err(session.closed_by_peer(buf.len()).into()),
-            Ok(_) => session.received(Instant::now()),
-            Err(e) => return Err(DisconnectReason::ReadFailed(Arc::new(e))),
-        }
-    }
+/// Reports a handshake that failed: as an authentication failure (libzmq's
+/// HANDSHAKE_FAILED_AUTH) when a ZAP status says why, else as a handshake
+/// failure.
+fn handshake_failed(host: &dyn ConnectionHost, peer: String, reason: DisconnectReason) {
+    host.events().emit(|| match reason.zap_status() {
+        Some(status) => SocketEvent::HandshakeFailedAuth {
+            peer,
+            status,
+            reason,
+        },
+        None => SocketEvent::HandshakeFailed { peer, reason },
+    });
 }

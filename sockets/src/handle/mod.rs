@@ -34,9 +34,10 @@ use crate::context::ContextInner;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
 use crate::options::SocketOptions;
+use crate::security::{Authenticator, PeerProperties};
 use crate::xthread::park;
 use crate::xthread::queue::PushError;
-use shared::{Control, Op, Shared};
+use shared::{Arrival, Control, Op, Shared};
 
 /// A socket of any type that any thread may use (`Send + Sync`), made by
 /// [`Context::socket`](crate::Context::socket). Its API follows rust-zmq's: blocking
@@ -84,8 +85,11 @@ impl Socket {
         let for_pump = shared.clone();
         let released = ctx.clone();
         let inproc = ctx.inproc();
+        let authenticator = ctx.authenticator();
         let started = ctx.run(Box::new(move || {
-            pump::start(for_pump, inproc, move || released.socket_released());
+            pump::start(for_pump, inproc, authenticator, move || {
+                released.socket_released()
+            });
         }));
         if let Err(e) = started {
             // The context is terminated: this socket never lived.
@@ -287,23 +291,44 @@ impl Socket {
 
     /// Receives the next message, waiting (RCVTIMEO) while none has arrived.
     pub fn recv(&self) -> Result<Message> {
+        self.recv_arrival().map(|a| a.msg)
+    }
+
+    /// Like [`Socket::recv`], with the properties of the peer that sent the
+    /// message (its user id, ZAP metadata, address, CURVE key...): `Some` when
+    /// this socket authenticated that peer (as the PLAIN or CURVE server, or
+    /// NULL with a ZAP_DOMAIN and an authenticator), `None` otherwise. See
+    /// [`PeerProperties`](crate::PeerProperties).
+    ///
+    /// ```no_run
+    /// # fn serve(rep: &zeroring_sockets::Socket) -> zeroring_sockets::Result<()> {
+    /// let (request, peer) = rep.recv_with_peer()?;
+    /// let user = peer.as_ref().and_then(|p| p.user_id().cloned()).unwrap_or_default();
+    /// rep.send(format!("hello {}", String::from_utf8_lossy(&user)))?;
+    /// # let _ = request; Ok(()) }
+    /// ```
+    pub fn recv_with_peer(&self) -> Result<(Message, Option<Arc<PeerProperties>>)> {
+        self.recv_arrival().map(|a| (a.msg, a.peer))
+    }
+
+    fn recv_arrival(&self) -> Result<Arrival> {
         self.check_recv()?;
         // Fast path: a message is there, no future, no waker.
-        if let Some(msg) = self.shared.next_received() {
+        if let Some(arrival) = self.shared.next_received() {
             self.took_message();
-            return Ok(msg);
+            return Ok(arrival);
         }
         let timeout = self.shared.option(|o| o.rcvtimeo);
         if timeout == Some(Duration::ZERO) {
             return self.recv_now(Error::Timeout("recv"));
         }
-        with_deadline(timeout, "recv", self.recv_async())
+        with_deadline(timeout, "recv", self.recv_arrival_async())
     }
 
     /// Receives without waiting (ZMQ_DONTWAIT): fails with [`Error::WouldBlock`]
     /// when no message is waiting.
     pub fn try_recv(&self) -> Result<Message> {
-        self.recv_now(Error::WouldBlock("recv"))
+        self.recv_now(Error::WouldBlock("recv")).map(|a| a.msg)
     }
 
     /// The next message's frames as byte vectors (rust-zmq's `recv_multipart`).
@@ -330,20 +355,29 @@ impl Socket {
     /// [`Socket::recv`] for async callers (no RCVTIMEO: wrap it in your runtime's
     /// timeout; the future is cancel-safe).
     pub async fn recv_async(&self) -> Result<Message> {
+        self.recv_arrival_async().await.map(|a| a.msg)
+    }
+
+    /// [`Socket::recv_with_peer`] for async callers.
+    pub async fn recv_with_peer_async(&self) -> Result<(Message, Option<Arc<PeerProperties>>)> {
+        self.recv_arrival_async().await.map(|a| (a.msg, a.peer))
+    }
+
+    async fn recv_arrival_async(&self) -> Result<Arrival> {
         self.check_recv()?;
-        let msg = std::future::poll_fn(|cx| self.shared.poll_received(cx))
+        let arrival = std::future::poll_fn(|cx| self.shared.poll_received(cx))
             .await
             .ok_or(Error::Closed)?;
         self.took_message();
-        Ok(msg)
+        Ok(arrival)
     }
 
-    fn recv_now(&self, empty: Error) -> Result<Message> {
+    fn recv_now(&self, empty: Error) -> Result<Arrival> {
         self.check_recv()?;
         match self.shared.next_received() {
-            Some(msg) => {
+            Some(arrival) => {
                 self.took_message();
-                Ok(msg)
+                Ok(arrival)
             }
             None if self.shared.inbound.is_closed() => Err(Error::Closed),
             None => Err(empty),
@@ -456,6 +490,14 @@ impl Socket {
     }
 
     crate::options::option_setters!();
+
+    /// Installs the authenticator this socket asks about each peer, or with
+    /// `None` removes it; without one of its own, the socket consults its
+    /// context's ([`Context::set_authenticator`](crate::Context::set_authenticator)).
+    /// See [`SocketBase::set_authenticator`](crate::SocketBase::set_authenticator).
+    pub fn set_authenticator(&self, authenticator: impl Into<Option<Authenticator>>) -> Result<()> {
+        self.control_now(Control::Authenticator(authenticator.into()))
+    }
 
     /// ZMQ_ROUTER_MANDATORY (ROUTER): a send to an unknown peer fails with
     /// [`Error::HostUnreachable`] (the send then waits for the I/O thread's answer).

@@ -15,11 +15,12 @@ use futures_util::future::{Either, select};
 use zeroring_zmtp::{Message, SocketType};
 
 use super::native::Native;
-use super::shared::{Control, Op, Shared};
+use super::shared::{Arrival, Control, Op, Shared};
 use crate::error::Error;
 use crate::inproc::registry::Registry;
 use crate::notify::Notify;
 use crate::options::SocketOptions;
+use crate::security::authenticator::AuthenticatorSlot;
 
 /// Received messages handed to the handle per batch at most.
 const IN_BATCH: usize = 512;
@@ -38,10 +39,17 @@ struct Pump {
     discard: Cell<bool>,
 }
 
-/// Starts the pumps of a handle on the current compio runtime; `closed` runs on
-/// the I/O thread once the socket is closed and released.
-pub(crate) fn start(shared: Arc<Shared>, inproc: Arc<Registry>, closed: impl FnOnce() + 'static) {
+/// Starts the pumps of a handle on the current compio runtime, with its
+/// context's `inproc://` names and authenticator; `closed` runs on the I/O
+/// thread once the socket is closed and released.
+pub(crate) fn start(
+    shared: Arc<Shared>,
+    inproc: Arc<Registry>,
+    authenticator: Arc<AuthenticatorSlot>,
+    closed: impl FnOnce() + 'static,
+) {
     let native = Native::new(shared.socket_type, inproc);
+    native.base().core.set_context_authenticator(authenticator);
     apply_options(&native, shared.options());
     let pump = Rc::new(Pump {
         native,
@@ -226,6 +234,7 @@ async fn control(pump: &Pump, c: Control) {
             base.core.monitor_into(&sink);
             let _ = reply.push(Ok(()));
         }
+        Control::Authenticator(authenticator) => base.core.set_authenticator(authenticator),
         Control::SendChecked(msg, reply) => {
             let _ = reply.push(pump.native.send(msg).await);
         }
@@ -244,7 +253,7 @@ fn may_receive(pump: &Pump) -> bool {
 
 /// Receives until the socket closes, handing batches to the handle.
 async fn inbound(pump: Rc<Pump>) {
-    let mut batch: VecDeque<Message> = VecDeque::new();
+    let mut batch: VecDeque<Arrival> = VecDeque::new();
     loop {
         while !may_receive(&pump) {
             let changed = pump.turn.notified();
@@ -274,10 +283,10 @@ async fn inbound(pump: Rc<Pump>) {
             SocketType::Rep => pump.owed.set(1),
             _ => {}
         }
-        batch.push_back(first);
+        batch.push_back(arrival(&pump, first));
         while batch.len() < IN_BATCH {
             match pump.native.recv_now() {
-                Some(msg) => batch.push_back(msg),
+                Some(msg) => batch.push_back(arrival(&pump, msg)),
                 None => break,
             }
         }
@@ -287,9 +296,22 @@ async fn inbound(pump: Rc<Pump>) {
     }
 }
 
+/// A message just received, with its sender's properties when the socket
+/// authenticated it (read right after the receive that took the message).
+#[inline]
+fn arrival(pump: &Pump, msg: Message) -> Arrival {
+    let core = &pump.native.base().core;
+    let peer = if core.tracks_peers() {
+        core.last_peer()
+    } else {
+        None
+    };
+    Arrival { msg, peer }
+}
+
 /// Moves `batch` into the handle's queue, waiting while it is full. False when
 /// the handle is gone.
-async fn hand_over(pump: &Pump, batch: &mut VecDeque<Message>) -> bool {
+async fn hand_over(pump: &Pump, batch: &mut VecDeque<Arrival>) -> bool {
     loop {
         if pump.shared.inbound.push_from(batch) {
             return false;

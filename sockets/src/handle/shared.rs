@@ -15,6 +15,7 @@ use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
 use crate::monitor::EventSink;
 use crate::options::SocketOptions;
+use crate::security::{Authenticator, PeerProperties};
 use crate::xthread::queue::{BatchQueue, PushError};
 
 /// Messages and operations queued from the handle to the I/O thread before a
@@ -62,6 +63,16 @@ pub(crate) enum Control {
     SendChecked(Message, Reply<()>),
     /// Starts feeding a handle's monitor.
     Monitor(Arc<EventSink>, Reply<()>),
+    /// Installs (or removes) the socket's own authenticator.
+    Authenticator(Option<Authenticator>),
+}
+
+/// A received message on its way to the handle, with its sender's properties
+/// when the socket authenticated the sender (see `recv_with_peer`).
+#[derive(Debug)]
+pub(crate) struct Arrival {
+    pub(crate) msg: Message,
+    pub(crate) peer: Option<Arc<PeerProperties>>,
 }
 
 /// One entry of the operation queue.
@@ -93,10 +104,10 @@ pub(crate) struct Turn {
 pub(crate) struct Shared {
     pub(crate) socket_type: SocketType,
     pub(crate) ops: BatchQueue<Op>,
-    pub(crate) inbound: BatchQueue<Message>,
+    pub(crate) inbound: BatchQueue<Arrival>,
     /// Received messages already taken from `inbound` in one batch, for the
     /// handle's receivers (one lock on the shared queue per batch, not per message).
-    pub(crate) taken: Mutex<VecDeque<Message>>,
+    pub(crate) taken: Mutex<VecDeque<Arrival>>,
     pub(crate) options: Mutex<SocketOptions>,
     pub(crate) turn: Mutex<Turn>,
     /// Closed by the I/O thread once the native socket is closed and released.
@@ -222,7 +233,7 @@ impl Shared {
 
     /// The next received message, if one is there: from the batch taken before,
     /// or a new batch taken whole from the I/O thread's queue.
-    pub(crate) fn next_received(&self) -> Option<Message> {
+    pub(crate) fn next_received(&self) -> Option<Arrival> {
         let mut taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(msg) = taken.pop_front() {
             return Some(msg);
@@ -233,7 +244,7 @@ impl Shared {
 
     /// [`Shared::next_received`], or registers `cx` for the next message.
     /// `Ready(None)` when the socket is closed and nothing is left.
-    pub(crate) fn poll_received(&self, cx: &mut std::task::Context<'_>) -> Poll<Option<Message>> {
+    pub(crate) fn poll_received(&self, cx: &mut std::task::Context<'_>) -> Poll<Option<Arrival>> {
         let mut taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(msg) = taken.pop_front() {
             return Poll::Ready(Some(msg));

@@ -6,16 +6,22 @@
 //! (while they hold messages) and the connection's reader, so neither a delivery
 //! nor a receive looks anything up by peer id. The reader queues every message of
 //! one read without waking anyone and wakes the receiver once.
+//!
+//! An inbox of an authenticated peer holds its [`PeerProperties`]; once any
+//! inbox has some, each receive notes the sender's (for `recv_with_peer`),
+//! out of the way of sockets that never authenticate.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use zeroring_zmtp::Message;
 
 use super::PeerId;
 use crate::notify::Notify;
+use crate::security::PeerProperties;
 
 /// One peer's inbound queue.
 #[derive(Debug, Default)]
@@ -29,6 +35,8 @@ pub(crate) struct Inbox {
     detached: Cell<bool>,
     /// No longer part of the socket: messages handed to it are dropped.
     removed: Cell<bool>,
+    /// What the socket authenticated about the peer, if anything.
+    properties: RefCell<Option<Arc<PeerProperties>>>,
 }
 
 impl Inbox {
@@ -47,6 +55,12 @@ impl Inbox {
     /// The routing id ROUTER hands out with this peer's messages.
     pub(crate) fn set_routing_id(&self, id: Bytes) {
         *self.routing_id.borrow_mut() = id;
+    }
+
+    /// The properties of the peer's connection (set at attach; `None` when it
+    /// was not authenticated).
+    pub(crate) fn set_properties(&self, properties: Option<Arc<PeerProperties>>) {
+        *self.properties.borrow_mut() = properties;
     }
 
     /// The peer left the socket. Returns true when the queue is empty and can be
@@ -85,6 +99,10 @@ pub(crate) struct FairQueue {
     arrived: Notify,
     /// A full inbox has room again.
     space: Notify,
+    /// Some inbox has properties: receives note the sender's.
+    track: Cell<bool>,
+    /// The properties of the sender of the message taken last (while `track`).
+    last_peer: RefCell<Option<Arc<PeerProperties>>>,
 }
 
 impl FairQueue {
@@ -96,7 +114,32 @@ impl FairQueue {
             closed: Cell::new(false),
             arrived: Notify::default(),
             space: Notify::default(),
+            track: Cell::new(false),
+            last_peer: RefCell::new(None),
         })
+    }
+
+    /// From now on, each receive notes its sender's properties.
+    pub(crate) fn track_peers(&self) {
+        self.track.set(true);
+    }
+
+    /// True once receives note their senders' properties.
+    #[inline]
+    pub(crate) fn tracks_peers(&self) -> bool {
+        self.track.get()
+    }
+
+    /// The properties of the sender of the message taken last.
+    pub(crate) fn last_peer(&self) -> Option<Arc<PeerProperties>> {
+        self.last_peer.borrow().clone()
+    }
+
+    /// Notes the sender of the message being taken (off the plain path).
+    #[cold]
+    #[inline(never)]
+    fn note_peer(&self, inbox: &Inbox) {
+        *self.last_peer.borrow_mut() = inbox.properties.borrow().clone();
     }
 
     /// RCVHWM (`None`: no limit).
@@ -216,6 +259,9 @@ impl FairQueue {
             let now_empty = q.is_empty();
             drop(q);
             let peer = inbox.id;
+            if self.track.get() {
+                self.note_peer(inbox);
+            }
             let routing_id = if self.routing_ids {
                 inbox.routing_id.borrow().clone()
             } else {

@@ -22,6 +22,7 @@ use crate::transport::{self, Listener};
 /// Binds `endpoint` and starts accepting. Returns the resolved endpoint.
 pub(crate) async fn bind(core: &Rc<Core>, endpoint: &str) -> Result<Endpoint> {
     let parsed: Endpoint = endpoint.parse()?;
+    core.check_security_for_endpoint()?;
     if let Endpoint::Inproc(name) = &parsed {
         return super::inproc::bind(core, endpoint, name);
     }
@@ -120,6 +121,7 @@ impl AcceptFailures {
 /// Starts connecting to `endpoint` in the background; returns at once.
 pub(crate) fn connect(core: &Rc<Core>, endpoint: &str) -> Result<()> {
     let parsed: Endpoint = endpoint.parse()?;
+    core.check_security_for_endpoint()?;
     if let Endpoint::Inproc(name) = &parsed {
         return super::inproc::connect(core, endpoint, name);
     }

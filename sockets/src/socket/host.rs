@@ -3,15 +3,18 @@
 //! succeeded, detach when it ends, and subscription changes. Also the persistent
 //! slot a connect() creates at once.
 
+use std::net::IpAddr;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use zeroring_zmtp::session::{HeartbeatConfig, MessageLimits};
-use zeroring_zmtp::{Message, PeerInfo, SessionConfig, SocketType};
+use zeroring_zmtp::{AuthRequest, Message, PeerInfo, SessionConfig, SocketType};
 
 use super::{Core, Peer};
 use crate::driver::conn::Conn;
-use crate::driver::host::{Attached, ConnectionHost, ConnectionSettings, OriginId};
+use crate::driver::host::{Attached, ConnectionHost, ConnectionSettings, OriginId, Verdict};
+use crate::error::Error;
 use crate::inproc::link::PeerMeta;
 use crate::monitor::MonitorHub;
 use crate::notify::Notify;
@@ -19,6 +22,7 @@ use crate::pipe::PeerId;
 use crate::pipe::inbound::Inbox;
 use crate::pipe::outbound::Outbound;
 use crate::reason::DisconnectReason;
+use crate::security::PeerProperties;
 
 impl Core {
     /// Creates the persistent slot of a connect() endpoint (not for ROUTER, whose
@@ -107,9 +111,14 @@ impl Core {
 }
 
 impl ConnectionHost for Core {
-    fn settings(&self) -> ConnectionSettings {
+    fn settings(&self) -> Result<ConnectionSettings, DisconnectReason> {
         let o = self.options.borrow();
         let mut session = SessionConfig::new(self.socket_type);
+        session.security = o.security().map_err(|e| match e {
+            Error::Security(why) => DisconnectReason::InvalidSecurity(why),
+            _ => DisconnectReason::InvalidSecurity("the security options are invalid"),
+        })?;
+        session.authenticate = self.authenticates(&session.security, &o);
         session.routing_id = o.routing_id.clone();
         session.handshake_timeout = o.handshake_ivl;
         session.heartbeat = HeartbeatConfig {
@@ -121,10 +130,18 @@ impl ConnectionHost for Core {
             max_size: o.maxmsgsize,
             max_frames: o.max_msg_frames,
         };
-        ConnectionSettings {
+        Ok(ConnectionSettings {
             session,
             tcp_keepalive: o.tcp_keepalive,
-        }
+        })
+    }
+
+    fn authenticate(&self, request: &AuthRequest, address: Option<IpAddr>) -> Verdict {
+        self.verdict(request, address)
+    }
+
+    fn set_peer_properties(&self, peer: PeerId, properties: Arc<PeerProperties>) {
+        Core::set_peer_properties(self, peer, properties);
     }
 
     fn events(&self) -> &MonitorHub {

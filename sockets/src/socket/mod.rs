@@ -11,7 +11,10 @@
 //! - `publish`: fan-out and subscription traffic (PUB, SUB, XPUB, XSUB).
 //! - `endpoints`: the accept and reconnect loops.
 //! - `inproc`: bind and connect for `inproc://` endpoints.
+//! - `auth`: the answer to a handshake that asks whether a peer may connect,
+//!   and the authenticated peers' properties.
 
+mod auth;
 mod endpoints;
 mod host;
 mod inproc;
@@ -36,6 +39,8 @@ use crate::pipe::PeerId;
 use crate::pipe::inbound::FairQueue;
 use crate::pipe::outbound::SendLimit;
 use crate::pubsub::PubSub;
+use crate::security::Authenticator;
+use crate::security::authenticator::AuthenticatorSlot;
 
 pub(crate) use endpoints::{bind, connect};
 pub(crate) use lifecycle::EndpointTask;
@@ -75,6 +80,10 @@ pub(crate) struct Core {
     lifecycle: Notify,
     /// The `inproc://` names this socket binds and connects to (its context's).
     inproc: Arc<Registry>,
+    /// The socket's own authenticator.
+    authenticator: RefCell<Option<Authenticator>>,
+    /// Its context's, consulted when it has none of its own.
+    context_authenticator: RefCell<Option<Arc<AuthenticatorSlot>>>,
 }
 
 impl Core {
@@ -102,6 +111,8 @@ impl Core {
             listeners_open: Cell::new(0),
             lifecycle: Notify::default(),
             inproc,
+            authenticator: RefCell::new(None),
+            context_authenticator: RefCell::new(None),
         });
         core.options_changed();
         core

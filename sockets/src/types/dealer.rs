@@ -53,4 +53,6 @@ impl DealerSocket {
     pub async fn try_recv(&self) -> Result<Message> {
         Ok(self.base.core.recv(true).await?.msg)
     }
+
+    crate::base::recv_with_peer!();
 }

@@ -52,4 +52,6 @@ impl PairSocket {
     pub async fn try_recv(&self) -> Result<Message> {
         Ok(self.base.core.recv(true).await?.msg)
     }
+
+    crate::base::recv_with_peer!();
 }

@@ -34,4 +34,6 @@ impl PullSocket {
     pub async fn try_recv(&self) -> Result<Message> {
         Ok(self.base.core.recv(true).await?.msg)
     }
+
+    crate::base::recv_with_peer!();
 }

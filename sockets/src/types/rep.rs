@@ -42,6 +42,8 @@ impl RepSocket {
         self.recv_with(true).await
     }
 
+    crate::base::recv_with_peer!();
+
     async fn recv_with(&self, dontwait: bool) -> Result<Message> {
         if self.pending.borrow().is_some() {
             return Err(Error::InvalidState(

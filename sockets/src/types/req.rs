@@ -112,6 +112,8 @@ impl ReqSocket {
         self.recv_with(true).await
     }
 
+    crate::base::recv_with_peer!();
+
     async fn recv_with(&self, dontwait: bool) -> Result<Message> {
         loop {
             let Some((peer, request_id)) = self.awaiting.get() else {

@@ -42,6 +42,8 @@ impl RouterSocket {
         self.recv_with(true).await
     }
 
+    crate::base::recv_with_peer!();
+
     async fn recv_with(&self, dontwait: bool) -> Result<Message> {
         let got = self.base.core.recv(dontwait).await?;
         let mut msg = got.msg;

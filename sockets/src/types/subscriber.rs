@@ -68,6 +68,8 @@ impl SubSocket {
         self.recv_with(true).await
     }
 
+    crate::base::recv_with_peer!();
+
     /// A matching message already waiting, taken without waiting.
     pub(crate) fn recv_now(&self) -> Option<Message> {
         loop {

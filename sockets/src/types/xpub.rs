@@ -117,4 +117,6 @@ impl XpubSocket {
     pub async fn try_recv(&self) -> Result<Message> {
         Ok(self.base.core.recv(true).await?.msg)
     }
+
+    crate::base::recv_with_peer!();
 }

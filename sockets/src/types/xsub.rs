@@ -64,4 +64,6 @@ impl XsubSocket {
     pub async fn try_recv(&self) -> Result<Message> {
         Ok(self.base.core.recv(true).await?.msg)
     }
+
+    crate::base::recv_with_peer!();
 }

@@ -90,6 +90,14 @@ impl FromStr for CurvePublicKey {
     }
 }
 
+/// The key's 32 bytes, so a key can go wherever raw key bytes are taken (the
+/// `ZMQ_CURVE_*KEY` setters of zeroring's sockets).
+impl AsRef<[u8]> for CurvePublicKey {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 impl TryFrom<&[u8]> for CurvePublicKey {
     type Error = ZmtpError;
     fn try_from(input: &[u8]) -> Result<CurvePublicKey, ZmtpError> {
