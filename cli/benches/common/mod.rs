@@ -7,7 +7,8 @@
 //! DEALER/ROUTER; for the pairs cases, one over the aggregate rate of all pairs) or the
 //! median round trip (REQ/REP). Implementations without a case (zmq.rs PUB/SUB, raw TCP
 //! PUB/SUB and DEALER/ROUTER, and the tokio and pairs cases, which only the zeroring
-//! handle and zmq.rs or libzmq have) are skipped. zmq.rs stalls after 65,536 messages in
+//! handle and zmq.rs or libzmq have; zmq.rs and raw TCP CURVE; libzmq CURVE without a
+//! system libzmq that has it) are skipped. zmq.rs stalls after 65,536 messages in
 //! one PUSH/PULL stream, so its streams are capped at 50,000.
 
 use std::time::Duration;
@@ -20,6 +21,9 @@ use zeroring_cli::{is_latency_case, measure};
 fn count_for(case: &str, iters: u64) -> usize {
     let (low, high) = match case {
         "rr64" | "rr1k" | "inproc-rr64" => (200, 20_000),
+        "curve-rr64" => (200, 5_000),
+        "curve-push64" => (1_000, 200_000),
+        "curve-push16k" => (200, 20_000),
         "push1m" => (20, 2_000),
         "dealer16" => (50, 2_000),
         // Per pair; pairs2 sends twice as many in all.

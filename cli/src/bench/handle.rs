@@ -7,7 +7,8 @@
 //! makes one [`Context`] with one I/O thread that all its sockets share; only the pairs
 //! cases give the context N I/O threads. Messages are built as in the zeroring column: one
 //! `Bytes` body cloned per send. `--busy-poll` does not apply here (it would spin on the
-//! I/O thread that both sides share).
+//! I/O thread that both sides share). The CURVE cases set the options before bind and
+//! connect: the bound side is the server, every run makes fresh key pairs.
 
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -16,7 +17,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use zeroring::{Context, Message, Socket, SocketType};
 
-use super::runner::{Case, Kind, RunResult, Transport, median_us, rate, time_clients};
+use super::runner::{
+    Case, CurveKeys, Kind, RunResult, Security, Transport, median_us, rate, time_clients,
+};
 
 const WARMUP: usize = 100;
 
@@ -40,11 +43,32 @@ fn bind_via(sock: &Socket, via: Transport) -> Result<String, String> {
     Ok(sock.bind(&addr).map_err(s)?.to_string())
 }
 
+/// Makes `sock` the CURVE server with `keys`' server pair (no-op without keys).
+fn curve_server(sock: &Socket, keys: Option<&CurveKeys>) -> Result<(), String> {
+    if let Some(keys) = keys {
+        sock.set_curve_server(true).map_err(s)?;
+        sock.set_curve_keypair(&keys.server).map_err(s)?;
+    }
+    Ok(())
+}
+
+/// Makes `sock` a CURVE client of `keys`' server (no-op without keys).
+fn curve_client(sock: &Socket, keys: Option<&CurveKeys>) -> Result<(), String> {
+    if let Some(keys) = keys {
+        sock.set_curve_serverkey(keys.server.public()).map_err(s)?;
+        sock.set_curve_keypair(&keys.client).map_err(s)?;
+    }
+    Ok(())
+}
+
 /// Runs one case.
 pub(super) fn run(case: Case) -> RunResult {
     match case.kind {
-        Kind::ReqRep(via) => req_rep(case.size, case.count, via),
-        Kind::PushPull(via) => push_pull(case.size, case.count, via),
+        // inproc has no security mechanism.
+        Kind::ReqRep(Transport::Inproc, Security::Curve)
+        | Kind::PushPull(Transport::Inproc, Security::Curve) => Ok(None),
+        Kind::ReqRep(via, security) => req_rep(case.size, case.count, via, security),
+        Kind::PushPull(via, security) => push_pull(case.size, case.count, via, security),
         Kind::PubSub(subs) => pub_sub(case.size, case.count, subs),
         Kind::DealerRouter(peers) => dealer_router(case.size, case.count, peers),
         Kind::PushPullTokio => push_pull_tokio(case.size, case.count),
@@ -52,9 +76,11 @@ pub(super) fn run(case: Case) -> RunResult {
     }
 }
 
-fn req_rep(size: usize, count: usize, via: Transport) -> RunResult {
+fn req_rep(size: usize, count: usize, via: Transport, security: Security) -> RunResult {
+    let keys = CurveKeys::for_case(security)?;
     let ctx = Context::new().map_err(s)?;
     let rep = socket(&ctx, SocketType::Rep)?;
+    curve_server(&rep, keys.as_ref())?;
     let ep = bind_via(&rep, via)?;
     let server = thread::spawn(move || -> Result<(), String> {
         for _ in 0..count + WARMUP {
@@ -64,6 +90,7 @@ fn req_rep(size: usize, count: usize, via: Transport) -> RunResult {
         Ok(())
     });
     let req = socket(&ctx, SocketType::Req)?;
+    curve_client(&req, keys.as_ref())?;
     req.connect(&ep).map_err(s)?;
     let body = Bytes::from(vec![7u8; size]);
     let mut samples = Vec::with_capacity(count);
@@ -95,12 +122,15 @@ fn receive_stream(pull: &Socket, size: usize, count: usize) -> Result<Duration, 
     Ok(start.elapsed())
 }
 
-fn push_pull(size: usize, count: usize, via: Transport) -> RunResult {
+fn push_pull(size: usize, count: usize, via: Transport, security: Security) -> RunResult {
+    let keys = CurveKeys::for_case(security)?;
     let ctx = Context::new().map_err(s)?;
     let pull = socket(&ctx, SocketType::Pull)?;
+    curve_server(&pull, keys.as_ref())?;
     let ep = bind_via(&pull, via)?;
     let receiver = thread::spawn(move || receive_stream(&pull, size, count));
     let push = socket(&ctx, SocketType::Push)?;
+    curve_client(&push, keys.as_ref())?;
     push.connect(&ep).map_err(s)?;
     let body = Bytes::from(vec![7u8; size]);
     for _ in 0..count {

@@ -4,7 +4,10 @@
 //! zeroring runs twice: its native compio sockets ("zeroring") and its thread-safe
 //! handles from a `Context` used from plain threads ("zeroring handle"); the handles
 //! also run from tokio tasks (`push64-tokio`, against zmq.rs on the same runtime) and as
-//! N pairs over N I/O threads (`pairs1`, `pairs2`).
+//! N pairs over N I/O threads (`pairs1`, `pairs2`). The `curve-*` cases repeat REQ/REP
+//! and PUSH/PULL over tcp with CURVE (issue 13); libzmq's column for them loads the
+//! system `libzmq.so.5` at run time (module `libzmq_curve`), because the vendored libzmq
+//! of crate `zmq` is built without CURVE.
 //!
 //! Prints a Markdown table on stdout (progress on stderr) and writes an SVG bar chart.
 //! Needs the `compare` cargo feature, which pulls in libzmq, zmq.rs and tokio; without
@@ -14,6 +17,8 @@
 mod handle;
 #[cfg(feature = "compare")]
 mod libzmq;
+#[cfg(feature = "compare")]
+mod libzmq_curve;
 #[cfg(feature = "compare")]
 mod rawtcp;
 #[cfg(feature = "compare")]
@@ -44,16 +49,16 @@ mod runner {
     use std::thread;
     use std::time::{Duration, Instant};
 
-    use super::{CliError, handle, libzmq, rawtcp, svg, zeroring, zmqrs};
+    use super::{CliError, handle, libzmq, libzmq_curve, rawtcp, svg, zeroring, zmqrs};
     use crate::text_flag;
 
     /// The messaging pattern of a case.
     #[derive(Clone, Copy, Debug)]
     pub(crate) enum Kind {
         /// One REQ, one REP echo; result: median round trip in µs.
-        ReqRep(Transport),
+        ReqRep(Transport, Security),
         /// One PUSH streaming to one PULL; result: msg/s at the receiver.
-        PushPull(Transport),
+        PushPull(Transport, Security),
         /// One PUB to `n` SUBs, every SUB receives every message; result: msg/s published.
         PubSub(usize),
         /// `n` DEALERs doing request/replies through one ROUTER; result: round trips/s.
@@ -90,6 +95,40 @@ mod runner {
         }
     }
 
+    /// The security mechanism of a case's connection.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub(crate) enum Security {
+        /// NULL: no authentication, no encryption (the default everywhere).
+        Null,
+        /// CURVE (RFC 26), the bound side the server; fresh key pairs per run. Only
+        /// over tcp: `inproc://` has no security mechanism (libzmq and zeroring alike),
+        /// so an inproc case with CURVE is n/a everywhere.
+        Curve,
+    }
+
+    /// The key pairs of one CURVE run: the server's (the bound side) and its client's.
+    #[derive(Clone)]
+    pub(crate) struct CurveKeys {
+        /// The server's long-term key pair; the client gets its public half.
+        pub server: ::zeroring::CurveKeyPair,
+        /// The client's long-term key pair.
+        pub client: ::zeroring::CurveKeyPair,
+    }
+
+    impl CurveKeys {
+        /// Fresh key pairs for a CURVE case, `None` for NULL.
+        pub(crate) fn for_case(security: Security) -> Result<Option<CurveKeys>, String> {
+            if security == Security::Null {
+                return Ok(None);
+            }
+            let pair = || ::zeroring::curve_keypair().map_err(|e| format!("curve_keypair: {e}"));
+            Ok(Some(CurveKeys {
+                server: pair()?,
+                client: pair()?,
+            }))
+        }
+    }
+
     /// One benchmark case.
     #[derive(Clone, Copy, Debug)]
     pub(crate) struct Case {
@@ -104,53 +143,61 @@ mod runner {
     impl Case {
         /// True when the result is a latency (lower is better).
         pub fn is_latency(&self) -> bool {
-            matches!(self.kind, Kind::ReqRep(_))
+            matches!(self.kind, Kind::ReqRep(..))
+        }
+
+        /// The case's security mechanism (NULL for the patterns that have none).
+        pub fn security(&self) -> Security {
+            match self.kind {
+                Kind::ReqRep(_, security) | Kind::PushPull(_, security) => security,
+                _ => Security::Null,
+            }
         }
     }
 
     /// zmq.rs 0.7 stalls after 65,536 messages in one PUSH/PULL stream.
     pub(crate) const ZMQRS_STREAM_CAP: usize = 50_000;
 
-    const CASES: [Case; 14] = [
+    const CASES: [Case; 17] = [
         Case {
             name: "rr64",
             title: "REQ/REP round trip 64 B",
-            kind: Kind::ReqRep(Transport::Tcp),
+            kind: Kind::ReqRep(Transport::Tcp, Security::Null),
             size: 64,
             count: 20_000,
         },
         Case {
             name: "rr1k",
             title: "REQ/REP round trip 1 KiB",
-            kind: Kind::ReqRep(Transport::Tcp),
+            kind: Kind::ReqRep(Transport::Tcp, Security::Null),
             size: 1024,
             count: 20_000,
         },
         Case {
             name: "push64",
             title: "PUSH/PULL 64 B",
-            kind: Kind::PushPull(Transport::Tcp),
+            kind: Kind::PushPull(Transport::Tcp, Security::Null),
             size: 64,
             count: 1_000_000,
         },
         Case {
             name: "push1k",
             title: "PUSH/PULL 1 KiB",
-            kind: Kind::PushPull(Transport::Tcp),
+            kind: Kind::PushPull(Transport::Tcp, Security::Null),
             size: 1024,
             count: 300_000,
         },
         Case {
             name: "push16k",
             title: "PUSH/PULL 16 KiB",
-            kind: Kind::PushPull(Transport::Tcp),
+            kind: Kind::PushPull(Transport::Tcp, Security::Null),
             size: 16 * 1024,
             count: 50_000,
         },
         Case {
             name: "push1m",
             title: "PUSH/PULL 1 MiB",
-            kind: Kind::PushPull(Transport::Tcp),
+            kind: Kind::PushPull(Transport::Tcp, Security::Null),
             size: 1 << 20,
             count: 1_000,
         },
@@ -199,16 +246,37 @@ mod runner {
         Case {
             name: "inproc-rr64",
             title: "inproc REQ/REP round trip 64 B",
-            kind: Kind::ReqRep(Transport::Inproc),
+            kind: Kind::ReqRep(Transport::Inproc, Security::Null),
             size: 64,
             count: 20_000,
         },
         Case {
             name: "inproc-push64",
             title: "inproc PUSH/PULL 64 B",
-            kind: Kind::PushPull(Transport::Inproc),
+            kind: Kind::PushPull(Transport::Inproc, Security::Null),
             size: 64,
             count: 1_000_000,
+        },
+        Case {
+            name: "curve-rr64",
+            title: "CURVE REQ/REP round trip 64 B",
+            kind: Kind::ReqRep(Transport::Tcp, Security::Curve),
+            size: 64,
+            count: 5_000,
+        },
+        Case {
+            name: "curve-push64",
+            title: "CURVE PUSH/PULL 64 B",
+            kind: Kind::PushPull(Transport::Tcp, Security::Curve),
+            size: 64,
+            count: 200_000,
+        },
+        Case {
+            name: "curve-push16k",
+            title: "CURVE PUSH/PULL 16 KiB",
+            kind: Kind::PushPull(Transport::Tcp, Security::Curve),
+            size: 16 * 1024,
+            count: 20_000,
         },
         // A new case needs its entry here, a `Kind` if no existing one fits, an arm
         // in every implementation's `run` (`Ok(None)` where it does not apply) and a
@@ -248,7 +316,8 @@ mod runner {
     /// Runs one case for one implementation with `count` messages (REQ/REP: round
     /// trips; DEALER/ROUTER: per DEALER) on the same harness as the table, and returns
     /// its figure: median round trip in µs, or messages per second. `Ok(None)` when the
-    /// implementation has no such pattern. The criterion benches in `cli/benches/`
+    /// implementation has no such pattern, or cannot run it on this machine (libzmq's
+    /// CURVE cases without a system libzmq built with CURVE). The criterion benches in `cli/benches/`
     /// (`compare`, `reqrep`, `fanout`) drive this.
     pub fn measure(name: &str, implementation: &str, count: usize) -> Result<Option<f64>, String> {
         let mut case = *CASES
@@ -261,7 +330,7 @@ mod runner {
         case.count = count.max(1);
         match run_one(implementation, case) {
             Outcome::Value(v) => Ok(Some(v)),
-            Outcome::NotApplicable => Ok(None),
+            Outcome::NotApplicable | Outcome::Unavailable(_) => Ok(None),
             Outcome::Stalled => Err("stalled".into()),
             Outcome::Failed(e) => Err(e),
             Outcome::Skipped => Ok(None),
@@ -271,9 +340,16 @@ mod runner {
     /// What one implementation scored on one case.
     #[derive(Clone, Debug)]
     pub(crate) enum Outcome {
+        /// The figure: µs for a latency, else per second.
         Value(f64),
+        /// The implementation has no such pattern or transport.
         NotApplicable,
+        /// It has the case, but not on this machine: the reason, and how to get it
+        /// (libzmq with CURVE needs the system package).
+        Unavailable(String),
+        /// No result within the time limit.
         Stalled,
+        /// An error, in words.
         Failed(String),
         /// Left out with `--impls`.
         Skipped,
@@ -339,6 +415,13 @@ mod runner {
         let (limit, f): (u64, fn(Case) -> RunResult) = match imp {
             "zeroring" => (20, zeroring::run),
             "zeroring handle" => (20, handle::run),
+            // The CURVE cases need the system libzmq; without it the cell says so.
+            "libzmq" if case.security() == Security::Curve => {
+                if let Err(why) = libzmq_curve::available() {
+                    return Outcome::Unavailable(why);
+                }
+                (20, libzmq_curve::run)
+            }
             "libzmq" => (20, libzmq::run),
             "zmq.rs" => (10, zmqrs::run),
             _ => (20, rawtcp::run),
@@ -445,6 +528,7 @@ mod runner {
         match o {
             Outcome::Value(v) => format_value(case, *v),
             Outcome::NotApplicable => "n/a".into(),
+            Outcome::Unavailable(why) => format!("n/a: {why}"),
             Outcome::Stalled => "stalled".into(),
             Outcome::Failed(e) => format!("failed: {e}"),
             Outcome::Skipped => "-".into(),
@@ -516,7 +600,7 @@ mod runner {
         if results.iter().any(|(c, _)| {
             matches!(
                 c.kind,
-                Kind::ReqRep(Transport::Inproc) | Kind::PushPull(Transport::Inproc)
+                Kind::ReqRep(Transport::Inproc, _) | Kind::PushPull(Transport::Inproc, _)
             )
         }) {
             println!(
@@ -546,6 +630,14 @@ mod runner {
              64 KiB and more use 0xFFFF plus a 4-byte length. \"stalled\": no result within \
              the time limit (10 s for zmq.rs, 20 s for the others)."
         );
+        if results.iter().any(|(c, _)| c.security() == Security::Curve) {
+            println!(
+                "CURVE: tcp with CURVE, the bound side (REP, PULL) the server, fresh key pairs \
+                 per run, no authenticator. libzmq's column loads the system libzmq.so.5 \
+                 (Debian's libzmq5, built with libsodium) at run time, since crate zmq's \
+                 vendored libzmq has no CURVE; zmq.rs and raw TCP have no CURVE (n/a)."
+            );
+        }
         print_targets(results);
     }
 
@@ -557,8 +649,8 @@ mod runner {
         results.iter().find(|(c, _)| c.name == name)
     }
 
-    /// Issue 12's targets for the handle, for the cases that ran (medians of several
-    /// runs decide; one run is one sample).
+    /// Issue 12's targets for the handle and issue 13's for CURVE, for the cases that
+    /// ran (medians of several runs decide; one run is one sample).
     fn print_targets(results: &[(Case, Vec<Outcome>)]) {
         let verdict = |r: Option<f64>, min: f64| match r {
             Some(r) if r >= min => format!("{r:.2}x (met)"),
@@ -646,6 +738,16 @@ mod runner {
             println!(
                 "Targets (issue 12; medians of interleaved runs decide, this is one run): {}.",
                 lines.join("; ")
+            );
+        }
+        // Issue 13: the zeroring column (native sockets) against libzmq with CURVE; the
+        // handle's figure is printed beside it for reference.
+        if let Some((case, row)) = row_of(results, "curve-push64") {
+            println!(
+                "Target (issue 13; medians of interleaved runs decide, this is one run): CURVE \
+                 PUSH/PULL 64 B vs libzmq with CURVE >= 2x: {} (handle: {}).",
+                verdict(advantage(case, &row[ZERORING], &row[LIBZMQ]), 2.0),
+                ratio(case, &row[HANDLE], &row[LIBZMQ]),
             );
         }
     }

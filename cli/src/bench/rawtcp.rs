@@ -7,7 +7,7 @@ use std::net::{TcpListener, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::runner::{Case, Kind, RunResult, Transport, median_us, rate};
+use super::runner::{Case, Kind, RunResult, Security, Transport, median_us, rate};
 
 const WARMUP: usize = 100;
 
@@ -18,9 +18,11 @@ fn s<E: std::fmt::Display>(e: E) -> String {
 /// Runs one case.
 pub(super) fn run(case: Case) -> RunResult {
     match case.kind {
-        Kind::ReqRep(Transport::Tcp) => req_rep(case.size, case.count),
-        Kind::PushPull(Transport::Tcp) => push_pull(case.size, case.count),
-        Kind::ReqRep(Transport::Inproc) | Kind::PushPull(Transport::Inproc) => Ok(None),
+        Kind::ReqRep(Transport::Tcp, Security::Null) => req_rep(case.size, case.count),
+        Kind::PushPull(Transport::Tcp, Security::Null) => push_pull(case.size, case.count),
+        Kind::ReqRep(Transport::Inproc, _) | Kind::PushPull(Transport::Inproc, _) => Ok(None),
+        // No CURVE.
+        Kind::ReqRep(_, Security::Curve) | Kind::PushPull(_, Security::Curve) => Ok(None),
         Kind::PubSub(_) | Kind::DealerRouter(_) | Kind::PushPullTokio | Kind::Pairs(_) => Ok(None),
     }
 }

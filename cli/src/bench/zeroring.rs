@@ -1,4 +1,6 @@
 //! zeroring's side of `zeroring bench`: every peer on its own thread and compio runtime.
+//! The CURVE cases set the options on the native sockets before bind and connect: the
+//! bound side is the server, every run makes fresh key pairs.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier, mpsc};
@@ -7,9 +9,12 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::runner::{Case, Kind, RunResult, Transport, median_us, rate, time_clients};
+use super::runner::{
+    Case, CurveKeys, Kind, RunResult, Security, Transport, median_us, rate, time_clients,
+};
 use zeroring::{
-    DealerSocket, PubSocket, PullSocket, PushSocket, RepSocket, ReqSocket, RouterSocket, SubSocket,
+    DealerSocket, PubSocket, PullSocket, PushSocket, RepSocket, ReqSocket, RouterSocket,
+    SocketBase, SubSocket,
 };
 
 const WARMUP: usize = 100;
@@ -35,11 +40,32 @@ fn s<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
+/// Makes `sock` the CURVE server with `keys`' server pair (no-op without keys).
+fn curve_server(sock: &SocketBase, keys: Option<&CurveKeys>) -> Result<(), String> {
+    if let Some(keys) = keys {
+        sock.set_curve_server(true).map_err(s)?;
+        sock.set_curve_keypair(&keys.server).map_err(s)?;
+    }
+    Ok(())
+}
+
+/// Makes `sock` a CURVE client of `keys`' server (no-op without keys).
+fn curve_client(sock: &SocketBase, keys: Option<&CurveKeys>) -> Result<(), String> {
+    if let Some(keys) = keys {
+        sock.set_curve_serverkey(keys.server.public()).map_err(s)?;
+        sock.set_curve_keypair(&keys.client).map_err(s)?;
+    }
+    Ok(())
+}
+
 /// Runs one case.
 pub(super) fn run(case: Case) -> RunResult {
     match case.kind {
-        Kind::ReqRep(via) => req_rep(case.size, case.count, via),
-        Kind::PushPull(via) => push_pull(case.size, case.count, via),
+        // inproc has no security mechanism.
+        Kind::ReqRep(Transport::Inproc, Security::Curve)
+        | Kind::PushPull(Transport::Inproc, Security::Curve) => Ok(None),
+        Kind::ReqRep(via, security) => req_rep(case.size, case.count, via, security),
+        Kind::PushPull(via, security) => push_pull(case.size, case.count, via, security),
         Kind::PubSub(subs) => pub_sub(case.size, case.count, subs),
         Kind::DealerRouter(peers) => dealer_router(case.size, case.count, peers),
         // Handle-only cases: the native sockets need a compio runtime thread.
@@ -47,13 +73,16 @@ pub(super) fn run(case: Case) -> RunResult {
     }
 }
 
-fn req_rep(size: usize, count: usize, via: Transport) -> RunResult {
+fn req_rep(size: usize, count: usize, via: Transport, security: Security) -> RunResult {
     let addr = via.bind_addr("tcp://127.0.0.1:0");
+    let keys = CurveKeys::for_case(security)?;
+    let server_keys = keys.clone();
     let (ep_tx, ep_rx) = mpsc::channel();
     let server = thread::spawn(move || -> Result<(), String> {
         rt()?.block_on(async move {
             let rep = RepSocket::new();
             rep.set_busy_poll(busy_poll()).expect("a valid option");
+            curve_server(&rep, server_keys.as_ref())?;
             let ep = rep.bind(&addr).await.map_err(s)?;
             ep_tx.send(ep.to_string()).ok();
             for _ in 0..count + WARMUP {
@@ -68,6 +97,7 @@ fn req_rep(size: usize, count: usize, via: Transport) -> RunResult {
     let samples = rt()?.block_on(async move {
         let req = ReqSocket::new();
         req.set_busy_poll(busy_poll()).expect("a valid option");
+        curve_client(&req, keys.as_ref())?;
         req.connect(&ep).await.map_err(s)?;
         let body = Bytes::from(vec![7u8; size]);
         let mut samples = Vec::with_capacity(count);
@@ -89,12 +119,15 @@ fn req_rep(size: usize, count: usize, via: Transport) -> RunResult {
     Ok(Some(median_us(samples)))
 }
 
-fn push_pull(size: usize, count: usize, via: Transport) -> RunResult {
+fn push_pull(size: usize, count: usize, via: Transport, security: Security) -> RunResult {
     let addr = via.bind_addr("tcp://127.0.0.1:0");
+    let keys = CurveKeys::for_case(security)?;
+    let server_keys = keys.clone();
     let (ep_tx, ep_rx) = mpsc::channel();
     let receiver = thread::spawn(move || -> Result<Duration, String> {
         rt()?.block_on(async move {
             let pull = PullSocket::new();
+            curve_server(&pull, server_keys.as_ref())?;
             let ep = pull.bind(&addr).await.map_err(s)?;
             ep_tx.send(ep.to_string()).ok();
             pull.recv().await.map_err(s)?;
@@ -111,6 +144,7 @@ fn push_pull(size: usize, count: usize, via: Transport) -> RunResult {
     let ep = ep_rx.recv().map_err(|_| "PULL thread did not bind")?;
     rt()?.block_on(async move {
         let push = PushSocket::new();
+        curve_client(&push, keys.as_ref())?;
         push.connect(&ep).await.map_err(s)?;
         let body = Bytes::from(vec![7u8; size]);
         for _ in 0..count {

@@ -19,7 +19,7 @@ use bytes::Bytes;
 use zeromq::{Socket, SocketRecv, SocketSend, ZmqMessage};
 
 use super::runner::{
-    Case, Kind, RunResult, Transport, ZMQRS_STREAM_CAP, median_us, rate, time_clients,
+    Case, Kind, RunResult, Security, Transport, ZMQRS_STREAM_CAP, median_us, rate, time_clients,
 };
 
 const WARMUP: usize = 100;
@@ -43,10 +43,14 @@ fn byte_len(m: &ZmqMessage) -> usize {
 /// Runs one case.
 pub(super) fn run(case: Case) -> RunResult {
     match case.kind {
-        Kind::ReqRep(Transport::Tcp) => req_rep(case.size, case.count),
-        Kind::PushPull(Transport::Tcp) => push_pull(case.size, case.count.min(ZMQRS_STREAM_CAP)),
+        Kind::ReqRep(Transport::Tcp, Security::Null) => req_rep(case.size, case.count),
+        Kind::PushPull(Transport::Tcp, Security::Null) => {
+            push_pull(case.size, case.count.min(ZMQRS_STREAM_CAP))
+        }
         // zmq.rs 0.7 has no inproc transport.
-        Kind::ReqRep(Transport::Inproc) | Kind::PushPull(Transport::Inproc) => Ok(None),
+        Kind::ReqRep(Transport::Inproc, _) | Kind::PushPull(Transport::Inproc, _) => Ok(None),
+        // No CURVE.
+        Kind::ReqRep(_, Security::Curve) | Kind::PushPull(_, Security::Curve) => Ok(None),
         Kind::PubSub(_) => Ok(None),
         Kind::DealerRouter(peers) => dealer_router(case.size, case.count, peers),
         Kind::PushPullTokio => push_pull_tokio(case.size, case.count.min(ZMQRS_STREAM_CAP)),
