@@ -18,6 +18,32 @@ use crate::transport::Stream;
 const MAX_SEGMENTS: usize = 512;
 const SPARE_BUFFER: usize = 16 * 1024;
 
+/// Waits until the peer's queue holds data or the session has protocol traffic
+/// to send: true. False when this writer is done: a newer flusher took over
+/// (`generation` is stale), or a closing socket's queue ran dry (then the
+/// connection is told that sending is over). Shared with the CURVE `sealer`.
+pub(super) async fn wait_for_work(
+    outbound: &Outbound,
+    session: &RefCell<Session>,
+    conn: &Rc<Conn>,
+    generation: u64,
+) -> bool {
+    loop {
+        if !outbound.is_current(generation) {
+            return false;
+        }
+        if outbound.has_data() || session.borrow().wants_transmit() {
+            return true;
+        }
+        if outbound.is_draining() {
+            outbound.finish();
+            conn.finish_sending();
+            return false;
+        }
+        outbound.idle().await;
+    }
+}
+
 /// Runs until the connection is lost or, after a close, everything was written.
 pub(crate) async fn run(
     outbound: Rc<Outbound>,
@@ -28,19 +54,8 @@ pub(crate) async fn run(
     let generation = outbound.start_flusher(Some(stream.clone()));
     let mut spare = BytesMut::with_capacity(SPARE_BUFFER);
     loop {
-        loop {
-            if !outbound.is_current(generation) {
-                return;
-            }
-            if outbound.has_data() || session.borrow().wants_transmit() {
-                break;
-            }
-            if outbound.is_draining() {
-                outbound.finish();
-                conn.finish_sending();
-                return;
-            }
-            outbound.idle().await;
+        if !wait_for_work(&outbound, &session, &conn, generation).await {
+            return;
         }
         let batch = outbound.take_batch(&mut spare, |tail| {
             session.borrow_mut().poll_transmit(tail);

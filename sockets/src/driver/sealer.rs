@@ -18,6 +18,7 @@ use compio::BufResult;
 use zeroring_zmtp::Session;
 
 use super::conn::Conn;
+use super::flusher::wait_for_work;
 use crate::pipe::outbound::{Batch, Outbound};
 use crate::transport::Stream;
 
@@ -37,19 +38,8 @@ pub(crate) async fn run(
     let mut plain = BytesMut::with_capacity(SPARE_BUFFER);
     let mut sealed = BytesMut::with_capacity(SPARE_BUFFER);
     loop {
-        loop {
-            if !outbound.is_current(generation) {
-                return;
-            }
-            if outbound.has_data() || session.borrow().wants_transmit() {
-                break;
-            }
-            if outbound.is_draining() {
-                outbound.finish();
-                conn.finish_sending();
-                return;
-            }
-            outbound.idle().await;
+        if !wait_for_work(&outbound, &session, &conn, generation).await {
+            return;
         }
         // The session's commands are not added to the plain batch: they are
         // sealed by the session itself, after the batch.
