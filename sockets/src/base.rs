@@ -186,26 +186,6 @@ macro_rules! typed_socket {
                 $name::from_base($crate::base::SocketBase::new($kind))
             }
 
-            /// Creates a socket whose `inproc://` endpoints are those of
-            /// `context`, so it can reach that context's thread-safe
-            /// [`Socket`](crate::Socket)s (and native sockets made the same way)
-            /// over inproc. Sockets made with [`new`](Self::new) share the
-            /// process's default inproc namespace instead. The socket still runs
-            /// on the current compio runtime.
-            ///
-            /// Without an authenticator of its own
-            /// ([`set_authenticator`](crate::SocketBase::set_authenticator)), the
-            /// socket consults the context's
-            /// ([`Context::set_authenticator`](crate::Context::set_authenticator)).
-            pub fn with_context(context: &$crate::context::Context) -> $name {
-                let socket = $name::new_in(context.inproc());
-                socket
-                    .base
-                    .core
-                    .set_context_authenticator(context.authenticator_slot());
-                socket
-            }
-
             pub(crate) fn new_in(
                 inproc: std::sync::Arc<$crate::inproc::registry::Registry>,
             ) -> $name {

@@ -425,7 +425,7 @@ macro_rules! option_setters {
         /// ZMQ_CURVE_PUBLICKEY: our long-term public key, as 32 raw bytes or 40
         /// characters of Z85 (optional: derived from CURVE_SECRETKEY).
         pub fn set_curve_publickey(&self, key: impl AsRef<[u8]>) -> Result<()> {
-            let key = crate::security::options::parse_public_key("CURVE_PUBLICKEY", key.as_ref())?;
+            let key = crate::security::keys::parse_public_key("CURVE_PUBLICKEY", key.as_ref())?;
             self.try_update(|o| o.curve_publickey = Some(key))
         }
 
@@ -445,7 +445,7 @@ macro_rules! option_setters {
         /// with this public key (32 raw bytes or 40 characters of Z85); the
         /// client needs its own CURVE_SECRETKEY too.
         pub fn set_curve_serverkey(&self, key: impl AsRef<[u8]>) -> Result<()> {
-            let key = crate::security::options::parse_public_key("CURVE_SERVERKEY", key.as_ref())?;
+            let key = crate::security::keys::parse_public_key("CURVE_SERVERKEY", key.as_ref())?;
             self.try_update(|o| o.curve_serverkey = Some(key))
         }
 
@@ -462,7 +462,7 @@ macro_rules! option_setters {
         /// authenticator with each request; on a NULL socket, setting one turns
         /// authentication on (when an authenticator is installed).
         pub fn set_zap_domain(&self, domain: impl Into<String>) -> Result<()> {
-            let domain = crate::security::options::domain(domain.into());
+            let domain = crate::security::keys::domain(domain.into());
             self.try_update(|o| o.zap_domain = domain)
         }
     };

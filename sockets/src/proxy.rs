@@ -36,7 +36,7 @@ use crate::notify::Notify;
 use zeroring_zmtp::Message;
 
 /// A socket the [`proxy`] can drive: every native socket type implements it, and
-/// so does the thread-safe [`Socket`](crate::Socket) (see [`proxy_blocking`]).
+/// so does the thread-safe [`Socket`](crate::Socket) (see [`proxy_blocking`](crate::proxy_blocking)).
 ///
 /// Types that cannot receive (PUSH, PUB) report `can_recv() == false` and fail
 /// `recv_message` with [`Error::NotSupported`](crate::Error::NotSupported); types

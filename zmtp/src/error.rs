@@ -2,10 +2,10 @@
 //! what the security mechanisms refuse, and the few local mistakes (a malformed
 //! key, no randomness) that they find.
 
-use crate::auth::ZapStatus;
-use crate::greeting::Mechanism;
 use crate::mechanism::curve::CurveBox;
+use crate::mechanism_name::Mechanism;
 use crate::socket_type::SocketType;
+use crate::zap_status::ZapStatus;
 
 /// A protocol violation or a disagreement found while decoding a peer's bytes, a
 /// refused authentication, or a security setting that cannot work.

@@ -41,50 +41,25 @@ impl fmt::Display for Version {
     }
 }
 
-/// A security mechanism named in the greeting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Mechanism {
-    /// No security (RFC 37 NULL). The only mechanism zeroring implements today.
-    Null,
-    /// Clear-text user name and password (RFC 24).
-    Plain,
-    /// CurveZMQ (RFC 26).
-    Curve,
-}
+pub use crate::mechanism_name::Mechanism;
 
-impl Mechanism {
-    /// The mechanism's name as it appears in the greeting.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mechanism::Null => "NULL",
-            Mechanism::Plain => "PLAIN",
-            Mechanism::Curve => "CURVE",
-        }
-    }
-
-    fn from_field(field: &[u8]) -> Result<Mechanism, ZmtpError> {
-        let end = field.iter().position(|&b| b == 0).unwrap_or(field.len());
-        let (name, rest) = field.split_at(end);
-        let known = match name {
-            b"NULL" => Some(Mechanism::Null),
-            b"PLAIN" => Some(Mechanism::Plain),
-            b"CURVE" => Some(Mechanism::Curve),
-            _ => None,
-        };
-        match known {
-            Some(m) if rest.iter().all(|&b| b == 0) => Ok(m),
-            _ => Err(ZmtpError::UnknownMechanism(
-                String::from_utf8_lossy(field)
-                    .trim_end_matches('\0')
-                    .to_string(),
-            )),
-        }
-    }
-}
-
-impl fmt::Display for Mechanism {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+/// The mechanism a greeting's 20-byte field names (NUL-padded).
+fn mechanism_from_field(field: &[u8]) -> Result<Mechanism, ZmtpError> {
+    let end = field.iter().position(|&b| b == 0).unwrap_or(field.len());
+    let (name, rest) = field.split_at(end);
+    let known = match name {
+        b"NULL" => Some(Mechanism::Null),
+        b"PLAIN" => Some(Mechanism::Plain),
+        b"CURVE" => Some(Mechanism::Curve),
+        _ => None,
+    };
+    match known {
+        Some(m) if rest.iter().all(|&b| b == 0) => Ok(m),
+        _ => Err(ZmtpError::UnknownMechanism(
+            String::from_utf8_lossy(field)
+                .trim_end_matches('\0')
+                .to_string(),
+        )),
     }
 }
 
@@ -165,7 +140,7 @@ impl Greeting {
         );
         let version =
             Greeting::peek_version(bytes)?.expect("11 bytes are present in a full greeting");
-        let mechanism = Mechanism::from_field(&bytes[12..32])?;
+        let mechanism = mechanism_from_field(&bytes[12..32])?;
         Ok(Greeting {
             version,
             mechanism,

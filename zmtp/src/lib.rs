@@ -45,13 +45,16 @@ pub mod frame;
 pub mod greeting;
 pub mod handshake;
 pub mod mechanism;
+mod mechanism_name;
 pub mod message;
 pub mod metadata;
+mod peer;
 mod random;
 pub mod session;
 pub mod socket_type;
 pub mod subscription;
 pub mod z85;
+mod zap_status;
 
 pub use auth::{AuthRequest, AuthResult, Credentials, SecretBytes, ZapStatus};
 pub use command::Command;

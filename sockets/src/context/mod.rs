@@ -4,6 +4,8 @@
 //! it made, honouring LINGER, then stops the threads, as `zmq_ctx_term` does once
 //! its sockets are closed.
 
+mod native;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -12,6 +14,8 @@ use zeroring_zmtp::SocketType;
 
 use crate::error::{Error, Result};
 use crate::handle::Socket;
+use crate::handle::pump;
+use crate::handle::shared::Shared;
 use crate::inproc::registry::Registry;
 use crate::security::Authenticator;
 use crate::security::authenticator::AuthenticatorSlot;
@@ -125,7 +129,7 @@ impl Context {
 
     /// A new socket of `socket_type`, usable from any thread. See [`Socket`].
     pub fn socket(&self, socket_type: SocketType) -> Result<Socket> {
-        Socket::create(&self.owner.inner, socket_type)
+        create_socket(&self.owner.inner, socket_type)
     }
 
     /// The context's `inproc://` names (for native sockets made with
@@ -279,4 +283,26 @@ fn run_io_thread(jobs: Arc<BatchQueue<Job>>) {
             }
         }
     });
+}
+
+/// A handle of `socket_type` whose native socket and pump live on one of
+/// `ctx`'s I/O threads.
+fn create_socket(ctx: &Arc<ContextInner>, socket_type: SocketType) -> Result<Socket> {
+    let shared = Shared::new(socket_type);
+    ctx.register(&shared);
+    let for_pump = shared.clone();
+    let released = ctx.clone();
+    let inproc = ctx.inproc();
+    let authenticator = ctx.authenticator();
+    let started = ctx.run(Box::new(move || {
+        pump::start(for_pump, inproc, authenticator, move || {
+            released.socket_released()
+        });
+    }));
+    if let Err(e) = started {
+        // The context is terminated: this socket never lived.
+        ctx.socket_released();
+        return Err(e);
+    }
+    Ok(Socket::from_shared(shared))
 }

@@ -21,7 +21,7 @@ pub(crate) mod monitor;
 mod native;
 pub(crate) mod poll;
 pub(crate) mod proxy;
-mod pump;
+pub(crate) mod pump;
 pub(crate) mod shared;
 
 use std::sync::Arc;
@@ -30,7 +30,6 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use zeroring_zmtp::{Message, SocketType};
 
-use crate::context::ContextInner;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
 use crate::options::SocketOptions;
@@ -79,24 +78,10 @@ fn with_deadline<T>(
 }
 
 impl Socket {
-    pub(crate) fn create(ctx: &Arc<ContextInner>, socket_type: SocketType) -> Result<Socket> {
-        let shared = Shared::new(socket_type);
-        ctx.register(&shared);
-        let for_pump = shared.clone();
-        let released = ctx.clone();
-        let inproc = ctx.inproc();
-        let authenticator = ctx.authenticator();
-        let started = ctx.run(Box::new(move || {
-            pump::start(for_pump, inproc, authenticator, move || {
-                released.socket_released()
-            });
-        }));
-        if let Err(e) = started {
-            // The context is terminated: this socket never lived.
-            ctx.socket_released();
-            return Err(e);
-        }
-        Ok(Socket { shared })
+    /// The handle over `shared`, whose pump already runs on an I/O thread (see
+    /// [`Context::socket`](crate::Context::socket)).
+    pub(crate) fn from_shared(shared: Arc<Shared>) -> Socket {
+        Socket { shared }
     }
 
     /// The socket's type.

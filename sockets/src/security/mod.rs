@@ -15,6 +15,7 @@
 //! the socket (`socket/auth.rs`) when a handshake pauses for authentication.
 
 pub(crate) mod authenticator;
+pub(crate) mod keys;
 pub(crate) mod options;
 mod peer;
 mod zap;

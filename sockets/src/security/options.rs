@@ -10,7 +10,7 @@
 //! refused when set, and a role without its keys is refused by bind and
 //! connect, each with a message that says what to set.
 
-use zeroring_zmtp::{CurveKeyPair, CurvePublicKey, Mechanism, PlainCredentials, Security};
+use zeroring_zmtp::{CurveKeyPair, Mechanism, PlainCredentials, Security};
 
 use crate::error::{Error, Result};
 use crate::options::SocketOptions;
@@ -179,23 +179,11 @@ impl SocketOptions {
     }
 }
 
-/// Reads a key option's value: 32 raw bytes or 40 characters of Z85.
-pub(crate) fn parse_public_key(option: &'static str, key: &[u8]) -> Result<CurvePublicKey> {
-    CurvePublicKey::from_slice(key).map_err(|_| Error::InvalidOption {
-        option,
-        reason: "a CURVE key is 32 raw bytes or 40 characters of Z85",
-    })
-}
-
-/// A domain as set: an empty one is none (as in libzmq).
-pub(crate) fn domain(domain: String) -> Option<String> {
-    (!domain.is_empty()).then_some(domain)
-}
-
 #[cfg(test)]
 #[allow(clippy::field_reassign_with_default)]
 mod tests {
     use super::*;
+    use crate::security::keys::{domain, parse_public_key};
     use bytes::Bytes;
     use zeroring_zmtp::SecretBytes;
 

@@ -27,8 +27,8 @@ use crate::auth::AuthRequest;
 use crate::command::Command;
 use crate::error::ZmtpError;
 use crate::greeting::Version;
-use crate::handshake::PeerInfo;
 use crate::metadata::{self, Metadata};
+use crate::peer::PeerInfo;
 use crate::random::Random;
 use crate::socket_type::SocketType;
 

@@ -7,7 +7,7 @@ use bytes::{Bytes, BytesMut};
 use super::{Local, Machine, Status, encode_ready, unexpected};
 use crate::auth::{AuthRequest, Credentials};
 use crate::error::ZmtpError;
-use crate::greeting::Mechanism;
+use crate::mechanism_name::Mechanism;
 use crate::metadata::Metadata;
 
 /// Our side of a NULL handshake.

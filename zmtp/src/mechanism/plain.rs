@@ -13,7 +13,7 @@ use super::{Local, Machine, PlainCredentials, Status, encode_ready, malformed, u
 use crate::auth::{AuthRequest, Credentials, SecretBytes};
 use crate::command::encode_raw;
 use crate::error::ZmtpError;
-use crate::greeting::Mechanism;
+use crate::mechanism_name::Mechanism;
 use crate::metadata::Metadata;
 
 /// The reason of the ERROR a libzmq PLAIN server sends, which every libzmq

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use super::curve::{CurveKeyPair, CurvePublicKey};
 use crate::auth::SecretBytes;
 use crate::error::ZmtpError;
-use crate::greeting::Mechanism;
+use crate::mechanism_name::Mechanism;
 
 /// A PLAIN client's user name and password (each at most 255 bytes).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,10 +17,10 @@ use super::{
 use crate::auth::{AuthRequest, Credentials};
 use crate::command::encode_raw;
 use crate::error::ZmtpError;
-use crate::greeting::Mechanism;
-use crate::handshake::PeerInfo;
 use crate::mechanism::{Local, Machine, Status, malformed, unexpected};
+use crate::mechanism_name::Mechanism;
 use crate::metadata::Metadata;
+use crate::peer::PeerInfo;
 
 /// What the server keeps between WELCOME and INITIATE.
 struct Welcomed {
