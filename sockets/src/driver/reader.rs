@@ -30,6 +30,8 @@ const READ_CHUNK: usize = 64 * 1024;
 /// Reads grow up to this once a stream keeps them at least half full (fewer reads
 /// and wake-ups per message); connections with light traffic stay at [`READ_CHUNK`].
 const STREAM_READ_CHUNK: usize = 256 * 1024;
+/// The most a read reserves for the rest of one frame in one step; a frame with
+/// more still to come grows its buffer as it arrives (see [`grow_for_large_frame`]).
 const MAX_READ_RESERVE: usize = 4 * 1024 * 1024;
 
 /// The connection's side of the receive path.
@@ -50,6 +52,9 @@ impl Reader<'_> {
         let mut spare = BytesMut::new();
         let mut chunk = READ_CHUNK;
         let mut unwoken = false;
+        // `buf` was grown for a frame larger than MAX_READ_RESERVE (until that
+        // frame is complete).
+        let mut large = false;
         loop {
             match self.drain(&mut buf, &mut unwoken) {
                 Err(reason) => return reason,
@@ -77,12 +82,19 @@ impl Reader<'_> {
             if self.conn.is_closed() {
                 return self.closed_reason();
             }
-            let want = self
-                .session
-                .borrow()
-                .bytes_wanted(buf.len())
-                .clamp(chunk, MAX_READ_RESERVE);
-            make_room(&mut buf, &mut spare, want);
+            let (wanted, mid_frame) = {
+                let session = self.session.borrow();
+                (session.bytes_wanted(buf.len()), session.frame_in_progress())
+            };
+            if wanted > MAX_READ_RESERVE || (large && mid_frame) {
+                grow_for_large_frame(&mut buf, wanted);
+                large = true;
+            } else {
+                if std::mem::take(&mut large) {
+                    leave_large_buffer(&mut buf);
+                }
+                make_room(&mut buf, &mut spare, wanted.max(chunk));
+            }
             let BufResult(r, b) = stream.read(buf).await;
             buf = b;
             let n = match r {
@@ -227,4 +239,30 @@ fn make_room(buf: &mut BytesMut, spare: &mut BytesMut, want: usize) {
     next.extend_from_slice(buf);
     buf.clear();
     *spare = std::mem::replace(buf, next);
+}
+
+/// Room for more of a frame that has more than [`MAX_READ_RESERVE`] still to come.
+///
+/// The buffer grows geometrically with what has arrived (at least
+/// [`MAX_READ_RESERVE`] more, at most the rest of the frame), never to the size
+/// the peer announced up front: a peer that announces 4 GiB and sends 10 MiB
+/// costs about 10 MiB. Once the buffer holds nothing but this frame no message
+/// shares it, and `reserve` grows the allocation in place (a large one is
+/// remapped by the allocator, not copied), so a frame of any size is received
+/// with no quadratic copying and about its own size in memory. Only the first
+/// growth, while earlier messages may still share the buffer, copies what
+/// arrived so far.
+fn grow_for_large_frame(buf: &mut BytesMut, wanted: usize) {
+    if buf.capacity() - buf.len() < wanted.min(MAX_READ_RESERVE) {
+        buf.reserve(wanted.min(buf.len().max(MAX_READ_RESERVE)));
+    }
+}
+
+/// After a large frame: go on in a fresh buffer with the bytes that followed it,
+/// so that the frame's allocation leaves with its message instead of being
+/// reused, still resident, for the small reads that come next.
+fn leave_large_buffer(buf: &mut BytesMut) {
+    let mut fresh = BytesMut::with_capacity(buf.len().max(READ_CHUNK));
+    fresh.extend_from_slice(buf);
+    *buf = fresh;
 }

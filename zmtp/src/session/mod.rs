@@ -518,6 +518,11 @@ impl Session {
         }
     }
 
+    /// True while a frame's header has been read and its body is still arriving.
+    pub fn frame_in_progress(&self) -> bool {
+        matches!(self.phase, Phase::Ready) && !self.decoder.is_idle()
+    }
+
     /// The socket type this session speaks for.
     pub fn socket_type(&self) -> SocketType {
         self.socket_type
