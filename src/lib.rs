@@ -96,11 +96,12 @@ pub use zeroring_sockets::{
     curve_keypair,
 };
 pub use zeroring_sockets::{
-    CloseReason, Context, DEFAULT_MAX_MSG_FRAMES, DealerSocket, DisconnectReason, Endpoint, Error,
-    MONITOR_CAPACITY, Message, Monitor, PairSocket, PollEvents, PollItem, ProxySocket, PubSocket,
-    PullSocket, PushSocket, RepSocket, ReqSocket, Result, RouterSocket, Socket, SocketBase,
-    SocketEvent, SocketMonitor, SocketOptions, SocketType, SubSocket, XpubSocket, XsubSocket, poll,
-    proxy, proxy_blocking, proxy_steerable, proxy_steerable_blocking,
+    CloseReason, Context, DEFAULT_ADAPTIVE_SPIN, DEFAULT_MAX_MSG_FRAMES, DealerSocket,
+    DisconnectReason, Endpoint, Error, MONITOR_CAPACITY, Message, Monitor, PairSocket, PollEvents,
+    PollItem, ProxySocket, PubSocket, PullSocket, PushSocket, RepSocket, ReqSocket, Result,
+    RouterSocket, Socket, SocketBase, SocketEvent, SocketMonitor, SocketOptions, SocketType,
+    SubSocket, XpubSocket, XsubSocket, poll, proxy, proxy_blocking, proxy_steerable,
+    proxy_steerable_blocking,
 };
 /// The ZMTP 3.1 codec (greeting, frames, commands, handshake), without I/O.
 pub use zeroring_zmtp as zmtp;

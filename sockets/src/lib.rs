@@ -56,7 +56,7 @@ pub use handle::monitor::SocketMonitor;
 pub use handle::poll::{PollEvents, PollItem, poll};
 pub use handle::proxy::{proxy_blocking, proxy_steerable_blocking};
 pub use monitor::{MONITOR_CAPACITY, Monitor, SocketEvent};
-pub use options::{DEFAULT_MAX_MSG_FRAMES, SocketOptions};
+pub use options::{DEFAULT_ADAPTIVE_SPIN, DEFAULT_MAX_MSG_FRAMES, SocketOptions};
 pub use proxy::{ProxySocket, proxy, proxy_steerable};
 pub use reason::{CloseReason, DisconnectReason};
 pub use security::{Authenticator, PeerProperties, ZAP_VERSION, ZapHandler, ZapReply, ZapRequest};

@@ -15,6 +15,9 @@ use crate::pubsub::publisher::XpubOptions;
 /// Default of [`SocketOptions::max_msg_frames`].
 pub const DEFAULT_MAX_MSG_FRAMES: usize = zeroring_zmtp::session::DEFAULT_MAX_FRAMES;
 
+/// Default of [`SocketOptions::adaptive_spin`] on REQ and REP sockets.
+pub const DEFAULT_ADAPTIVE_SPIN: Duration = Duration::from_micros(100);
+
 /// The options of one socket: read with `socket.options()`, changed with the
 /// socket's setters (`set_sndhwm`, ...) or all at once with
 /// [`SocketBase::set_options`](crate::SocketBase::set_options). Every field is read
@@ -99,6 +102,18 @@ pub struct SocketOptions {
     /// it waits as usual. It saves the thread's sleep and wake-up on every round
     /// trip and costs a busy core while it spins. `None` (the default): off.
     pub busy_poll: Option<Duration>,
+    /// Adaptive spin before parking (zeroring only): a receive that finds no
+    /// message first spins like [`busy_poll`](Self::busy_poll) for up to this
+    /// long, and after a spin that found nothing spins again only after 1, 3, 7,
+    /// ... 63 receives that did not (reset by the next spin that finds a
+    /// message). A request-reply loop then never sleeps between a request and its
+    /// reply, while a socket that waits long for its messages spins about once in
+    /// 64 receives. A socket's default: [`DEFAULT_ADAPTIVE_SPIN`] on REQ and REP,
+    /// `None` (off) on every other type, on the sockets behind a
+    /// [`Context`](crate::Context)'s handles (their I/O thread must not spin) and
+    /// in `SocketOptions::default()`. [`busy_poll`](Self::busy_poll), when set,
+    /// takes precedence.
+    pub adaptive_spin: Option<Duration>,
     /// ZMQ_ROUTER_MANDATORY (ROUTER): a send to an unknown routing id fails with
     /// [`Error::HostUnreachable`] instead of being dropped, and a send to a full
     /// peer waits (SNDTIMEO) instead of dropping.
@@ -173,6 +188,7 @@ impl Default for SocketOptions {
             tcp_keepalive: None,
             immediate: false,
             busy_poll: None,
+            adaptive_spin: None,
             router_mandatory: false,
             req_relaxed: false,
             req_correlate: false,
@@ -224,6 +240,7 @@ impl SocketOptions {
         not_zero(&self.heartbeat_timeout, "HEARTBEAT_TIMEOUT", OFF)?;
         not_zero(&self.handshake_ivl, "HANDSHAKE_IVL", NO_LIMIT)?;
         not_zero(&self.busy_poll, "BUSY_POLL", OFF)?;
+        not_zero(&self.adaptive_spin, "ADAPTIVE_SPIN", OFF)?;
         not_zero(&self.reconnect_ivl_max, "RECONNECT_IVL_MAX", OFF)?;
         if self
             .heartbeat_ttl
@@ -385,6 +402,14 @@ macro_rules! option_setters {
         /// [`SocketOptions::busy_poll`].
         pub fn set_busy_poll(&self, spin: Option<Duration>) -> Result<()> {
             self.try_update(|o| o.busy_poll = spin)
+        }
+
+        /// Adaptive spin before parking (REQ and REP: [`DEFAULT_ADAPTIVE_SPIN`];
+        /// other types: `None`, off): a receive that finds no message spins for
+        /// up to `spin` before it parks, and backs off after spins that found
+        /// nothing; see [`SocketOptions::adaptive_spin`].
+        pub fn set_adaptive_spin(&self, spin: Option<Duration>) -> Result<()> {
+            self.try_update(|o| o.adaptive_spin = spin)
         }
 
         /// ZMQ_TCP_KEEPALIVE for new connections (`None`: system default).

@@ -7,7 +7,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use zeroring_sockets::{
-    DealerSocket, Error, PairSocket, PullSocket, PushSocket, RepSocket, ReqSocket, RouterSocket,
+    DEFAULT_ADAPTIVE_SPIN, DealerSocket, Error, PairSocket, PullSocket, PushSocket, RepSocket,
+    ReqSocket, RouterSocket,
 };
 
 use common::*;
@@ -513,5 +514,59 @@ async fn busy_poll_round_trips_timeouts_and_cancel_safety() {
         within("recv after close", pull.recv()).await,
         Err(Error::Closed)
     ));
+    watch.assert_none();
+}
+
+// Adaptive spin (on by default for REQ and REP): round trips work with it, a
+// receive whose messages come late (spins that find nothing, then the back-off)
+// still gets each of them, RCVTIMEO still bounds a spinning receive, and
+// cancelled receives lose nothing.
+#[compio::test]
+async fn adaptive_spin_round_trips_slow_peers_timeouts_and_cancel_safety() {
+    let watch = panic_watch();
+    let rep = RepSocket::new();
+    assert_eq!(rep.options().adaptive_spin, Some(DEFAULT_ADAPTIVE_SPIN));
+    let ep = rep.bind(ANY).await.unwrap();
+    let req = ReqSocket::new();
+    req.connect(&ep.to_string()).await.unwrap();
+    // Fast round trips, then requests 3 ms apart: the REP's spins run out and it
+    // backs off; every request is still answered, in order.
+    let server = async {
+        for _ in 0..220 {
+            let m = rep.recv().await.unwrap();
+            rep.send(m).await.unwrap();
+        }
+    };
+    let client = async {
+        for i in 0..220 {
+            if i >= 200 {
+                pause(3).await;
+            }
+            req.send(format!("ping {i}")).await.unwrap();
+            let reply = req.recv().await.unwrap();
+            assert_msg(&reply, &[format!("ping {i}").as_bytes()]);
+        }
+    };
+    within("round trips", futures_util::future::join(server, client)).await;
+
+    // RCVTIMEO shorter than the spin ends the receive.
+    req.set_rcvtimeo(Some(Duration::from_micros(20)));
+    req.send("unanswered").await.unwrap();
+    assert!(matches!(
+        within("recv times out", req.recv()).await,
+        Err(Error::Timeout(_))
+    ));
+
+    // Cancelled spinning receives lose nothing.
+    let pull = PullSocket::new();
+    pull.set_adaptive_spin(Some(Duration::from_micros(100)))
+        .unwrap();
+    let ep = pull.bind(ANY).await.unwrap();
+    let push = Rc::new(PushSocket::new());
+    push.connect(&ep.to_string()).await.unwrap();
+    const N: usize = 2_000;
+    let sender = spawn_paced_sender(push.clone(), N);
+    receive_all_with_short_timeouts(N, async || pull.recv().await.unwrap()).await;
+    within("sender done", sender).await.unwrap();
     watch.assert_none();
 }

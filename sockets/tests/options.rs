@@ -95,3 +95,30 @@ async fn type_specific_options_live_in_the_same_place() {
     req.set_options(o).unwrap();
     assert!(!req.options().req_relaxed);
 }
+
+#[compio::test]
+async fn adaptive_spin_is_on_for_req_and_rep_only() {
+    use zeroring_sockets::{Context, DEFAULT_ADAPTIVE_SPIN, PullSocket, RepSocket, SocketType};
+    assert_eq!(
+        ReqSocket::new().options().adaptive_spin,
+        Some(DEFAULT_ADAPTIVE_SPIN)
+    );
+    assert_eq!(
+        RepSocket::new().options().adaptive_spin,
+        Some(DEFAULT_ADAPTIVE_SPIN)
+    );
+    assert_eq!(PullSocket::new().options().adaptive_spin, None);
+    assert_eq!(SocketOptions::default().adaptive_spin, None);
+    let push = PushSocket::new();
+    assert_eq!(
+        option_error(push.set_adaptive_spin(Some(Duration::ZERO))),
+        "ADAPTIVE_SPIN"
+    );
+    // A context's I/O thread serves all its sockets: its REQ does not spin.
+    let ctx = Context::new().unwrap();
+    let req = ctx.socket(SocketType::Req).unwrap();
+    assert_eq!(req.options().adaptive_spin, None);
+    req.set_adaptive_spin(Some(Duration::from_micros(10)))
+        .unwrap();
+    assert_eq!(req.options().adaptive_spin, Some(Duration::from_micros(10)));
+}

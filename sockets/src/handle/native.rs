@@ -55,6 +55,17 @@ impl Native {
     /// A new socket of `socket_type` on the current compio runtime, with its
     /// context's `inproc://` names.
     pub(crate) fn new(socket_type: SocketType, inproc: Arc<Registry>) -> Native {
+        let native = Native::create(socket_type, inproc);
+        // The I/O thread serves every socket of the context: it must not spin
+        // waiting for one of them (unless the application asks for it).
+        native
+            .base()
+            .set_adaptive_spin(None)
+            .expect("None is a valid spin");
+        native
+    }
+
+    fn create(socket_type: SocketType, inproc: Arc<Registry>) -> Native {
         match socket_type {
             SocketType::Req => Native::Req(ReqSocket::new_in(inproc)),
             SocketType::Rep => Native::Rep(RepSocket::new_in(inproc)),

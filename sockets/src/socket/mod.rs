@@ -23,6 +23,7 @@ mod peers;
 mod publish;
 mod recv;
 mod send;
+mod spin;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -72,6 +73,8 @@ pub(crate) struct Core {
     pubsub: RefCell<PubSub>,
     /// What receives take from.
     queue: Rc<FairQueue>,
+    /// When a waiting receive spins first (`adaptive_spin`).
+    spin: spin::SpinBackoff,
     /// A peer attached or detached, or an outbound queue made room.
     room: Rc<Notify>,
     closed: Cell<bool>,
@@ -93,7 +96,10 @@ impl Core {
             .map(|d| d.subsec_nanos() ^ (d.as_secs() as u32))
             .unwrap_or(0)
             ^ std::process::id().rotate_left(16);
-        let options = SocketOptions::default();
+        let mut options = SocketOptions::default();
+        if matches!(socket_type, SocketType::Req | SocketType::Rep) {
+            options.adaptive_spin = Some(crate::options::DEFAULT_ADAPTIVE_SPIN);
+        }
         let core = Rc::new(Core {
             socket_type,
             send_limit: Cell::new(options.send_limit()),
@@ -106,6 +112,7 @@ impl Core {
             pubsub: RefCell::new(PubSub::default()),
             monitors: MonitorHub::default(),
             queue: FairQueue::new(socket_type == SocketType::Router),
+            spin: spin::SpinBackoff::default(),
             room: Rc::new(Notify::default()),
             closed: Cell::new(false),
             listeners_open: Cell::new(0),

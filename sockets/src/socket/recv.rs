@@ -1,5 +1,5 @@
 //! The receive paths: the next message in fair-queue order, at once or waiting
-//! under RCVTIMEO (with the optional busy-poll spin first), or failing at once
+//! under RCVTIMEO (with the busy-poll or adaptive spin first), or failing at once
 //! (ZMQ_DONTWAIT).
 
 use std::time::Duration;
@@ -32,7 +32,12 @@ impl Core {
     /// The waiting part of [`Core::recv`] (socket types try [`Core::try_recv`]
     /// first).
     pub(crate) async fn recv_wait(&self) -> Result<Received> {
-        let (mut timeout, spin) = self.option(|o| (o.rcvtimeo, o.busy_poll));
+        let (mut timeout, fixed, adaptive) =
+            self.option(|o| (o.rcvtimeo, o.busy_poll, o.adaptive_spin));
+        let spin = match fixed {
+            Some(spin) => Some(spin),
+            None => adaptive.filter(|_| self.spin.should_spin()),
+        };
         if let Some(spin) = spin
             && timeout != Some(Duration::ZERO)
         {
@@ -42,6 +47,7 @@ impl Core {
             let limit = timeout.map_or(spin, |t| t.min(spin));
             loop {
                 if let Some(m) = self.try_recv() {
+                    self.spin.hit();
                     return Ok(m);
                 }
                 if self.closed.get() {
@@ -51,6 +57,9 @@ impl Core {
                     break;
                 }
                 yield_now().await;
+            }
+            if fixed.is_none() {
+                self.spin.miss();
             }
             timeout = timeout.map(|t| t.saturating_sub(start.elapsed()));
         }
