@@ -9,8 +9,10 @@
 //!   first message to the last and prints msg/s and Mb/s.
 //! - `remote_thr <connect-to> <message-size> <message-count>`: PUSH sender.
 //!
-//! zeroring only: `--busy-poll US` after the arguments turns on the receiving
-//! socket's busy-poll latency mode (`set_busy_poll`).
+//! zeroring only, after the arguments: `--busy-poll US` turns on the sockets'
+//! busy-poll latency mode (`set_busy_poll`); `--spin US` sets the REQ/REP adaptive
+//! spin before parking (`set_adaptive_spin`, on by default) and `--spin off` turns it
+//! off.
 
 use std::time::{Duration, Instant};
 
@@ -19,29 +21,42 @@ use bytes::Bytes;
 use crate::CliError;
 use zeroring::{PullSocket, PushSocket, RepSocket, ReqSocket};
 
-const USAGE: &str = "usage: zeroring perf <local_lat|remote_lat|local_thr|remote_thr> <endpoint> <message-size> <count> [--busy-poll US]";
+const USAGE: &str = "usage: zeroring perf <local_lat|remote_lat|local_thr|remote_thr> <endpoint> <message-size> <count> [--busy-poll US] [--spin US|off]";
 
 struct Args {
     endpoint: String,
     size: usize,
     count: usize,
-    /// `--busy-poll US` after the other arguments (zeroring's latency mode).
-    busy_poll: Duration,
+    /// `--busy-poll US` (zeroring's busy-poll latency mode; `None`: off).
+    busy_poll: Option<Duration>,
+    /// `--spin US|off` (the adaptive spin; `None`: the socket's default).
+    spin: Option<Option<Duration>>,
+}
+
+fn micros(value: &str, flag: &str) -> Result<Duration, CliError> {
+    match value.parse::<u64>() {
+        Ok(us) if us > 0 => Ok(Duration::from_micros(us)),
+        _ => Err(CliError(format!(
+            "{flag} takes a number of microseconds above 0\n{USAGE}"
+        ))),
+    }
 }
 
 fn parse(args: &[String]) -> Result<Args, CliError> {
-    let (busy_poll, args) = match args {
-        [rest @ .., flag, us] if flag == "--busy-poll" => {
-            let us: u64 = us
-                .parse()
-                .map_err(|_| CliError(format!("--busy-poll takes microseconds\n{USAGE}")))?;
-            (Duration::from_micros(us), rest)
-        }
-        _ => (Duration::ZERO, args),
-    };
+    let positional = args.iter().take_while(|a| !a.starts_with("--")).count();
+    let (args, flags) = args.split_at(positional);
     let [endpoint, size, count] = args else {
         return Err(CliError(USAGE.into()));
     };
+    let (mut busy_poll, mut spin) = (None, None);
+    for pair in flags.chunks(2) {
+        match pair {
+            [flag, us] if flag == "--busy-poll" => busy_poll = Some(micros(us, flag)?),
+            [flag, off] if flag == "--spin" && off == "off" => spin = Some(None),
+            [flag, us] if flag == "--spin" => spin = Some(Some(micros(us, flag)?)),
+            _ => return Err(CliError(format!("unknown or incomplete flag\n{USAGE}"))),
+        }
+    }
     let number = |s: &str, what: &str| {
         s.parse::<usize>()
             .map_err(|_| CliError(format!("{what} must be a whole number\n{USAGE}")))
@@ -51,7 +66,20 @@ fn parse(args: &[String]) -> Result<Args, CliError> {
         size: number(size, "message-size")?,
         count: number(count, "count")?.max(1),
         busy_poll,
+        spin,
     })
+}
+
+impl Args {
+    /// Applies `--busy-poll` and `--spin` to a receiving socket.
+    fn configure(&self, socket: &zeroring::SocketBase) {
+        socket
+            .set_busy_poll(self.busy_poll)
+            .expect("a valid option");
+        if let Some(spin) = self.spin {
+            socket.set_adaptive_spin(spin).expect("a valid option");
+        }
+    }
 }
 
 /// Runs one perf tool.
@@ -73,8 +101,7 @@ pub fn run(args: &[String]) -> Result<(), CliError> {
 
 async fn local_lat(a: Args) -> Result<(), CliError> {
     let rep = RepSocket::new();
-    rep.set_busy_poll((!a.busy_poll.is_zero()).then_some(a.busy_poll))
-        .expect("a valid option");
+    a.configure(&rep);
     rep.bind(&a.endpoint).await?;
     for _ in 0..a.count {
         let m = rep.recv().await?;
@@ -93,8 +120,7 @@ async fn local_lat(a: Args) -> Result<(), CliError> {
 
 async fn remote_lat(a: Args) -> Result<(), CliError> {
     let req = ReqSocket::new();
-    req.set_busy_poll((!a.busy_poll.is_zero()).then_some(a.busy_poll))
-        .expect("a valid option");
+    a.configure(&req);
     req.connect(&a.endpoint).await?;
     let body = Bytes::from(vec![0u8; a.size]);
     let start = Instant::now();
@@ -120,8 +146,7 @@ async fn remote_lat(a: Args) -> Result<(), CliError> {
 
 async fn local_thr(a: Args) -> Result<(), CliError> {
     let pull = PullSocket::new();
-    pull.set_busy_poll((!a.busy_poll.is_zero()).then_some(a.busy_poll))
-        .expect("a valid option");
+    a.configure(&pull);
     pull.bind(&a.endpoint).await?;
     let first = pull.recv().await?;
     let start = Instant::now();
