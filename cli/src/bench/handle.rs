@@ -17,9 +17,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use zeroring::{Context, Message, Socket, SocketType};
 
-use super::runner::{
-    Case, CurveKeys, Kind, RunResult, Security, Transport, median_us, rate, time_clients,
-};
+use super::case::{Case, CurveKeys, Kind, Security, Transport};
+use super::figure::{RunResult, decode_count, latency_us, rate, time_clients};
 
 const WARMUP: usize = 100;
 
@@ -106,7 +105,7 @@ fn req_rep(size: usize, count: usize, via: Transport, security: Security) -> Run
         }
     }
     server.join().map_err(|_| "REP thread panicked")??;
-    Ok(Some(median_us(samples)))
+    Ok(Some(latency_us(samples)))
 }
 
 /// Receives `count` messages of `size` bytes; the time from the first to the last.
@@ -199,7 +198,7 @@ fn pub_sub(size: usize, count: usize, subs: usize) -> RunResult {
     publisher.send("F").map_err(s)?;
     for _ in 0..subs {
         let m = report.recv().map_err(s)?;
-        let got = super::decode_count(&m[0]);
+        let got = decode_count(&m[0]);
         if got != count as u64 {
             return Err(format!("a subscriber got {got} of {count}"));
         }

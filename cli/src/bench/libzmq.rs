@@ -1,10 +1,12 @@
-//! libzmq's side of `zeroring bench` (crate `zmq`, blocking sockets, one thread each).
+//! libzmq's side of `zeroring bench` (crate `zmq`, blocking sockets, one thread each);
+//! the CURVE cases are in `libzmq_curve`.
 
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::runner::{Case, Kind, RunResult, Security, Transport, median_us, rate, time_clients};
+use super::case::{Case, Kind, Security, Transport};
+use super::figure::{RunResult, decode_count, latency_us, rate, time_clients};
 
 const WARMUP: usize = 100;
 
@@ -61,7 +63,7 @@ fn req_rep(size: usize, count: usize, via: Transport) -> RunResult {
         }
     }
     server.join().map_err(|_| "REP thread panicked")??;
-    Ok(Some(median_us(samples)))
+    Ok(Some(latency_us(samples)))
 }
 
 fn push_pull(size: usize, count: usize, via: Transport) -> RunResult {
@@ -149,7 +151,7 @@ fn pub_sub(size: usize, count: usize, subs: usize) -> RunResult {
     publisher.send("F", 0).map_err(s)?;
     for _ in 0..subs {
         let m = report.recv_bytes(0).map_err(s)?;
-        let got = super::decode_count(&m);
+        let got = decode_count(&m);
         if got != count as u64 {
             return Err(format!("a subscriber got {got} of {count}"));
         }
