@@ -55,7 +55,7 @@ commands:
         zeroring (native sockets and thread-safe handles) vs libzmq vs zmq.rs
         vs rzmq vs monocoque (eager, and coalescing with flush) vs raw TCP
         over loopback (REQ/REP, PUSH/PULL, PUB/SUB, DEALER/ROUTER, PUSH/PULL
-        from tokio tasks, N PUSH/PULL pairs over N I/O threads,
+        from tokio tasks, N PUSH/PULL or REQ/REP pairs over N I/O threads,
         inproc, CURVE); every case runs in N rounds (default 3, --quick: 1
         round of 10x fewer messages) of all implementations in turn and the
         table shows medians (REQ/REP: p50 / p99); Markdown table on stdout,

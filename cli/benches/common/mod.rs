@@ -29,6 +29,7 @@ fn count_for(case: &str, iters: u64) -> usize {
         "dealer16" => (50, 2_000),
         // Per pair; pairs2 sends twice as many in all.
         "pairs1" | "pairs2" => (1_000, 500_000),
+        "rr-pairs1" | "rr-pairs2" => (200, 20_000),
         // push64, push1k, push16k, pub1, pub8, push64-tokio, inproc-push64.
         _ => (1_000, 1_000_000),
     };

@@ -18,9 +18,13 @@ pub(crate) enum Kind {
     /// One PUSH task streaming to one PULL task on a two-worker tokio runtime;
     /// result: msg/s at the receiver.
     PushPullTokio,
-    /// `n` PUSH/PULL pairs over one context with `n` I/O threads, each side on
-    /// its own thread; result: aggregate msg/s (`count` is per pair).
+    /// `n` independent PUSH/PULL pairs spread over `n` threads of I/O (a context's I/O
+    /// threads, or one compio runtime thread per pair); result: aggregate msg/s
+    /// (`count` is per pair).
     Pairs(usize),
+    /// `n` independent REQ/REP pairs spread like [`Kind::Pairs`]; result: aggregate
+    /// round trips/s (`count` is per pair).
+    ReqRepPairs(usize),
 }
 
 /// Where a case's two sockets meet.
@@ -92,8 +96,8 @@ pub(crate) struct Case {
     pub kind: Kind,
     /// Message body size in bytes.
     pub size: usize,
-    /// Round trips (REQ/REP: in total; DEALER/ROUTER: per DEALER) or messages (per
-    /// pair for the pairs cases).
+    /// Round trips (REQ/REP: in total; DEALER/ROUTER: per DEALER; pairs: per pair)
+    /// or messages (per pair for the pairs cases).
     pub count: usize,
 }
 
@@ -110,6 +114,14 @@ impl Case {
             _ => Security::Null,
         }
     }
+
+    /// The number of pairs of a pairs case (PUSH/PULL or REQ/REP), else `None`.
+    pub fn pairs(&self) -> Option<usize> {
+        match self.kind {
+            Kind::Pairs(n) | Kind::ReqRepPairs(n) => Some(n),
+            _ => None,
+        }
+    }
 }
 
 /// zmq.rs 0.7 stalls after 65,536 messages in one PUSH/PULL stream.
@@ -118,7 +130,7 @@ pub(crate) const ZMQRS_STREAM_CAP: usize = 50_000;
 /// Every case, in table order, with the default run's counts. The counts keep a
 /// default run (three rounds of every case for every implementation) under two
 /// minutes on a shared two-core machine; `--quick` divides them by ten.
-pub(crate) const CASES: [Case; 17] = [
+pub(crate) const CASES: [Case; 19] = [
     Case {
         name: "rr64",
         title: "REQ/REP round trip 64 B",
@@ -202,6 +214,20 @@ pub(crate) const CASES: [Case; 17] = [
         kind: Kind::Pairs(2),
         size: 64,
         count: 200_000,
+    },
+    Case {
+        name: "rr-pairs1",
+        title: "1 REQ/REP pair 64 B, 1 I/O thread",
+        kind: Kind::ReqRepPairs(1),
+        size: 64,
+        count: 5_000,
+    },
+    Case {
+        name: "rr-pairs2",
+        title: "2 REQ/REP pairs 64 B, 2 I/O threads",
+        kind: Kind::ReqRepPairs(2),
+        size: 64,
+        count: 5_000,
     },
     Case {
         name: "inproc-rr64",

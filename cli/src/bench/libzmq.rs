@@ -1,5 +1,5 @@
 //! libzmq's side of `zeroring bench` (crate `zmq`, blocking sockets, one thread each);
-//! the CURVE cases are in `libzmq_curve`.
+//! the pairs cases are in `libzmq_pairs`, the CURVE cases in `libzmq_curve`.
 
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -31,7 +31,8 @@ pub(super) fn run(case: Case) -> RunResult {
         Kind::PubSub(subs) => pub_sub(case.size, case.count, subs),
         Kind::DealerRouter(peers) => dealer_router(case.size, case.count, peers),
         Kind::PushPullTokio => Ok(None),
-        Kind::Pairs(n) => pairs(case.size, case.count, n),
+        Kind::Pairs(n) => super::libzmq_pairs::push_pull(case.size, case.count, n),
+        Kind::ReqRepPairs(n) => super::libzmq_pairs::req_rep(case.size, case.count, n),
     }
 }
 
@@ -196,53 +197,4 @@ fn dealer_router(size: usize, count: usize, peers: usize) -> RunResult {
     let elapsed = time_clients(&barrier, clients)?;
     server.join().map_err(|_| "ROUTER thread panicked")??;
     Ok(Some(rate(peers * count, elapsed)))
-}
-
-/// `n` PUSH/PULL pairs over one context with `n` I/O threads (ZMQ_IO_THREADS), each
-/// side on its own thread, started together after a warm-up; aggregate msg/s.
-fn pairs(size: usize, count: usize, n: usize) -> RunResult {
-    let ctx = zmq::Context::new();
-    ctx.set_io_threads(n as i32).map_err(s)?;
-    let barrier = Arc::new(Barrier::new(2 * n + 1));
-    let (mut receivers, mut senders) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    for _ in 0..n {
-        let pull = ctx.socket(zmq::PULL).map_err(s)?;
-        pull.bind("tcp://127.0.0.1:*").map_err(s)?;
-        let ep = endpoint(&pull)?;
-        let b = barrier.clone();
-        receivers.push(thread::spawn(move || -> Result<(), String> {
-            let mut msg = zmq::Message::new();
-            for _ in 0..WARMUP {
-                pull.recv(&mut msg, 0).map_err(s)?;
-            }
-            b.wait();
-            for _ in 0..count {
-                pull.recv(&mut msg, 0).map_err(s)?;
-                if msg.len() != size {
-                    return Err("message of the wrong size".into());
-                }
-            }
-            Ok(())
-        }));
-        let push = ctx.socket(zmq::PUSH).map_err(s)?;
-        let b = barrier.clone();
-        senders.push(thread::spawn(move || -> Result<(), String> {
-            push.connect(&ep).map_err(s)?;
-            let body = vec![7u8; size];
-            for _ in 0..WARMUP {
-                push.send(&body[..], 0).map_err(s)?;
-            }
-            b.wait();
-            for _ in 0..count {
-                push.send(&body[..], 0).map_err(s)?;
-            }
-            Ok(())
-        }));
-    }
-    // The receivers' ends are what is timed.
-    let elapsed = time_clients(&barrier, receivers)?;
-    for sender in senders {
-        sender.join().map_err(|_| "PUSH thread panicked")??;
-    }
-    Ok(Some(rate(n * count, elapsed)))
 }

@@ -5,8 +5,9 @@
 //! on its own thread (like separate processes). zeroring runs twice: its native compio
 //! sockets ("zeroring") and its thread-safe handles from a `Context` used from plain
 //! threads ("zeroring handle"); the handles also run from tokio tasks (`push64-tokio`,
-//! against zmq.rs on the same runtime) and as N pairs over N I/O threads (`pairs1`,
-//! `pairs2`). The `curve-*` cases repeat REQ/REP and PUSH/PULL
+//! against zmq.rs on the same runtime). The pairs cases (`pairs1`, `pairs2`,
+//! `rr-pairs1`, `rr-pairs2`) run N independent PUSH/PULL or REQ/REP pairs over N I/O
+//! threads for the 1 -> 2 scaling. The `curve-*` cases repeat REQ/REP and PUSH/PULL
 //! over tcp with CURVE (issue 13); libzmq's column for them loads the system
 //! `libzmq.so.5` at run time (module `libzmq_curve`), because the vendored libzmq of
 //! crate `zmq` is built without CURVE.
@@ -29,9 +30,13 @@ mod figure;
 #[cfg(feature = "compare")]
 mod handle;
 #[cfg(feature = "compare")]
+mod handle_pairs;
+#[cfg(feature = "compare")]
 mod libzmq;
 #[cfg(feature = "compare")]
 mod libzmq_curve;
+#[cfg(feature = "compare")]
+mod libzmq_pairs;
 #[cfg(feature = "compare")]
 mod monocoque;
 #[cfg(feature = "compare")]
@@ -52,6 +57,8 @@ mod svg;
 mod targets;
 #[cfg(feature = "compare")]
 mod zeroring;
+#[cfg(feature = "compare")]
+mod zeroring_pairs;
 #[cfg(feature = "compare")]
 mod zmqrs;
 

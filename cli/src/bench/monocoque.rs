@@ -76,7 +76,7 @@ fn run(case: Case, mode: Mode) -> RunResult {
         Kind::DealerRouter(peers) => dealer_router(size, count, peers, mode),
         // See the module notes.
         Kind::ReqRep(..) | Kind::PushPull(..) | Kind::PubSub(_) => Ok(None),
-        Kind::PushPullTokio | Kind::Pairs(_) => Ok(None),
+        Kind::PushPullTokio | Kind::Pairs(_) | Kind::ReqRepPairs(_) => Ok(None),
     }
 }
 

@@ -24,7 +24,11 @@ pub(super) fn run(case: Case) -> RunResult {
         Kind::ReqRep(Transport::Inproc, _) | Kind::PushPull(Transport::Inproc, _) => Ok(None),
         // No CURVE.
         Kind::ReqRep(_, Security::Curve) | Kind::PushPull(_, Security::Curve) => Ok(None),
-        Kind::PubSub(_) | Kind::DealerRouter(_) | Kind::PushPullTokio | Kind::Pairs(_) => Ok(None),
+        Kind::PubSub(_)
+        | Kind::DealerRouter(_)
+        | Kind::PushPullTokio
+        | Kind::Pairs(_)
+        | Kind::ReqRepPairs(_) => Ok(None),
     }
 }
 

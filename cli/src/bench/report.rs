@@ -3,7 +3,9 @@
 //! The targets and the scaling lines come from `targets`.
 
 use super::case::{Case, Kind, Security, Transport, ZMQRS_STREAM_CAP};
-use super::columns::{HANDLE, IMPLS, LIBZMQ, OTHER_ZEROMQ, RAW_TCP, ZERORING, ZMQRS};
+use super::columns::{
+    HANDLE, IMPLS, LIBZMQ, MONOCOQUE, MONOCOQUE_FLUSH, OTHER_ZEROMQ, RAW_TCP, RZMQ, ZERORING, ZMQRS,
+};
 use super::figure::Figure;
 use super::outcome::{Cell, Outcome, advantage, ratio};
 use super::targets;
@@ -100,6 +102,13 @@ fn any_case(results: &[(Case, Vec<Outcome>)], f: impl Fn(&Case) -> bool) -> bool
     results.iter().any(|(c, _)| f(c))
 }
 
+/// True when column `col` ran at all (was not left out with `--impls`).
+fn ran(results: &[(Case, Vec<Outcome>)], col: usize) -> bool {
+    results
+        .iter()
+        .any(|(_, row)| !matches!(row[col], Outcome::Skipped))
+}
+
 fn print_notes(results: &[(Case, Vec<Outcome>)], rounds: usize, quick: bool) {
     println!(
         "Each cell is the median of {rounds} round{} (every implementation ran each case once \
@@ -125,27 +134,32 @@ fn print_notes(results: &[(Case, Vec<Outcome>)], rounds: usize, quick: bool) {
          1 I/O thread shared by all its sockets. Both zeroring columns send one shared \
          Bytes body cloned per message. --busy-poll applies to the zeroring column only."
     );
-    println!(
-        "rzmq 0.5 (crate rzmq with its io-uring feature, on tokio): the process-wide io_uring \
-         backend started once with the default UringConfig (its worker count comes from the \
-         core count: 1 worker thread on two cores, shared by every rzmq connection), every \
-         socket with IO_URING_SESSION_ENABLED; each peer has its own Context on its own \
-         current-thread tokio runtime; PUB with XPUB_NODROP (an rzmq SNDHWM of 0 means 1, \
-         so PUB waits for room instead of dropping)."
-    );
-    println!(
-        "monocoque 0.4 (crate monocoque-rs, feature zmq, on compio like zeroring): a monocoque \
-         socket is one connection, so the bound side accepts on a compio TcpListener and wraps \
-         the stream; its DEALER/ROUTER server is 16 ROUTER sockets, one per DEALER, as tasks \
-         of one compio runtime thread; its PUB hands messages to worker threads (its default \
-         count, 2 on two cores) through channels of SNDHWM capacity (set to 2^30: a full \
-         channel drops). Senders use send_one, receivers recv_into with one reused Vec. \
-         \"monocoque\": default options, every send written at once. \"monocoque flush\": \
-         write coalescing on, flush() after a stream's last message and after every DEALER \
-         request and ROUTER reply; n/a for REQ/REP (they have no flush(), so a coalesced \
-         request never leaves) and PUB/SUB (PUB has no flush() and its workers ignore the \
-         option, so it is the monocoque column again)."
-    );
+    if ran(results, RZMQ) {
+        println!(
+            "rzmq 0.5 (crate rzmq with its io-uring feature, on tokio): the process-wide \
+             io_uring backend started once with the default UringConfig (its worker count \
+             comes from the core count: 1 worker thread on two cores, shared by every rzmq \
+             connection), every socket with IO_URING_SESSION_ENABLED; each peer has its own \
+             Context on its own current-thread tokio runtime; PUB with XPUB_NODROP (an rzmq \
+             SNDHWM of 0 means 1, so PUB waits for room instead of dropping)."
+        );
+    }
+    if ran(results, MONOCOQUE) || ran(results, MONOCOQUE_FLUSH) {
+        println!(
+            "monocoque 0.4 (crate monocoque-rs, feature zmq, on compio like zeroring): a \
+             monocoque socket is one connection, so the bound side accepts on a compio \
+             TcpListener and wraps the stream; its DEALER/ROUTER server is 16 ROUTER sockets, \
+             one per DEALER, as tasks of one compio runtime thread; its PUB hands messages to \
+             worker threads (its default count, 2 on two cores) through channels of SNDHWM \
+             capacity (set to 2^30: a full channel drops). Senders use send_one, receivers \
+             recv_into with one reused Vec. \"monocoque\": default options, every send \
+             written at once. \"monocoque flush\": write coalescing on, flush() after a \
+             stream's last message and after every DEALER request and ROUTER reply; n/a for \
+             REQ/REP (they have no flush(), so a coalesced request never leaves) and PUB/SUB \
+             (PUB has no flush() and its workers ignore the option, so it is the monocoque \
+             column again)."
+        );
+    }
     if any_case(results, |c| matches!(c.kind, Kind::PushPullTokio)) {
         println!(
             "From tokio tasks: one multi-thread tokio runtime with 2 workers, a sender task \
@@ -167,14 +181,15 @@ fn print_notes(results: &[(Case, Vec<Outcome>)], rounds: usize, quick: bool) {
              inproc (n/a); rzmq and monocoque have one, which this bench does not run (n/a)."
         );
     }
-    if let Some((pairs, _)) = results
-        .iter()
-        .find(|(c, _)| matches!(c.kind, Kind::Pairs(_)))
-    {
+    if let Some((pairs, _)) = results.iter().find(|(c, _)| c.pairs().is_some()) {
         println!(
-            "Pairs: N PUSH/PULL pairs over one context with N I/O threads (libzmq: \
-             ZMQ_IO_THREADS = N), each side on its own thread, started together after a \
-             warm-up; aggregate msg/s until the last receiver is done, {} messages per pair.",
+            "Pairs: N independent pairs (PUSH/PULL: aggregate msg/s; REQ/REP: aggregate round \
+             trips/s), started together after a warm-up and timed until the last one is done, \
+             {} messages or round trips per pair. zeroring: pair i's two sockets as two tasks \
+             of compio runtime thread i (N threads in all); zeroring handle: one Context with \
+             N I/O threads, pair i on I/O thread i, each socket used from its own plain thread; \
+             libzmq: one context with ZMQ_IO_THREADS = N, each socket on its own thread. The \
+             others are not run here (n/a).",
             pairs.count
         );
     }

@@ -54,7 +54,7 @@ pub(super) fn run(case: Case) -> RunResult {
         Kind::PubSub(subs) => pub_sub(case.size, case.count, subs),
         Kind::DealerRouter(peers) => dealer_router(case.size, case.count, peers),
         Kind::PushPullTokio => push_pull_tokio(case.size, case.count),
-        Kind::Pairs(_) => Ok(None),
+        Kind::Pairs(_) | Kind::ReqRepPairs(_) => Ok(None),
     }
 }
 

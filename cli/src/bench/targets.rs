@@ -1,5 +1,7 @@
 //! The lines under the bench table that judge the medians: issue 12's targets for the
-//! handle and issue 13's for CURVE.
+//! handle, issue 13's for CURVE, and the 1 → 2 scaling of the pairs cases (the
+//! aggregate of two pairs over the aggregate of one) for every implementation that
+//! ran both.
 
 use super::case::Case;
 use super::columns::{HANDLE, IMPLS, LIBZMQ, ZERORING, ZMQRS};
@@ -28,9 +30,10 @@ fn basis(rounds: usize) -> String {
     }
 }
 
-/// Prints the targets for the cases that ran.
+/// Prints the targets and the scaling lines for the cases that ran.
 pub(crate) fn print(results: &[(Case, Vec<Outcome>)], rounds: usize) {
     print_handle_targets(results, rounds);
+    print_scaling(results);
     // Issue 13: the zeroring column (native sockets) against libzmq with CURVE; the
     // handle's figure is printed beside it for reference.
     if let Some((case, row)) = row_of(results, "curve-push64") {
@@ -109,24 +112,47 @@ fn print_handle_targets(results: &[(Case, Vec<Outcome>)], rounds: usize) {
     }
     if let (Some((one, r1)), Some((_, r2))) = (row_of(results, "pairs1"), row_of(results, "pairs2"))
     {
-        for (col, min) in [(HANDLE, Some(1.6)), (LIBZMQ, None)] {
-            let r = advantage(one, &r2[col], &r1[col]);
-            let figure = match min {
-                Some(min) => verdict(r, min),
-                None => r.map_or_else(|| "-".into(), |r| format!("{r:.2}x")),
-            };
-            let target = if min.is_some() { " >= 1.6x" } else { "" };
-            lines.push(format!(
-                "{} pairs2/pairs1 aggregate{target}: {figure}",
-                IMPLS[col]
-            ));
-        }
+        lines.push(format!(
+            "zeroring handle pairs2/pairs1 aggregate >= 1.6x: {}",
+            verdict(advantage(one, &r2[HANDLE], &r1[HANDLE]), 1.6)
+        ));
     }
     if !lines.is_empty() {
         println!(
             "Targets (issue 12; {}): {}.",
             basis(rounds),
             lines.join("; ")
+        );
+    }
+}
+
+/// The 1 → 2 scaling of the pairs cases: the two-pair aggregate over the one-pair
+/// aggregate, per implementation (2.00x would be linear).
+fn print_scaling(results: &[(Case, Vec<Outcome>)]) {
+    let mut parts = Vec::new();
+    for (what, one, two) in [
+        ("PUSH/PULL", "pairs1", "pairs2"),
+        ("REQ/REP", "rr-pairs1", "rr-pairs2"),
+    ] {
+        let (Some((case, r1)), Some((_, r2))) = (row_of(results, one), row_of(results, two)) else {
+            continue;
+        };
+        let figures: Vec<String> = IMPLS
+            .iter()
+            .enumerate()
+            .filter_map(|(col, name)| {
+                advantage(case, &r2[col], &r1[col]).map(|r| format!("{name} {r:.2}x"))
+            })
+            .collect();
+        if !figures.is_empty() {
+            parts.push(format!("{what} ({two}/{one}): {}", figures.join(", ")));
+        }
+    }
+    if !parts.is_empty() {
+        println!(
+            "Scaling 1 -> 2 (aggregate with 2 pairs on 2 I/O threads / aggregate with 1; \
+             2.00x is linear): {}.",
+            parts.join("; ")
         );
     }
 }

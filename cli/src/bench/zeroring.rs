@@ -68,7 +68,9 @@ pub(super) fn run(case: Case) -> RunResult {
         Kind::PubSub(subs) => pub_sub(case.size, case.count, subs),
         Kind::DealerRouter(peers) => dealer_router(case.size, case.count, peers),
         // Handle-only cases: the native sockets need a compio runtime thread.
-        Kind::PushPullTokio | Kind::Pairs(_) => Ok(None),
+        Kind::PushPullTokio => Ok(None),
+        Kind::Pairs(n) => super::zeroring_pairs::push_pull(case.size, case.count, n),
+        Kind::ReqRepPairs(n) => super::zeroring_pairs::req_rep(case.size, case.count, n),
     }
 }
 

@@ -53,7 +53,7 @@ pub(super) fn run(case: Case) -> RunResult {
         Kind::PubSub(_) => Ok(None),
         Kind::DealerRouter(peers) => dealer_router(case.size, case.count, peers),
         Kind::PushPullTokio => push_pull_tokio(case.size, case.count.min(ZMQRS_STREAM_CAP)),
-        Kind::Pairs(_) => Ok(None),
+        Kind::Pairs(_) | Kind::ReqRepPairs(_) => Ok(None),
     }
 }
 
