@@ -4,7 +4,8 @@
 //!
 //! It also holds the one bench harness: `zeroring bench` and the criterion benches in
 //! `cli/benches/` (through `measure`) run every case on the same code, with the
-//! comparison peers (libzmq, zmq.rs on tokio, raw TCP) behind the `compare` feature.
+//! comparison peers (libzmq, zmq.rs and rzmq on tokio, monocoque on compio, raw TCP)
+//! behind the `compare` feature.
 #![warn(missing_docs)]
 
 mod bench;
@@ -50,13 +51,16 @@ commands:
         after warm-up
   perf local_lat|remote_lat|local_thr|remote_thr <endpoint> <message-size> <count>
         libzmq's perf tools with the same arguments and output lines
-  bench [--quick] [--cases a,b] [--impls a,b] [--svg PATH]
+  bench [--quick] [--rounds N] [--cases a,b] [--impls a,b] [--svg PATH]
         zeroring (native sockets and thread-safe handles) vs libzmq vs zmq.rs
-        vs raw TCP over loopback (REQ/REP, PUSH/PULL, PUB/SUB, DEALER/ROUTER,
-        PUSH/PULL from tokio tasks, N pairs over N I/O threads); Markdown
-        table on stdout, SVG chart (default bench.svg); --impls keeps only
-        the named columns (e.g. --impls 'zeroring handle,libzmq'); needs
-        `--features compare`
+        vs rzmq vs monocoque (eager, and coalescing with flush) vs raw TCP
+        over loopback (REQ/REP, PUSH/PULL, PUB/SUB, DEALER/ROUTER, PUSH/PULL
+        from tokio tasks, N PUSH/PULL or REQ/REP pairs over N I/O threads,
+        inproc, CURVE); every case runs in N rounds (default 3, --quick: 1
+        round of 10x fewer messages) of all implementations in turn and the
+        table shows medians (REQ/REP: p50 / p99); Markdown table on stdout,
+        SVG chart (default bench.svg); --impls keeps only the named columns
+        (e.g. --impls 'zeroring handle,libzmq'); needs `--features compare`
   help  print this text
 ";
 

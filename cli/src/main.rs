@@ -9,7 +9,9 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                // rzmq (a bench comparison peer) warns about every connection it tears
+                // down; its errors still show.
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,rzmq=error")),
         )
         .with_writer(std::io::stderr)
         .init();

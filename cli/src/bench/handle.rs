@@ -1,7 +1,7 @@
 //! The "zeroring handle" column of `zeroring bench`: the thread-safe [`Socket`] made by
 //! a [`Context`], used through its blocking API with every peer on its own plain thread
 //! (like the libzmq column), plus the cases only a handle has: a stream between two
-//! tokio tasks (`send_async`/`recv_async`) and N PUSH/PULL pairs over N I/O threads.
+//! tokio tasks (`send_async`/`recv_async`); the pairs cases are in `handle_pairs`.
 //!
 //! Like libzmq's column (one `zmq::Context::new()` per case, one I/O thread), every case
 //! makes one [`Context`] with one I/O thread that all its sockets share; only the pairs
@@ -17,9 +17,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use zeroring::{Context, Message, Socket, SocketType};
 
-use super::runner::{
-    Case, CurveKeys, Kind, RunResult, Security, Transport, median_us, rate, time_clients,
-};
+use super::case::{Case, CurveKeys, Kind, Security, Transport};
+use super::figure::{RunResult, decode_count, latency_us, rate, time_clients};
 
 const WARMUP: usize = 100;
 
@@ -72,7 +71,8 @@ pub(super) fn run(case: Case) -> RunResult {
         Kind::PubSub(subs) => pub_sub(case.size, case.count, subs),
         Kind::DealerRouter(peers) => dealer_router(case.size, case.count, peers),
         Kind::PushPullTokio => push_pull_tokio(case.size, case.count),
-        Kind::Pairs(n) => pairs(case.size, case.count, n),
+        Kind::Pairs(n) => super::handle_pairs::push_pull(case.size, case.count, n),
+        Kind::ReqRepPairs(n) => super::handle_pairs::req_rep(case.size, case.count, n),
     }
 }
 
@@ -106,7 +106,7 @@ fn req_rep(size: usize, count: usize, via: Transport, security: Security) -> Run
         }
     }
     server.join().map_err(|_| "REP thread panicked")??;
-    Ok(Some(median_us(samples)))
+    Ok(Some(latency_us(samples)))
 }
 
 /// Receives `count` messages of `size` bytes; the time from the first to the last.
@@ -199,7 +199,7 @@ fn pub_sub(size: usize, count: usize, subs: usize) -> RunResult {
     publisher.send("F").map_err(s)?;
     for _ in 0..subs {
         let m = report.recv().map_err(s)?;
-        let got = super::decode_count(&m[0]);
+        let got = decode_count(&m[0]);
         if got != count as u64 {
             return Err(format!("a subscriber got {got} of {count}"));
         }
@@ -284,57 +284,4 @@ fn push_pull_tokio(size: usize, count: usize) -> RunResult {
         receiver.await.map_err(|_| "PULL task panicked")?
     })?;
     Ok(Some(rate(count - 1, elapsed)))
-}
-
-/// `n` PUSH/PULL pairs over one context with `n` I/O threads, each pair's sides on
-/// their own plain threads; `count` messages per pair after a warm-up, all pairs started
-/// together. Returns the aggregate msg/s (all pairs' messages over the time until the
-/// last receiver is done).
-fn pairs(size: usize, count: usize, n: usize) -> RunResult {
-    let ctx = Context::with_io_threads(n).map_err(s)?;
-    // A context hands sockets to its I/O threads round-robin: all PULLs first, then all
-    // PUSHes, puts pair i's two sockets on I/O thread i (the N = 1 setup, N times over).
-    let pulls = (0..n)
-        .map(|_| socket(&ctx, SocketType::Pull))
-        .collect::<Result<Vec<_>, _>>()?;
-    let pushes = (0..n)
-        .map(|_| socket(&ctx, SocketType::Push))
-        .collect::<Result<Vec<_>, _>>()?;
-    let barrier = Arc::new(Barrier::new(2 * n + 1));
-    let (mut receivers, mut senders) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    for (pull, push) in pulls.into_iter().zip(pushes) {
-        let ep = bind_any(&pull)?;
-        let b = barrier.clone();
-        receivers.push(thread::spawn(move || -> Result<(), String> {
-            for _ in 0..WARMUP {
-                pull.recv().map_err(s)?;
-            }
-            b.wait();
-            for _ in 0..count {
-                if pull.recv().map_err(s)?.byte_len() != size {
-                    return Err("message of the wrong size".into());
-                }
-            }
-            Ok(())
-        }));
-        let b = barrier.clone();
-        senders.push(thread::spawn(move || -> Result<(), String> {
-            push.connect(&ep).map_err(s)?;
-            let body = Bytes::from(vec![7u8; size]);
-            for _ in 0..WARMUP {
-                push.send(body.clone()).map_err(s)?;
-            }
-            b.wait();
-            for _ in 0..count {
-                push.send(body.clone()).map_err(s)?;
-            }
-            Ok(())
-        }));
-    }
-    // The receivers' ends are what is timed.
-    let elapsed = time_clients(&barrier, receivers)?;
-    for sender in senders {
-        sender.join().map_err(|_| "PUSH thread panicked")??;
-    }
-    Ok(Some(rate(n * count, elapsed)))
 }

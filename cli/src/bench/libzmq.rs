@@ -1,10 +1,12 @@
-//! libzmq's side of `zeroring bench` (crate `zmq`, blocking sockets, one thread each).
+//! libzmq's side of `zeroring bench` (crate `zmq`, blocking sockets, one thread each);
+//! the pairs cases are in `libzmq_pairs`, the CURVE cases in `libzmq_curve`.
 
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::runner::{Case, Kind, RunResult, Security, Transport, median_us, rate, time_clients};
+use super::case::{Case, Kind, Security, Transport};
+use super::figure::{RunResult, decode_count, latency_us, rate, time_clients};
 
 const WARMUP: usize = 100;
 
@@ -29,7 +31,8 @@ pub(super) fn run(case: Case) -> RunResult {
         Kind::PubSub(subs) => pub_sub(case.size, case.count, subs),
         Kind::DealerRouter(peers) => dealer_router(case.size, case.count, peers),
         Kind::PushPullTokio => Ok(None),
-        Kind::Pairs(n) => pairs(case.size, case.count, n),
+        Kind::Pairs(n) => super::libzmq_pairs::push_pull(case.size, case.count, n),
+        Kind::ReqRepPairs(n) => super::libzmq_pairs::req_rep(case.size, case.count, n),
     }
 }
 
@@ -61,7 +64,7 @@ fn req_rep(size: usize, count: usize, via: Transport) -> RunResult {
         }
     }
     server.join().map_err(|_| "REP thread panicked")??;
-    Ok(Some(median_us(samples)))
+    Ok(Some(latency_us(samples)))
 }
 
 fn push_pull(size: usize, count: usize, via: Transport) -> RunResult {
@@ -149,7 +152,7 @@ fn pub_sub(size: usize, count: usize, subs: usize) -> RunResult {
     publisher.send("F", 0).map_err(s)?;
     for _ in 0..subs {
         let m = report.recv_bytes(0).map_err(s)?;
-        let got = super::decode_count(&m);
+        let got = decode_count(&m);
         if got != count as u64 {
             return Err(format!("a subscriber got {got} of {count}"));
         }
@@ -194,53 +197,4 @@ fn dealer_router(size: usize, count: usize, peers: usize) -> RunResult {
     let elapsed = time_clients(&barrier, clients)?;
     server.join().map_err(|_| "ROUTER thread panicked")??;
     Ok(Some(rate(peers * count, elapsed)))
-}
-
-/// `n` PUSH/PULL pairs over one context with `n` I/O threads (ZMQ_IO_THREADS), each
-/// side on its own thread, started together after a warm-up; aggregate msg/s.
-fn pairs(size: usize, count: usize, n: usize) -> RunResult {
-    let ctx = zmq::Context::new();
-    ctx.set_io_threads(n as i32).map_err(s)?;
-    let barrier = Arc::new(Barrier::new(2 * n + 1));
-    let (mut receivers, mut senders) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    for _ in 0..n {
-        let pull = ctx.socket(zmq::PULL).map_err(s)?;
-        pull.bind("tcp://127.0.0.1:*").map_err(s)?;
-        let ep = endpoint(&pull)?;
-        let b = barrier.clone();
-        receivers.push(thread::spawn(move || -> Result<(), String> {
-            let mut msg = zmq::Message::new();
-            for _ in 0..WARMUP {
-                pull.recv(&mut msg, 0).map_err(s)?;
-            }
-            b.wait();
-            for _ in 0..count {
-                pull.recv(&mut msg, 0).map_err(s)?;
-                if msg.len() != size {
-                    return Err("message of the wrong size".into());
-                }
-            }
-            Ok(())
-        }));
-        let push = ctx.socket(zmq::PUSH).map_err(s)?;
-        let b = barrier.clone();
-        senders.push(thread::spawn(move || -> Result<(), String> {
-            push.connect(&ep).map_err(s)?;
-            let body = vec![7u8; size];
-            for _ in 0..WARMUP {
-                push.send(&body[..], 0).map_err(s)?;
-            }
-            b.wait();
-            for _ in 0..count {
-                push.send(&body[..], 0).map_err(s)?;
-            }
-            Ok(())
-        }));
-    }
-    // The receivers' ends are what is timed.
-    let elapsed = time_clients(&barrier, receivers)?;
-    for sender in senders {
-        sender.join().map_err(|_| "PUSH thread panicked")??;
-    }
-    Ok(Some(rate(n * count, elapsed)))
 }

@@ -15,7 +15,8 @@ use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::runner::{Case, Kind, RunResult, Security, Transport, median_us, rate};
+use super::case::{Case, Kind, Security, Transport};
+use super::figure::{RunResult, latency_us, rate};
 
 const WARMUP: usize = 100;
 
@@ -438,7 +439,7 @@ fn req_rep(size: usize, count: usize) -> RunResult {
         }
     }
     server.join().map_err(|_| "REP thread panicked")??;
-    Ok(Some(median_us(samples)))
+    Ok(Some(latency_us(samples)))
 }
 
 fn push_pull(size: usize, count: usize) -> RunResult {

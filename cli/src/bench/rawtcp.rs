@@ -7,7 +7,8 @@ use std::net::{TcpListener, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::runner::{Case, Kind, RunResult, Security, Transport, median_us, rate};
+use super::case::{Case, Kind, Security, Transport};
+use super::figure::{RunResult, latency_us, rate};
 
 const WARMUP: usize = 100;
 
@@ -23,7 +24,11 @@ pub(super) fn run(case: Case) -> RunResult {
         Kind::ReqRep(Transport::Inproc, _) | Kind::PushPull(Transport::Inproc, _) => Ok(None),
         // No CURVE.
         Kind::ReqRep(_, Security::Curve) | Kind::PushPull(_, Security::Curve) => Ok(None),
-        Kind::PubSub(_) | Kind::DealerRouter(_) | Kind::PushPullTokio | Kind::Pairs(_) => Ok(None),
+        Kind::PubSub(_)
+        | Kind::DealerRouter(_)
+        | Kind::PushPullTokio
+        | Kind::Pairs(_)
+        | Kind::ReqRepPairs(_) => Ok(None),
     }
 }
 
@@ -94,7 +99,7 @@ fn req_rep(size: usize, count: usize) -> RunResult {
         }
     }
     server.join().map_err(|_| "echo thread panicked")??;
-    Ok(Some(median_us(samples)))
+    Ok(Some(latency_us(samples)))
 }
 
 fn push_pull(size: usize, count: usize) -> RunResult {

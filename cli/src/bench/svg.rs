@@ -1,13 +1,21 @@
 //! A hand-written SVG bar chart of the bench results: one group per case, one
 //! horizontal bar per implementation, bars normalized per case (the best one spans the
 //! full width; for latencies shorter times give longer bars), each labelled with its
-//! value.
+//! value (the median over the rounds; REQ/REP: the p50 bar, labelled "p50 / p99").
 
 use std::fmt::Write as _;
 
-use super::runner::{Case, IMPLS, Outcome, format_value};
+use super::case::Case;
+use super::columns::IMPLS;
+use super::outcome::{Cell, Outcome};
+use super::report::format_figure;
 
-const COLORS: [&str; IMPLS.len()] = ["#d9480f", "#f08c00", "#1971c2", "#2f9e44", "#868e96"];
+const COLORS: [&str; IMPLS.len()] = [
+    "#d9480f", "#f08c00", "#1971c2", "#2f9e44", "#7048e8", "#c2255c", "#e64980", "#868e96",
+];
+/// Legend entries per row, and the horizontal space of one.
+const LEGEND_PER_ROW: usize = 4;
+const LEGEND_STEP: usize = 200;
 const WIDTH: usize = 960;
 const LEFT: usize = 250;
 const BAR_AREA: usize = 560;
@@ -15,7 +23,7 @@ const BAR: usize = 16;
 const GAP: usize = 3;
 const TITLE: usize = 22;
 const GROUP_GAP: usize = 14;
-const TOP: usize = 70;
+const TOP: usize = 40 + IMPLS.len().div_ceil(LEGEND_PER_ROW) * 18 + 12;
 
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -23,21 +31,22 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// Renders the chart.
-pub(super) fn chart(results: &[(Case, Vec<Outcome>)]) -> String {
+/// Renders the chart of the cells' medians over `rounds` rounds.
+pub(super) fn chart(results: &[(Case, Vec<Cell>)], rounds: usize) -> String {
     let group = TITLE + IMPLS.len() * (BAR + GAP) + GROUP_GAP;
     let height = TOP + results.len() * group + 20;
     let mut out = String::new();
-    header(&mut out, height);
-    for (g, (case, row)) in results.iter().enumerate() {
-        case_group(&mut out, TOP + g * group, case, row);
+    header(&mut out, height, rounds);
+    for (g, (case, cells)) in results.iter().enumerate() {
+        let row: Vec<Outcome> = cells.iter().map(Cell::summary).collect();
+        case_group(&mut out, TOP + g * group, case, &row);
     }
     out.push_str("</svg>\n");
     out
 }
 
 /// The opening tag, the background, the title and the legend.
-fn header(out: &mut String, height: usize) {
+fn header(out: &mut String, height: usize, rounds: usize) {
     let _ = writeln!(
         out,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="12">"#
@@ -45,15 +54,18 @@ fn header(out: &mut String, height: usize) {
     let _ = writeln!(out, r#"<rect width="100%" height="100%" fill="white"/>"#);
     let _ = writeln!(
         out,
-        r#"<text x="10" y="22" font-size="16" font-weight="bold">zeroring bench: loopback TCP, bars normalized per case (longest = best)</text>"#
+        r#"<text x="10" y="22" font-size="16" font-weight="bold">zeroring bench: loopback TCP, medians of {rounds} round{}, bars normalized per case (longest = best)</text>"#,
+        if rounds == 1 { "" } else { "s" }
     );
     for (i, name) in IMPLS.iter().enumerate() {
-        let x = 10 + i * 140;
+        let x = 10 + (i % LEGEND_PER_ROW) * LEGEND_STEP;
+        let y = 36 + (i / LEGEND_PER_ROW) * 18;
         let _ = writeln!(
             out,
-            r#"<rect x="{x}" y="36" width="12" height="12" fill="{}"/><text x="{}" y="46">{}</text>"#,
+            r#"<rect x="{x}" y="{y}" width="12" height="12" fill="{}"/><text x="{}" y="{}">{}</text>"#,
             COLORS[i],
             x + 16,
+            y + 10,
             escape(name)
         );
     }
@@ -67,7 +79,7 @@ fn case_group(out: &mut String, y0: usize, case: &Case, row: &[Outcome]) {
         y0 + 15,
         escape(case.title),
         if case.is_latency() {
-            "median round trip, lower is better"
+            "p50 / p99 round trip, bar: p50, lower is better"
         } else {
             "per second, higher is better"
         }
@@ -96,7 +108,7 @@ fn case_group(out: &mut String, y0: usize, case: &Case, row: &[Outcome]) {
                     COLORS[i],
                     LEFT + w + 6,
                     y + BAR - 4,
-                    escape(&format_value(case, *v))
+                    escape(&format_figure(case, *v))
                 );
             }
             _ => no_bar(out, y, outcome),

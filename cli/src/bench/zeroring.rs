@@ -9,9 +9,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::runner::{
-    Case, CurveKeys, Kind, RunResult, Security, Transport, median_us, rate, time_clients,
-};
+use super::case::{Case, CurveKeys, Kind, Security, Transport};
+use super::figure::{RunResult, decode_count, latency_us, rate, time_clients};
 use zeroring::{
     DealerSocket, PubSocket, PullSocket, PushSocket, RepSocket, ReqSocket, RouterSocket,
     SocketBase, SubSocket,
@@ -69,7 +68,9 @@ pub(super) fn run(case: Case) -> RunResult {
         Kind::PubSub(subs) => pub_sub(case.size, case.count, subs),
         Kind::DealerRouter(peers) => dealer_router(case.size, case.count, peers),
         // Handle-only cases: the native sockets need a compio runtime thread.
-        Kind::PushPullTokio | Kind::Pairs(_) => Ok(None),
+        Kind::PushPullTokio => Ok(None),
+        Kind::Pairs(n) => super::zeroring_pairs::push_pull(case.size, case.count, n),
+        Kind::ReqRepPairs(n) => super::zeroring_pairs::req_rep(case.size, case.count, n),
     }
 }
 
@@ -116,7 +117,7 @@ fn req_rep(size: usize, count: usize, via: Transport, security: Security) -> Run
         Ok(samples)
     })?;
     server.join().map_err(|_| "REP thread panicked")??;
-    Ok(Some(median_us(samples)))
+    Ok(Some(latency_us(samples)))
 }
 
 fn push_pull(size: usize, count: usize, via: Transport, security: Security) -> RunResult {
@@ -226,7 +227,7 @@ fn pub_sub(size: usize, count: usize, subs: usize) -> RunResult {
         publisher.send("F").await.map_err(s)?;
         for _ in 0..subs {
             let m = report.recv().await.map_err(s)?;
-            let got = super::decode_count(&m[0]);
+            let got = decode_count(&m[0]);
             if got != count as u64 {
                 return Err(format!("a subscriber got {got} of {count}"));
             }

@@ -18,9 +18,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use zeromq::{Socket, SocketRecv, SocketSend, ZmqMessage};
 
-use super::runner::{
-    Case, Kind, RunResult, Security, Transport, ZMQRS_STREAM_CAP, median_us, rate, time_clients,
-};
+use super::case::{Case, Kind, Security, Transport, ZMQRS_STREAM_CAP};
+use super::figure::{RunResult, latency_us, rate, time_clients};
 
 const WARMUP: usize = 100;
 
@@ -54,7 +53,7 @@ pub(super) fn run(case: Case) -> RunResult {
         Kind::PubSub(_) => Ok(None),
         Kind::DealerRouter(peers) => dealer_router(case.size, case.count, peers),
         Kind::PushPullTokio => push_pull_tokio(case.size, case.count.min(ZMQRS_STREAM_CAP)),
-        Kind::Pairs(_) => Ok(None),
+        Kind::Pairs(_) | Kind::ReqRepPairs(_) => Ok(None),
     }
 }
 
@@ -101,7 +100,7 @@ fn req_rep(size: usize, count: usize) -> RunResult {
         Ok(samples)
     })?;
     server.join().map_err(|_| "REP thread panicked")??;
-    Ok(Some(median_us(samples)))
+    Ok(Some(latency_us(samples)))
 }
 
 fn push_pull(size: usize, count: usize) -> RunResult {
