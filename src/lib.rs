@@ -100,8 +100,8 @@ pub use zeroring_sockets::{
     DisconnectReason, Endpoint, Error, MONITOR_CAPACITY, Message, Monitor, PairSocket, PollEvents,
     PollItem, ProxySocket, PubSocket, PullSocket, PushSocket, RepSocket, ReqSocket, Result,
     RouterSocket, Socket, SocketBase, SocketEvent, SocketMonitor, SocketOptions, SocketType,
-    SubSocket, XpubSocket, XsubSocket, poll, proxy, proxy_blocking, proxy_steerable,
-    proxy_steerable_blocking,
+    SubSocket, XpubSocket, XsubSocket, poll, proactor_builder, proxy, proxy_blocking,
+    proxy_steerable, proxy_steerable_blocking, runtime_builder,
 };
 /// The ZMTP 3.1 codec (greeting, frames, commands, handshake), without I/O.
 pub use zeroring_zmtp as zmtp;

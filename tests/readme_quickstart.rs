@@ -47,6 +47,12 @@ mod tests {
     async fn test_takes_builder_arguments_too() {
         assert_eq!(super::round_trip().await.unwrap(), "through zeroring::main");
     }
+
+    // A `with_proactor(..)` of the caller's replaces zeroring's settings.
+    #[zeroring::test(with_proactor(capacity = 256))]
+    async fn test_takes_its_own_proactor_settings() {
+        assert_eq!(super::round_trip().await.unwrap(), "through zeroring::main");
+    }
 }
 "#;
 
@@ -186,8 +192,8 @@ fn zeroring_main_and_test_pass_arguments_through() {
     assert_success("`cargo test` of #[zeroring::test]", &out);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("test result: ok. 2 passed"),
-        "expected both #[zeroring::test] tests to run:\n{stdout}"
+        stdout.contains("test result: ok. 3 passed"),
+        "expected all three #[zeroring::test] tests to run:\n{stdout}"
     );
 
     let out = cargo(&dir, &["run", "--bin", "builder_args"]);

@@ -22,7 +22,9 @@ pub fn run(args: &[String]) -> Result<(), CliError> {
 }
 
 fn runtime() -> Result<compio::runtime::Runtime, CliError> {
-    compio::runtime::Runtime::new().map_err(|e| CliError(format!("cannot start compio: {e}")))
+    zeroring::runtime_builder()
+        .build()
+        .map_err(|e| CliError(format!("cannot start compio: {e}")))
 }
 
 fn req_rep(round_trips: usize, size: usize) -> Result<(), CliError> {

@@ -88,7 +88,8 @@ pub fn run(args: &[String]) -> Result<(), CliError> {
         return Err(CliError(USAGE.into()));
     };
     let a = parse(rest)?;
-    let rt = compio::runtime::Runtime::new()
+    let rt = zeroring::runtime_builder()
+        .build()
         .map_err(|e| CliError(format!("cannot start compio: {e}")))?;
     match tool.as_str() {
         "local_lat" => rt.block_on(local_lat(a)),

@@ -13,6 +13,12 @@
 //! async fn main() { /* ... */ }
 //! ```
 //!
+//! Unless the arguments hold a `with_proactor(..)` of their own, a
+//! `with_proactor(coop_taskrun = true, taskrun_flag = true)` is added: the io_uring
+//! settings `zeroring::runtime_builder` documents (replies reach a spinning REQ or
+//! REP without an interrupt; Linux 5.19 or later, else compio falls back to its
+//! polling driver).
+//!
 //! compio's attributes otherwise look for a `compio` or `compio-runtime` entry in
 //! the user's Cargo.toml, which a crate that depends only on `zeroring` does not
 //! have. Every argument given by the user is passed through unchanged, so
@@ -28,7 +34,8 @@ use proc_macro::{Delimiter, Group, Punct, Spacing, TokenStream, TokenTree};
 ///
 /// Expands to `#[::zeroring::compio::main(crate = "::zeroring::compio", ARGS)]`
 /// on the same function, where `ARGS` are the arguments given here, for example
-/// `#[zeroring::main(event_interval = 8)]`.
+/// `#[zeroring::main(event_interval = 8)]`, followed by zeroring's proactor
+/// settings unless `ARGS` has a `with_proactor(..)`.
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     forward("main", args, item)
@@ -50,9 +57,19 @@ fn forward(name: &str, args: TokenStream, item: TokenStream) -> TokenStream {
     let mut inner: TokenStream = "crate = \"::zeroring::compio\""
         .parse()
         .expect("the crate argument is valid tokens");
+    let own_proactor = args
+        .clone()
+        .into_iter()
+        .any(|t| matches!(&t, TokenTree::Ident(i) if i.to_string() == "with_proactor"));
     if !args.is_empty() {
         inner.extend([TokenTree::Punct(Punct::new(',', Spacing::Alone))]);
         inner.extend(args);
+    }
+    if !own_proactor {
+        let settings: TokenStream = ", with_proactor(coop_taskrun = true, taskrun_flag = true)"
+            .parse()
+            .expect("the proactor settings are valid tokens");
+        inner.extend(settings);
     }
 
     let mut attr: TokenStream = format!("::zeroring::compio::{name}")

@@ -32,7 +32,9 @@ fn busy_poll() -> Option<Duration> {
 }
 
 fn rt() -> Result<compio::runtime::Runtime, String> {
-    compio::runtime::Runtime::new().map_err(|e| format!("cannot start compio: {e}"))
+    zeroring::runtime_builder()
+        .build()
+        .map_err(|e| format!("cannot start compio: {e}"))
 }
 
 fn s<E: std::fmt::Display>(e: E) -> String {

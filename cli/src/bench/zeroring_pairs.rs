@@ -21,7 +21,9 @@ fn s<E: std::fmt::Display>(e: E) -> String {
 }
 
 fn rt() -> Result<compio::runtime::Runtime, String> {
-    compio::runtime::Runtime::new().map_err(|e| format!("cannot start compio: {e}"))
+    zeroring::runtime_builder()
+        .build()
+        .map_err(|e| format!("cannot start compio: {e}"))
 }
 
 /// Runs `pair` on `n` threads with a runtime each; `pair` warms up, waits on the

@@ -270,7 +270,7 @@ impl NodeThread {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::spawn(move || {
-            let rt = compio::runtime::Runtime::new().expect("runtime");
+            let rt = zeroring::runtime_builder().build().expect("runtime");
             rt.block_on(async move {
                 let node = match Node::open(cfg).await {
                     Ok(node) => node,
@@ -366,7 +366,9 @@ fn measure_mode(dir: &Path, mode: Durability, plan: &Plan) -> Result<ModeResult,
     } else {
         plan.latency_puts
     };
-    let rt = compio::runtime::Runtime::new().map_err(|e| CliError(e.to_string()))?;
+    let rt = zeroring::runtime_builder()
+        .build()
+        .map_err(|e| CliError(e.to_string()))?;
     rt.block_on(async {
         // Alone.
         let leader = Node::open(config(dir, "leader", mode)).await?;
@@ -431,7 +433,9 @@ struct ClientLatency {
 fn client_round_trip(dir: &Path) -> Result<ClientLatency, CliError> {
     let node = NodeThread::start(config(dir, "client-node", Durability::Strict))?;
     let endpoint = node.endpoint.clone();
-    let rt = compio::runtime::Runtime::new().map_err(|e| CliError(e.to_string()))?;
+    let rt = zeroring::runtime_builder()
+        .build()
+        .map_err(|e| CliError(e.to_string()))?;
     let result = rt.block_on(async {
         let client = LogClient::connect(&endpoint).await?;
         let mut strict = Vec::new();

@@ -67,7 +67,8 @@ fn serve(args: &[String]) -> Result<(), CliError> {
         cfg.replicas = Some(numeric_flag(args, "--replicas", 0)?);
     }
     cfg.name = text_flag(args, "--name").map(str::to_owned);
-    compio::runtime::Runtime::new()
+    zeroring::runtime_builder()
+        .build()
         .map_err(|e| CliError(format!("cannot start the runtime: {e}")))?
         .block_on(async move {
             let node = Node::open(cfg).await?;
@@ -105,7 +106,8 @@ fn client_command(command: &str, args: &[String]) -> Result<(), CliError> {
     }
     let command = command.to_owned();
     let leader = text_flag(args, "--leader").map(str::to_owned);
-    compio::runtime::Runtime::new()
+    zeroring::runtime_builder()
+        .build()
         .map_err(|e| CliError(format!("cannot start the runtime: {e}")))?
         .block_on(async move {
             let client = LogClient::connect(&node).await?;

@@ -65,7 +65,9 @@ pub fn run(args: &[String]) -> Result<(), CliError> {
 
 /// A compio runtime for one of the soak threads.
 fn runtime() -> Result<compio::runtime::Runtime, CliError> {
-    compio::runtime::Runtime::new().map_err(|e| CliError(format!("cannot start compio: {e}")))
+    zeroring::runtime_builder()
+        .build()
+        .map_err(|e| CliError(format!("cannot start compio: {e}")))
 }
 
 /// Starts the server thread and waits for its PULL and ROUTER endpoints.

@@ -260,7 +260,7 @@ fn spawn_io_thread(index: usize) -> Result<IoThread> {
 /// An I/O thread: runs jobs (which spawn the sockets' tasks) until the context
 /// stops.
 fn run_io_thread(jobs: Arc<BatchQueue<Job>>) {
-    let runtime = match compio::runtime::RuntimeBuilder::new()
+    let runtime = match crate::runtime::runtime_builder()
         .sync_queue_size(WAKE_QUEUE)
         .build()
     {
