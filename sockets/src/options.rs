@@ -404,7 +404,7 @@ macro_rules! option_setters {
             self.try_update(|o| o.busy_poll = spin)
         }
 
-        /// Adaptive spin before parking (REQ and REP: [`DEFAULT_ADAPTIVE_SPIN`];
+        /// Adaptive spin before parking (REQ and REP: [`DEFAULT_ADAPTIVE_SPIN`](crate::DEFAULT_ADAPTIVE_SPIN);
         /// other types: `None`, off): a receive that finds no message spins for
         /// up to `spin` before it parks, and backs off after spins that found
         /// nothing; see [`SocketOptions::adaptive_spin`].
