@@ -1,0 +1,290 @@
+//! Many peers on one socket, for measuring how the per-message cost grows with the
+//! number of peers: wall time, and instructions under callgrind.
+//!
+//! ```text
+//! many_peers router PEERS ACTIVE COUNT       ROUTER echo and PEERS DEALERs in one process
+//! many_peers pull PEERS ACTIVE COUNT         PULL and PEERS PUSHes in one process
+//! many_peers router-echo EP TOTAL            only the ROUTER: binds EP, echoes TOTAL
+//! many_peers dealers EP PEERS ACTIVE COUNT   only the DEALERs
+//! many_peers pull-sink EP TOTAL              only the PULL: binds EP, takes TOTAL
+//! many_peers pushers EP PEERS ACTIVE COUNT   only the PUSHes
+//! ```
+//!
+//! ACTIVE of the PEERS do COUNT round trips (DEALER: one in flight each) or send
+//! COUNT 64-byte messages (PUSH) each, after a warm-up of [`WARMUP`]; each active
+//! peer runs on its own thread and compio runtime, like `zeroring bench`'s
+//! `dealer16`. The other peers share one more thread: each makes one round trip
+//! (sends one message) so its connection is up, then stays idle and connected.
+//! The peers' side prints the aggregate rate; TOTAL for the socket's side is
+//! `PEERS - ACTIVE + ACTIVE * (WARMUP + COUNT)`.
+//!
+//! To count instructions per message, run the socket's side alone under
+//! `valgrind --tool=callgrind` (valgrind serialises threads and blocks in
+//! io_uring_enter, so the threaded modes hang under it) with the peers' side in
+//! another process, at two COUNTs, and divide the difference in instructions by
+//! the difference in messages (that cancels the set-up).
+
+use std::sync::{Arc, Barrier, mpsc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use zeroring_sockets::{DealerSocket, PullSocket, PushSocket, RouterSocket};
+
+const SIZE: usize = 64;
+/// Round trips (messages) each active peer makes before the clock starts; its
+/// thread blocks on the start barrier only after them, with its connection up.
+const WARMUP: usize = 100;
+
+/// A runtime for one thread. `MANY_PEERS_RING=coop` sets io_uring's
+/// COOP_TASKRUN and TASKRUN_FLAG, `defer` SINGLE_ISSUER and DEFER_TASKRUN as well
+/// (both change how the kernel runs completions' task work); unset, compio's
+/// defaults.
+fn rt() -> compio::runtime::Runtime {
+    let mut proactor = compio::driver::ProactorBuilder::new();
+    match std::env::var("MANY_PEERS_RING").as_deref() {
+        Ok("coop") => {
+            proactor.coop_taskrun(true).taskrun_flag(true);
+        }
+        Ok("defer") => {
+            proactor
+                .coop_taskrun(true)
+                .taskrun_flag(true)
+                .single_issuer(true)
+                .defer_taskrun(true);
+        }
+        _ => {}
+    }
+    compio::runtime::RuntimeBuilder::new()
+        .with_proactor(proactor)
+        .build()
+        .expect("a compio runtime")
+}
+
+/// Messages the socket's side handles for this run of the peers' side.
+fn total(peers: usize, active: usize, count: usize) -> usize {
+    peers - active + active * (WARMUP + count)
+}
+
+/// The ROUTER: binds `ep`, sends the resolved endpoint, echoes `total` messages.
+async fn router_echo(ep: &str, total: usize, bound: mpsc::Sender<String>) {
+    let router = RouterSocket::new();
+    router.set_sndhwm(None).unwrap();
+    router.set_rcvhwm(None).unwrap();
+    let ep = router.bind(ep).await.unwrap();
+    bound.send(ep.to_string()).ok();
+    for _ in 0..total {
+        let m = router.recv().await.unwrap();
+        router.send(m).await.unwrap();
+    }
+    router.close().await;
+}
+
+/// The PULL: binds `ep`, sends the resolved endpoint, takes `total` messages.
+/// With `MANY_PEERS_YIELD=1` it gives the runtime a turn after each message, like
+/// an application that awaits something per message (its readers then run while
+/// messages are still queued, and the inboxes stay at RCVHWM).
+async fn pull_sink(ep: &str, total: usize, bound: mpsc::Sender<String>) {
+    let pull = PullSocket::new();
+    let ep = pull.bind(ep).await.unwrap();
+    bound.send(ep.to_string()).ok();
+    let yields = std::env::var("MANY_PEERS_YIELD").is_ok_and(|v| v == "1");
+    for _ in 0..total {
+        pull.recv().await.unwrap();
+        if yields {
+            yield_now().await;
+        }
+    }
+    pull.close().await;
+}
+
+/// Returns to the runtime once.
+async fn yield_now() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if std::mem::replace(&mut yielded, true) {
+            std::task::Poll::Ready(())
+        } else {
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await
+}
+
+/// What one peer does: `Dealer` round trips, `Push` messages.
+#[derive(Debug, Clone, Copy)]
+enum Role {
+    Dealer,
+    Push,
+}
+
+/// One peer's socket, connected.
+enum PeerSocket {
+    Dealer(DealerSocket),
+    Push(PushSocket),
+}
+
+impl PeerSocket {
+    async fn connect(role: Role, ep: &str) -> PeerSocket {
+        let sock = match role {
+            Role::Dealer => PeerSocket::Dealer(DealerSocket::new()),
+            Role::Push => PeerSocket::Push(PushSocket::new()),
+        };
+        match &sock {
+            PeerSocket::Dealer(s) => s.connect(ep).await.unwrap(),
+            PeerSocket::Push(s) => s.connect(ep).await.unwrap(),
+        }
+        sock
+    }
+
+    /// One round trip (DEALER) or one message (PUSH).
+    async fn step(&self, body: &Bytes) {
+        match self {
+            PeerSocket::Dealer(s) => {
+                s.send(body.clone()).await.unwrap();
+                s.recv().await.unwrap();
+            }
+            PeerSocket::Push(s) => s.send(body.clone()).await.unwrap(),
+        }
+    }
+
+    async fn close(self) {
+        match self {
+            PeerSocket::Dealer(s) => s.close().await,
+            PeerSocket::Push(s) => s.close().await,
+        }
+    }
+}
+
+/// Runs the peers' side; returns the messages timed and when the clock started.
+fn peers_side(role: Role, ep: &str, peers: usize, active: usize, count: usize) -> (usize, Instant) {
+    let body = Bytes::from(vec![3u8; SIZE]);
+    // The idle peers: each makes one step so its connection is up, then waits.
+    let (idle_tx, idle_rx) = mpsc::channel();
+    let (stop_tx, stop_rx) = mpsc::channel::<()>();
+    let (idle_ep, idle_body) = (ep.to_string(), body.clone());
+    let idle = thread::spawn(move || {
+        rt().block_on(async move {
+            let mut socks = Vec::with_capacity(peers - active);
+            for _ in active..peers {
+                let s = PeerSocket::connect(role, &idle_ep).await;
+                s.step(&idle_body).await;
+                socks.push(s);
+            }
+            idle_tx.send(()).ok();
+            while stop_rx.try_recv().is_err() {
+                compio::time::sleep(Duration::from_millis(5)).await;
+            }
+            for s in socks {
+                s.close().await;
+            }
+        })
+    });
+    idle_rx.recv().unwrap();
+    let barrier = Arc::new(Barrier::new(active + 1));
+    let clients: Vec<_> = (0..active)
+        .map(|_| {
+            let (ep, barrier, body) = (ep.to_string(), barrier.clone(), body.clone());
+            thread::spawn(move || {
+                rt().block_on(async move {
+                    let s = PeerSocket::connect(role, &ep).await;
+                    for i in 0..WARMUP + count {
+                        if i == WARMUP {
+                            barrier.wait();
+                        }
+                        s.step(&body).await;
+                    }
+                    s.close().await;
+                })
+            })
+        })
+        .collect();
+    barrier.wait();
+    let start = Instant::now();
+    clients.into_iter().for_each(|c| c.join().unwrap());
+    stop_tx.send(()).ok();
+    idle.join().unwrap();
+    (active * count, start)
+}
+
+/// Both sides in this process: the socket's on a thread of its own. The clock
+/// stops when both sides are done (a PULL finishes after its PUSHes).
+fn both(role: Role, peers: usize, active: usize, count: usize) -> (usize, Duration) {
+    let n = total(peers, active, count);
+    let (bound_tx, bound_rx) = mpsc::channel();
+    let server = thread::spawn(move || {
+        let ep = "tcp://127.0.0.1:0";
+        rt().block_on(async move {
+            match role {
+                Role::Dealer => router_echo(ep, n, bound_tx).await,
+                Role::Push => pull_sink(ep, n, bound_tx).await,
+            }
+        })
+    });
+    let ep = bound_rx.recv().unwrap();
+    let (msgs, start) = peers_side(role, &ep, peers, active, count);
+    server.join().unwrap();
+    (msgs, start.elapsed())
+}
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: many_peers router|pull PEERS ACTIVE COUNT\n       \
+         many_peers router-echo|pull-sink EP TOTAL\n       \
+         many_peers dealers|pushers EP PEERS ACTIVE COUNT"
+    );
+    std::process::exit(2);
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let num = |i: usize| -> usize {
+        args.get(i)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| usage())
+    };
+    let mode = args.first().map(String::as_str).unwrap_or_else(|| usage());
+    let (msgs, elapsed) = match mode {
+        "router" | "pull" => {
+            let role = if mode == "router" {
+                Role::Dealer
+            } else {
+                Role::Push
+            };
+            let (peers, count) = (num(1), num(3));
+            both(role, peers, num(2).min(peers), count)
+        }
+        "router-echo" | "pull-sink" => {
+            let (ep, n) = (args[1].clone(), num(2));
+            let (bound_tx, _bound_rx) = mpsc::channel();
+            let start = Instant::now();
+            rt().block_on(async move {
+                if mode == "router-echo" {
+                    router_echo(&ep, n, bound_tx).await
+                } else {
+                    pull_sink(&ep, n, bound_tx).await
+                }
+            });
+            (n, start.elapsed())
+        }
+        "dealers" | "pushers" => {
+            let role = if mode == "dealers" {
+                Role::Dealer
+            } else {
+                Role::Push
+            };
+            let (peers, count) = (num(2), num(4));
+            let (msgs, start) = peers_side(role, &args[1], peers, num(3).min(peers), count);
+            (msgs, start.elapsed())
+        }
+        _ => usage(),
+    };
+    let rate = msgs as f64 / elapsed.as_secs_f64();
+    println!(
+        "{}: {msgs} in {:.3} s, {:.1} k/s",
+        args.join(" "),
+        elapsed.as_secs_f64(),
+        rate / 1e3
+    );
+}
