@@ -184,7 +184,7 @@ impl Reader<'_> {
     async fn deliver(&self, mut msg: Message) -> Result<(), ()> {
         let queue = &self.pipe.queue;
         loop {
-            let space = queue.space_notified();
+            let space = self.pipe.inbox.space_notified();
             let closed = self.conn.closed_notified();
             if queue.is_closed() {
                 return Err(());

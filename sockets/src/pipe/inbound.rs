@@ -7,6 +7,11 @@
 //! nor a receive looks anything up by peer id. The reader queues every message of
 //! one read without waking anyone and wakes the receiver once.
 //!
+//! A reader that finds its inbox at RCVHWM waits on that inbox alone
+//! ([`Inbox::space_notified`]): a receive that makes room wakes the one reader
+//! that can use it, never the readers of every other full inbox (with many
+//! peers flooding one socket, that was a task wake-up per peer per message).
+//!
 //! An inbox of an authenticated peer holds its [`PeerProperties`]; once any
 //! inbox has some, each receive notes the sender's (for `recv_with_peer`),
 //! out of the way of sockets that never authenticate.
@@ -35,6 +40,9 @@ pub(crate) struct Inbox {
     detached: Cell<bool>,
     /// No longer part of the socket: messages handed to it are dropped.
     removed: Cell<bool>,
+    /// The inbox was full and has room again (or the limit or the socket
+    /// changed): wakes its reader.
+    space: Notify,
     /// What the socket authenticated about the peer, if anything.
     properties: RefCell<Option<Arc<PeerProperties>>>,
 }
@@ -50,6 +58,13 @@ impl Inbox {
     /// True while messages wait in this queue for the application.
     pub(crate) fn has_messages(&self) -> bool {
         !self.msgs.borrow().is_empty()
+    }
+
+    /// A future that completes when this inbox may have room again: a receive
+    /// took a message from it while it was full, RCVHWM changed, or the socket
+    /// closed. Only this inbox's reader waits on it.
+    pub(crate) fn space_notified(&self) -> crate::notify::Notified<'_> {
+        self.space.notified()
     }
 
     /// The routing id ROUTER hands out with this peer's messages.
@@ -97,8 +112,6 @@ pub(crate) struct FairQueue {
     closed: Cell<bool>,
     /// A message arrived.
     arrived: Notify,
-    /// A full inbox has room again.
-    space: Notify,
     /// Some inbox has properties: receives note the sender's.
     track: Cell<bool>,
     /// The properties of the sender of the message taken last (while `track`).
@@ -113,7 +126,6 @@ impl FairQueue {
             routing_ids,
             closed: Cell::new(false),
             arrived: Notify::default(),
-            space: Notify::default(),
             track: Cell::new(false),
             last_peer: RefCell::new(None),
         })
@@ -145,7 +157,7 @@ impl FairQueue {
     /// RCVHWM (`None`: no limit).
     pub(crate) fn set_hwm(&self, hwm: Option<usize>) {
         self.hwm.set(hwm.unwrap_or(usize::MAX));
-        self.space.notify_all();
+        self.wake_readers();
     }
 
     /// The socket closed: nothing more is queued, waiting readers and receivers
@@ -153,7 +165,16 @@ impl FairQueue {
     pub(crate) fn close(&self) {
         self.closed.set(true);
         self.arrived.notify_all();
-        self.space.notify_all();
+        self.wake_readers();
+    }
+
+    /// Wakes every reader that waits for room. A reader waits only while its
+    /// inbox is full, so holds messages, so is in the ready list.
+    fn wake_readers(&self) {
+        let ready: Vec<Rc<Inbox>> = self.ready.borrow().iter().cloned().collect();
+        for inbox in ready {
+            inbox.space.notify_all();
+        }
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -163,7 +184,7 @@ impl FairQueue {
     /// The reader's fast path: queues a whole message under RCVHWM without waking
     /// the receiver (the reader calls [`FairQueue::wake`] once for everything one
     /// read brought). Gives the message back when the queue is full or the socket
-    /// is closed; the reader then waits ([`FairQueue::space_notified`]).
+    /// is closed; the reader then waits ([`Inbox::space_notified`]).
     #[inline(always)]
     pub(crate) fn queue(&self, inbox: &Rc<Inbox>, msg: Message) -> Result<(), Message> {
         if self.closed.get() {
@@ -214,11 +235,6 @@ impl FairQueue {
         self.arrived.notify_all();
     }
 
-    /// A future that completes when some inbox gets room again.
-    pub(crate) fn space_notified(&self) -> crate::notify::Notified<'_> {
-        self.space.notified()
-    }
-
     /// The notifier receivers wait on.
     pub(crate) fn arrivals(&self) -> &Notify {
         &self.arrived
@@ -258,6 +274,9 @@ impl FairQueue {
             };
             let now_empty = q.is_empty();
             drop(q);
+            // Only this inbox's reader can use the room (woken below, once the
+            // ready list is no longer borrowed).
+            let made_room = was_full.then(|| inbox.clone());
             let peer = inbox.id;
             if self.track.get() {
                 self.note_peer(inbox);
@@ -278,8 +297,8 @@ impl FairQueue {
                 ready.rotate_left(1);
             }
             drop(ready);
-            if was_full {
-                self.space.notify_all();
+            if let Some(inbox) = made_room {
+                inbox.space.notify_all();
             }
             return Some(Received {
                 peer,
@@ -287,5 +306,163 @@ impl FairQueue {
                 msg,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Context, Poll, Wake, Waker};
+
+    use super::*;
+
+    /// A waker that counts its wake-ups.
+    #[derive(Default)]
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    impl Count {
+        fn get(&self) -> usize {
+            self.0.load(Ordering::Relaxed)
+        }
+    }
+
+    /// A reader parked on `inbox`'s room: its wake-up counter, and the future.
+    fn park(inbox: &Inbox) -> (Arc<Count>, Pin<Box<crate::notify::Notified<'_>>>) {
+        let count = Arc::new(Count::default());
+        let waker = Waker::from(count.clone());
+        let mut fut = Box::pin(inbox.space_notified());
+        let polled = fut.as_mut().poll(&mut Context::from_waker(&waker));
+        assert_eq!(polled, Poll::Pending);
+        (count, fut)
+    }
+
+    fn m(s: &'static str) -> Message {
+        Message::from(s)
+    }
+
+    fn body(r: &Received) -> &[u8] {
+        &r.msg.frames()[0]
+    }
+
+    /// `n` inboxes at RCVHWM 1, each holding one message.
+    fn full_inboxes(q: &FairQueue, n: usize) -> Vec<Rc<Inbox>> {
+        q.set_hwm(Some(1));
+        (0..n as u64)
+            .map(|id| {
+                let inbox = Inbox::new(id);
+                q.queue(&inbox, m("x")).unwrap();
+                assert!(q.queue(&inbox, m("y")).is_err(), "inbox {id} is full");
+                inbox
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_receive_wakes_only_the_reader_of_the_inbox_it_made_room_in() {
+        let q = FairQueue::new(false);
+        let inboxes = full_inboxes(&q, 100);
+        let parked: Vec<_> = inboxes.iter().map(|i| park(i)).collect();
+        let got = q.try_recv().unwrap();
+        assert_eq!(got.peer, 0);
+        assert_eq!(parked[0].0.get(), 1, "the reader of the inbox with room");
+        assert!(
+            parked[1..].iter().all(|(c, _)| c.get() == 0),
+            "readers of inboxes that are still full stay asleep"
+        );
+        // That reader now has room for exactly one more message.
+        q.queue(&inboxes[0], m("y")).unwrap();
+    }
+
+    #[test]
+    fn a_receive_from_an_inbox_below_rcvhwm_wakes_nobody() {
+        let q = FairQueue::new(false);
+        q.set_hwm(Some(10));
+        let inbox = Inbox::new(7);
+        q.queue(&inbox, m("a")).unwrap();
+        q.queue(&inbox, m("b")).unwrap();
+        let (count, _fut) = park(&inbox);
+        q.try_recv().unwrap();
+        assert_eq!(count.get(), 0);
+    }
+
+    #[test]
+    fn raising_rcvhwm_wakes_every_waiting_reader() {
+        let q = FairQueue::new(false);
+        let inboxes = full_inboxes(&q, 8);
+        let parked: Vec<_> = inboxes.iter().map(|i| park(i)).collect();
+        q.set_hwm(Some(2));
+        assert!(parked.iter().all(|(c, _)| c.get() == 1));
+        for inbox in &inboxes {
+            q.queue(inbox, m("y")).unwrap();
+        }
+    }
+
+    #[test]
+    fn closing_wakes_every_waiting_reader() {
+        let q = FairQueue::new(false);
+        let inboxes = full_inboxes(&q, 8);
+        let parked: Vec<_> = inboxes.iter().map(|i| park(i)).collect();
+        q.close();
+        assert!(parked.iter().all(|(c, _)| c.get() == 1));
+        assert!(q.is_closed());
+    }
+
+    #[test]
+    fn a_flooding_peer_takes_one_turn_per_round() {
+        let q = FairQueue::new(true);
+        q.set_hwm(None);
+        let flood = Inbox::new(0);
+        flood.set_routing_id(Bytes::from_static(b"flood"));
+        for _ in 0..1000 {
+            q.queue(&flood, m("f")).unwrap();
+        }
+        let quiet: Vec<_> = (1..=15).map(Inbox::new).collect();
+        for (i, inbox) in quiet.iter().enumerate() {
+            q.queue(inbox, m("q")).unwrap();
+            if i % 2 == 0 {
+                q.queue(inbox, m("q")).unwrap();
+            }
+        }
+        // Round 1: the flood, then each quiet peer once; round 2: the flood, then
+        // the quiet peers with a second message; then the flood alone.
+        let order: Vec<u64> = std::iter::from_fn(|| q.try_recv().map(|r| r.peer))
+            .take(16 + 9 + 5)
+            .collect();
+        let mut expected = vec![0];
+        expected.extend(1..=15);
+        expected.push(0);
+        expected.extend((1..=15).step_by(2));
+        expected.extend([0; 5]);
+        assert_eq!(order, expected);
+        let next = q.try_recv().unwrap();
+        assert_eq!(&next.routing_id[..], b"flood");
+        assert_eq!(body(&next), b"f");
+    }
+
+    #[test]
+    fn a_quiet_peer_that_joins_during_a_flood_is_served_within_one_round() {
+        let q = FairQueue::new(false);
+        q.set_hwm(None);
+        let flood = Inbox::new(0);
+        for _ in 0..100 {
+            q.queue(&flood, m("f")).unwrap();
+        }
+        let idle: Vec<_> = (1..100).map(Inbox::new).collect();
+        for _ in 0..10 {
+            assert_eq!(q.try_recv().unwrap().peer, 0);
+        }
+        q.queue(&idle[41], m("q")).unwrap();
+        assert_eq!(q.try_recv().unwrap().peer, 0, "the flood's turn was first");
+        assert_eq!(q.try_recv().unwrap().peer, 42);
+        assert_eq!(q.try_recv().unwrap().peer, 0);
     }
 }
