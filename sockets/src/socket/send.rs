@@ -137,17 +137,24 @@ impl Core {
         Routed::Sent
     }
 
-    /// Sends to the peer with this routing id, never waiting.
+    /// Sends to the peer with this routing id, never waiting. One look-up: the
+    /// peer found is the one checked for room and written to.
     pub(crate) fn send_to_routing_id(
         &self,
         rid: &[u8],
         body: &[Bytes],
     ) -> (Routed, Option<PeerId>) {
-        let id = self.state.borrow().peers.by_routing_id(rid).map(|p| p.id);
-        match id {
-            Some(id) => (self.send_to(id, &[], body), Some(id)),
-            None => (Routed::NoSuchPeer, None),
+        let limit = self.send_limit();
+        let eager = self.eager_writes();
+        let st = self.state.borrow();
+        let Some(p) = st.peers.by_routing_id(rid) else {
+            return (Routed::NoSuchPeer, None);
+        };
+        if !p.outbound.has_room(limit) {
+            return (Routed::Full, Some(p.id));
         }
+        p.outbound.encode_message(&[], body, eager);
+        (Routed::Sent, Some(p.id))
     }
 
     /// Waits (SNDTIMEO) until the peer has room or is gone.
