@@ -8,6 +8,8 @@
 //! many_peers dealers EP PEERS ACTIVE COUNT   only the DEALERs
 //! many_peers pull-sink EP TOTAL              only the PULL: binds EP, takes TOTAL
 //! many_peers pushers EP PEERS ACTIVE COUNT   only the PUSHes
+//! many_peers push-stalled PEERS WARM COUNT   one PUSH, PEERS PULL peers of which
+//!                                            all but one never read
 //! ```
 //!
 //! ACTIVE of the PEERS do COUNT round trips (DEALER: one in flight each) or send
@@ -24,6 +26,8 @@
 //! another process, at two COUNTs, and divide the difference in instructions by
 //! the difference in messages (that cancels the set-up).
 
+use std::cell::Cell;
+use std::rc::Rc;
 use std::sync::{Arc, Barrier, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -228,11 +232,118 @@ fn both(role: Role, peers: usize, active: usize, count: usize) -> (usize, Durati
     (msgs, start.elapsed())
 }
 
+/// One PUSH round-robins to `peers` peers on this thread: a PULL that takes
+/// everything it gets, and `peers - 1` raw ZMTP PULL peers (a thread of plain
+/// blocking sockets, 4 KiB receive buffers) that complete the handshake and
+/// then never read. After `warm` messages the stalled peers are full (SNDHWM
+/// and the kernel's buffers), and the next `count` all go to the PULL: what
+/// each costs is the round-robin's, past the full peers. The compio side is
+/// one thread, so the run fits under callgrind. The time reported is the
+/// sender's, for the last `count`.
+fn push_stalled(peers: usize, warm: usize, count: usize) -> (usize, Duration) {
+    let stalled: Vec<String> = (1..peers).map(|_| stalled_pull()).collect();
+    rt().block_on(async move {
+        let pull = Rc::new(PullSocket::new());
+        let ep = pull.bind("tcp://127.0.0.1:0").await.unwrap().to_string();
+        let push = PushSocket::new();
+        push.connect(&ep).await.unwrap();
+        for ep in &stalled {
+            push.connect(ep).await.unwrap();
+        }
+        while push.peer_count() < peers {
+            compio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let taken = Rc::new(Cell::new(0usize));
+        let task = {
+            let (pull, taken) = (pull.clone(), taken.clone());
+            compio::runtime::spawn(async move {
+                while pull.recv().await.is_ok() {
+                    taken.set(taken.get() + 1);
+                }
+            })
+        };
+        let body = Bytes::from(vec![3u8; SIZE]);
+        for _ in 0..warm {
+            push.send(body.clone()).await.unwrap();
+        }
+        let before = taken.get();
+        let start = Instant::now();
+        for _ in 0..count {
+            push.send(body.clone()).await.unwrap();
+        }
+        let elapsed = start.elapsed();
+        // Until the PULL has them all, or nothing more arrives for a while.
+        let mut seen = taken.get();
+        while seen < before + count {
+            compio::time::sleep(Duration::from_millis(100)).await;
+            if taken.get() == seen {
+                break;
+            }
+            seen = taken.get();
+        }
+        let got = seen.saturating_sub(before).min(count);
+        println!(
+            "the PULL got {got} of the last {count} (warm-up {warm}): {}",
+            if got == count {
+                "the stalled peers were full"
+            } else {
+                "some went to the stalled peers; warm up longer"
+            }
+        );
+        drop(task);
+        (count, elapsed)
+    })
+}
+
+/// A raw ZMTP 3.1 PULL peer that never reads after its handshake: listens on a
+/// loopback port with a 4 KiB receive buffer, on a thread of its own. Returns
+/// its endpoint.
+fn stalled_pull() -> String {
+    use std::io::{Read, Write};
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let addr: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    socket.bind(&addr.into()).unwrap();
+    socket.listen(1).unwrap();
+    let listener: std::net::TcpListener = socket.into();
+    let ep = format!("tcp://{}", listener.local_addr().unwrap());
+    thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut greeting = vec![0u8; 64];
+        greeting[0] = 0xFF;
+        greeting[8] = 0x01;
+        greeting[9] = 0x7F;
+        greeting[10] = 3;
+        greeting[11] = 1;
+        greeting[12..16].copy_from_slice(b"NULL");
+        let mut ready = vec![0x04, 0, 5];
+        ready.extend_from_slice(b"READY");
+        ready.push(11);
+        ready.extend_from_slice(b"Socket-Type");
+        ready.extend_from_slice(&4u32.to_be_bytes());
+        ready.extend_from_slice(b"PULL");
+        ready[1] = (ready.len() - 2) as u8;
+        conn.write_all(&greeting).unwrap();
+        conn.write_all(&ready).unwrap();
+        // The PUSH's greeting, then its READY (flags, size, body).
+        let mut theirs = vec![0u8; 64 + 2];
+        conn.read_exact(&mut theirs).unwrap();
+        let mut body = vec![0u8; theirs[65] as usize];
+        conn.read_exact(&mut body).unwrap();
+        // Never read again; keep the connection open.
+        loop {
+            thread::park();
+        }
+    });
+    ep
+}
+
 fn usage() -> ! {
     eprintln!(
         "usage: many_peers router|pull PEERS ACTIVE COUNT\n       \
          many_peers router-echo|pull-sink EP TOTAL\n       \
-         many_peers dealers|pushers EP PEERS ACTIVE COUNT"
+         many_peers dealers|pushers EP PEERS ACTIVE COUNT\n       \
+         many_peers push-stalled PEERS WARM COUNT"
     );
     std::process::exit(2);
 }
@@ -268,6 +379,7 @@ fn main() {
             });
             (n, start.elapsed())
         }
+        "push-stalled" => push_stalled(num(1), num(2), num(3)),
         "dealers" | "pushers" => {
             let role = if mode == "dealers" {
                 Role::Dealer
