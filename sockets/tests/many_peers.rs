@@ -95,7 +95,7 @@ async fn push_fan_in_at_rcvhwm_delivers_every_message(t: Transport) {
             p.send(tag(s, seq, 0)).await.unwrap();
         }
     }
-    let mut next = vec![0; PEERS];
+    let mut next = [0; PEERS];
     for _ in 0..PEERS * EACH {
         let m = within("a fanned-in message", pull.recv()).await.unwrap();
         let (s, seq, _) = parse_tag(&m[0]);
@@ -202,5 +202,77 @@ async fn a_flooding_push_does_not_starve_the_others(t: Transport) {
         flooded < sent,
         "the quiet peers were served while the flood went on"
     );
+    watch.assert_none();
+}
+
+/// Receives on `pull` until the socket closes, counting messages by their first
+/// byte (the phase they were sent in).
+fn count_phases(pull: Rc<PullSocket>, counts: Rc<[Cell<usize>; 2]>) {
+    compio::runtime::spawn(async move {
+        while let Ok(m) = pull.recv().await {
+            let c = &counts[usize::from(m[0][0])];
+            c.set(c.get() + 1);
+        }
+    })
+    .detach();
+}
+
+// A PUSH whose peers stop reading goes on sending to the one that reads (it
+// sets the full ones aside instead of looking at them on every send), and goes
+// back to each of the others once it reads again. Nothing is lost or doubled.
+both_transports!(a_push_sets_full_peers_aside_and_returns_to_them);
+async fn a_push_sets_full_peers_aside_and_returns_to_them(t: Transport) {
+    const PEERS: usize = 4;
+    const FLOOD: usize = 2000;
+    let watch = panic_watch();
+    let push = PushSocket::new();
+    push.set_sndhwm(Some(4)).unwrap();
+    let ep = push.bind(&t.any()).await.unwrap().to_string();
+    let mut pulls = Vec::new();
+    for _ in 0..PEERS {
+        let pull = Rc::new(PullSocket::new());
+        pull.set_rcvhwm(Some(1)).unwrap();
+        pull.connect(&ep).await.unwrap();
+        pulls.push(pull);
+    }
+    wait_until("PULLs attached", || {
+        push.peer_count() == PEERS && pulls.iter().all(|p| p.peer_count() == 1)
+    })
+    .await;
+    let counts: Vec<Rc<[Cell<usize>; 2]>> = (0..PEERS).map(|_| Rc::default()).collect();
+    // Phase 0: only the first PULL reads. Large messages fill the others (their
+    // queues, inboxes and kernel buffers) quickly; every send still completes.
+    count_phases(pulls[0].clone(), counts[0].clone());
+    let mut big = vec![7u8; 16 * 1024];
+    big[0] = 0;
+    let big = bytes::Bytes::from(big);
+    for _ in 0..FLOOD {
+        within("a send while three peers are full", push.send(big.clone()))
+            .await
+            .unwrap();
+    }
+    // Phase 1: the others read again; sends reach each of them again.
+    for (pull, counts) in pulls.iter().zip(&counts).skip(1) {
+        count_phases(pull.clone(), counts.clone());
+    }
+    let mut sent = FLOOD;
+    within("phase-1 messages for every peer", async {
+        while counts.iter().any(|c| c[1].get() == 0) {
+            push.send(vec![1u8, 1]).await.unwrap();
+            sent += 1;
+        }
+    })
+    .await;
+    wait_until("every message received", || {
+        counts
+            .iter()
+            .map(|c| c[0].get() + c[1].get())
+            .sum::<usize>()
+            == sent
+    })
+    .await;
+    pause(20).await;
+    let received: usize = counts.iter().map(|c| c[0].get() + c[1].get()).sum();
+    assert_eq!(received, sent, "a message was lost or doubled");
     watch.assert_none();
 }

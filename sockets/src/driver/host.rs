@@ -14,10 +14,10 @@ use zeroring_zmtp::{AuthRequest, AuthResult, Message, PeerInfo, SessionConfig, Z
 use super::conn::Conn;
 use crate::inproc::link::PeerMeta;
 use crate::monitor::MonitorHub;
-use crate::notify::Notify;
 use crate::pipe::PeerId;
 use crate::pipe::inbound::{FairQueue, Inbox};
 use crate::pipe::outbound::Outbound;
+use crate::pipe::room::Room;
 use crate::reason::DisconnectReason;
 use crate::security::PeerProperties;
 
@@ -76,7 +76,7 @@ pub(crate) trait ConnectionHost {
     fn outbound_for(&self, slot: Option<PeerId>) -> Rc<Outbound>;
 
     /// The socket's "a peer may have room" notifier, for new outbound queues.
-    fn room(&self) -> Rc<Notify>;
+    fn room(&self) -> Rc<Room>;
 
     /// Who this socket is, for an inproc peer (what READY says on a stream).
     fn inproc_meta(&self) -> PeerMeta;

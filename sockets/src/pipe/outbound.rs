@@ -21,6 +21,8 @@ use std::rc::Rc;
 use bytes::{BufMut, Bytes, BytesMut};
 use zeroring_zmtp::frame;
 
+use super::PeerId;
+use super::room::Room;
 use crate::inproc::link::{Item, Queue};
 use crate::notify::Notify;
 use crate::transport::Stream;
@@ -168,14 +170,19 @@ pub(crate) struct Outbound {
     partial_head: Cell<bool>,
     wake: Notify,
     /// The socket's "a peer has room again" notifier.
-    room: Rc<Notify>,
+    room: Rc<Room>,
+    /// The peer slot this queue belongs to (set when the slot is created).
+    peer: Cell<PeerId>,
+    /// A round-robin send found this queue full and took it out of the
+    /// rotation: when it makes room, it goes back through `room`.
+    set_aside: Cell<bool>,
     /// The live connection's stream, for the direct path (set while a flusher
     /// runs, and only when the session sends frames as they are encoded).
     direct: RefCell<Option<Stream>>,
 }
 
 impl Outbound {
-    pub(crate) fn new(room: Rc<Notify>) -> Outbound {
+    pub(crate) fn new(room: Rc<Room>) -> Outbound {
         Outbound {
             inproc: None,
             out: RefCell::new(OutBuf {
@@ -191,12 +198,14 @@ impl Outbound {
             partial_head: Cell::new(false),
             wake: Notify::default(),
             room,
+            peer: Cell::new(0),
+            set_aside: Cell::new(false),
             direct: RefCell::new(None),
         }
     }
 
     /// The outbound side of an inproc peer: messages go into `queue`.
-    pub(crate) fn inproc(room: Rc<Notify>, queue: Queue) -> Outbound {
+    pub(crate) fn inproc(room: Rc<Room>, queue: Queue) -> Outbound {
         let mut out = Outbound::new(room);
         out.out = RefCell::new(OutBuf::default());
         out.inproc = Some(InprocOut {
@@ -207,6 +216,33 @@ impl Outbound {
             sent: Cell::new(false),
         });
         out
+    }
+
+    /// The peer slot this queue belongs to.
+    pub(crate) fn set_peer(&self, peer: PeerId) {
+        self.peer.set(peer);
+    }
+
+    /// The round-robin found this queue full and took it out of its rotation;
+    /// the queue's next room brings it back ([`Room::peer_returned`]).
+    pub(crate) fn set_aside(&self) {
+        self.set_aside.set(true);
+    }
+
+    /// Takes the queue's set-aside mark (the socket puts it back into the
+    /// rotation itself): true when it had one.
+    pub(crate) fn take_set_aside(&self) -> bool {
+        self.set_aside.replace(false)
+    }
+
+    /// This queue may have room again: wakes waiting sends, and returns the
+    /// queue to the round-robin if a send set it aside.
+    fn made_room(&self) {
+        if self.set_aside.replace(false) {
+            self.room.peer_returned(self.peer.get());
+        } else {
+            self.room.notify_all();
+        }
     }
 
     /// True for an inproc peer.
@@ -419,7 +455,7 @@ impl Outbound {
         }
         self.flusher_idle.set(false);
         self.wake.notify_all();
-        self.room.notify_all();
+        self.made_room();
     }
 
     /// Stops for good; queued data is dropped.
@@ -427,7 +463,7 @@ impl Outbound {
         self.state.set(State::Closed);
         self.direct.borrow_mut().take();
         self.wake.notify_all();
-        self.room.notify_all();
+        self.made_room();
         if let Some(ip) = &self.inproc {
             ip.kick.notify_all();
         }
@@ -444,7 +480,7 @@ impl Outbound {
             && ip.queue.watch_below(cx, ip.hwm.get())
         {
             ip.blocked.set(false);
-            self.room.notify_all();
+            self.made_room();
         }
     }
 
@@ -538,7 +574,7 @@ impl Outbound {
         let msgs = self.in_flight_msgs.replace(0);
         self.queued.set(self.queued.get().saturating_sub(msgs));
         self.in_flight_bytes.set(0);
-        self.room.notify_all();
+        self.made_room();
     }
 }
 

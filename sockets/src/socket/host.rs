@@ -17,10 +17,10 @@ use crate::driver::host::{Attached, ConnectionHost, ConnectionSettings, OriginId
 use crate::error::Error;
 use crate::inproc::link::PeerMeta;
 use crate::monitor::MonitorHub;
-use crate::notify::Notify;
 use crate::pipe::PeerId;
 use crate::pipe::inbound::Inbox;
 use crate::pipe::outbound::Outbound;
+use crate::pipe::room::Room;
 use crate::reason::DisconnectReason;
 use crate::security::PeerProperties;
 
@@ -155,7 +155,7 @@ impl ConnectionHost for Core {
             .unwrap_or_else(|| Rc::new(Outbound::new(self.room.clone())))
     }
 
-    fn room(&self) -> Rc<Notify> {
+    fn room(&self) -> Rc<Room> {
         self.room.clone()
     }
 

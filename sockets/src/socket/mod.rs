@@ -39,6 +39,7 @@ use crate::options::SocketOptions;
 use crate::pipe::PeerId;
 use crate::pipe::inbound::FairQueue;
 use crate::pipe::outbound::SendLimit;
+use crate::pipe::room::Room;
 use crate::pubsub::PubSub;
 use crate::security::Authenticator;
 use crate::security::authenticator::AuthenticatorSlot;
@@ -75,8 +76,9 @@ pub(crate) struct Core {
     queue: Rc<FairQueue>,
     /// When a waiting receive spins first (`adaptive_spin`).
     spin: spin::SpinBackoff,
-    /// A peer attached or detached, or an outbound queue made room.
-    room: Rc<Notify>,
+    /// A peer attached or detached, or an outbound queue made room (with the
+    /// peers the round-robin set aside that have room again).
+    room: Rc<Room>,
     closed: Cell<bool>,
     listeners_open: Cell<usize>,
     /// A listener was released or a peer detached.
@@ -113,7 +115,7 @@ impl Core {
             monitors: MonitorHub::default(),
             queue: FairQueue::new(socket_type == SocketType::Router),
             spin: spin::SpinBackoff::default(),
-            room: Rc::new(Notify::default()),
+            room: Rc::new(Room::default()),
             closed: Cell::new(false),
             listeners_open: Cell::new(0),
             lifecycle: Notify::default(),
@@ -157,12 +159,14 @@ impl Core {
     }
 
     /// Refreshes what the send path caches, applies RCVHWM, and wakes sends that
-    /// wait for room (a raised limit may make some).
+    /// wait for room (a raised limit may make some: every peer set aside as
+    /// full goes back into the round-robin).
     fn options_changed(&self) {
         let o = self.options.borrow();
         self.send_limit.set(o.send_limit());
         self.queue.set_hwm(o.rcvhwm);
         drop(o);
+        self.state.borrow_mut().peers.return_all();
         self.room.notify_all();
     }
 

@@ -1,5 +1,11 @@
-//! The peer table of a socket: every peer slot in round-robin order, found by
-//! peer id or by routing id in O(1).
+//! The peer table of a socket: every peer slot, found by peer id or by routing
+//! id in O(1), and the round-robin rotation of the slots that may have room.
+//!
+//! A round-robin send takes the slot at the front of the rotation and moves it
+//! to the back. A slot found full leaves the rotation (its queue is marked set
+//! aside) and comes back at the back when its queue makes room (through the
+//! socket's [`Room`]), or when the limits change: a send never walks past full
+//! peers, however many there are.
 //!
 //! ROUTER looks a routing id up on every send. The ids it generates itself
 //! (0x00 and a u32, the common case) are found by their number with the cheap
@@ -7,7 +13,7 @@
 //! the handshake refuses them) pay for the DoS-resistant hash of a
 //! `HashMap<Bytes, _>`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
 use bytes::Bytes;
@@ -19,6 +25,7 @@ use crate::peer_map::PeerMap;
 use crate::pipe::PeerId;
 use crate::pipe::inbound::Inbox;
 use crate::pipe::outbound::Outbound;
+use crate::pipe::room::Room;
 
 /// A peer slot ("pipe" in libzmq): its outbound and inbound queues, with the
 /// connection currently serving it.
@@ -51,18 +58,21 @@ fn generated_number(rid: &[u8]) -> Option<u64> {
     }
 }
 
-/// The slots, in round-robin order, with their indexes.
+/// The slots, in the order they were created, with their indexes and the
+/// round-robin rotation.
 #[derive(Debug, Default)]
 pub(crate) struct PeerTable {
     peers: Vec<Peer>,
+    /// Positions in `peers` of the slots in the rotation, the next one first.
+    /// A slot is in it unless a send set it aside as full (and it has not been
+    /// returned since).
+    rotation: VecDeque<usize>,
     /// Peer id -> position in `peers`.
     index: PeerMap<usize>,
     /// Generated routing id (by its number) -> peer id (ROUTER).
     by_generated_id: PeerMap<PeerId>,
     /// Any other routing id -> peer id (ROUTER).
     by_routing_id: HashMap<Bytes, PeerId>,
-    /// Round-robin cursor: the position to try first.
-    rr: usize,
 }
 
 impl PeerTable {
@@ -113,12 +123,16 @@ impl PeerTable {
         };
     }
 
+    /// Adds a slot; it joins the rotation at the back.
     pub(crate) fn push(&mut self, peer: Peer) {
-        self.index.insert(peer.id, self.peers.len());
+        let pos = self.peers.len();
+        peer.outbound.set_peer(peer.id);
+        self.index.insert(peer.id, pos);
+        self.rotation.push_back(pos);
         self.peers.push(peer);
     }
 
-    /// Removes a slot, keeping the others in round-robin order.
+    /// Removes a slot, keeping the others in their order.
     pub(crate) fn remove(&mut self, id: PeerId) -> Option<Peer> {
         let pos = self.index.remove(&id)?;
         let peer = self.peers.remove(pos);
@@ -127,44 +141,71 @@ impl PeerTable {
                 *i -= 1;
             }
         }
-        if self.rr > pos {
-            self.rr -= 1;
+        self.rotation.retain(|&p| p != pos);
+        for p in self.rotation.iter_mut().filter(|p| **p > pos) {
+            *p -= 1;
         }
         self.unindex_routing_id(&peer.routing_id.clone(), id);
         Some(peer)
     }
 
-    /// Picks the next slot in round-robin order that passes `has_room`, advancing
-    /// the cursor past it.
-    #[inline]
-    pub(crate) fn next_with(&mut self, has_room: impl Fn(&Peer) -> bool) -> Option<&Peer> {
-        let n = self.peers.len();
-        // Round-robin without a division per message.
-        let mut idx = self.rr;
-        for _ in 0..n {
-            if idx >= n {
-                idx = 0;
+    /// Puts every set-aside slot back into the rotation (the limits changed:
+    /// any of them may have room now).
+    pub(crate) fn return_all(&mut self) {
+        for (pos, p) in self.peers.iter().enumerate() {
+            if p.outbound.take_set_aside() {
+                self.rotation.push_back(pos);
             }
-            if has_room(&self.peers[idx]) {
-                self.rr = if idx + 1 == n { 0 } else { idx + 1 };
-                return Some(&self.peers[idx]);
-            }
-            idx += 1;
         }
-        None
+    }
+
+    /// Picks the next slot in round-robin order that passes `has_room` and moves
+    /// it to the back of the rotation. Slots that fail `has_room` leave the
+    /// rotation until their queue returns them through `room` (which this takes
+    /// first). `None` when no slot in the rotation has room.
+    #[inline]
+    pub(crate) fn next_with(
+        &mut self,
+        room: &Room,
+        has_room: impl Fn(&Peer) -> bool,
+    ) -> Option<&Peer> {
+        let Self {
+            peers,
+            rotation,
+            index,
+            ..
+        } = self;
+        room.take_returned(|id| {
+            if let Some(&pos) = index.get(&id) {
+                rotation.push_back(pos);
+            }
+        });
+        loop {
+            let pos = *rotation.front()?;
+            let peer = &peers[pos];
+            if has_room(peer) {
+                rotation.rotate_left(1);
+                return Some(peer);
+            }
+            rotation.pop_front();
+            peer.outbound.set_aside();
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::notify::Notify;
 
     fn peer(id: PeerId, rid: &'static [u8]) -> Peer {
+        peer_in(&Rc::new(Room::default()), id, rid)
+    }
+
+    fn peer_in(room: &Rc<Room>, id: PeerId, rid: &'static [u8]) -> Peer {
         Peer {
             id,
             routing_id: Bytes::from_static(rid),
-            outbound: Rc::new(Outbound::new(Rc::new(Notify::default()))),
+            outbound: Rc::new(Outbound::new(room.clone())),
             inbox: Inbox::new(id),
             conn: None,
             version: None,
@@ -254,5 +295,104 @@ mod tests {
             rid.extend_from_slice(&(0xdead_0000u32.wrapping_add(i)).to_be_bytes());
             assert_eq!(t.by_routing_id(&rid).map(|p| p.id), Some(u64::from(i) + 1));
         }
+    }
+
+    /// `n` peers (ids 1..=n) sharing `room`.
+    fn rotation(room: &Rc<Room>, n: u64) -> PeerTable {
+        let mut t = PeerTable::default();
+        for id in 1..=n {
+            t.push(peer_in(room, id, b""));
+        }
+        t
+    }
+
+    /// The next `sends` picks, with the peers in `full` refusing; also how
+    /// many times a peer was looked at.
+    fn picks(
+        t: &mut PeerTable,
+        room: &Room,
+        full: &[PeerId],
+        sends: usize,
+    ) -> (Vec<PeerId>, usize) {
+        let looked = std::cell::Cell::new(0);
+        let picked = (0..sends)
+            .map_while(|_| {
+                t.next_with(room, |p| {
+                    looked.set(looked.get() + 1);
+                    !full.contains(&p.id)
+                })
+                .map(|p| p.id)
+            })
+            .collect();
+        (picked, looked.get())
+    }
+
+    #[test]
+    fn round_robin_takes_the_peers_in_turn() {
+        let room = Rc::new(Room::default());
+        let mut t = rotation(&room, 3);
+        assert_eq!(picks(&mut t, &room, &[], 7), (vec![1, 2, 3, 1, 2, 3, 1], 7));
+    }
+
+    #[test]
+    fn full_peers_are_looked_at_once_then_left_out() {
+        let room = Rc::new(Room::default());
+        let mut t = rotation(&room, 1000);
+        let full: Vec<PeerId> = (2..=1000).collect();
+        let (picked, looked) = picks(&mut t, &room, &full, 1);
+        assert_eq!((picked, looked), (vec![1], 1));
+        // Peer 2 onwards are full: the next send walks past them once...
+        let (picked, looked) = picks(&mut t, &room, &full, 1);
+        assert_eq!((picked, looked), (vec![1], 1000));
+        // ...and from then on never looks at them again.
+        let (picked, looked) = picks(&mut t, &room, &full, 500);
+        assert_eq!(picked, vec![1; 500]);
+        assert_eq!(looked, 500);
+    }
+
+    #[test]
+    fn a_full_peer_that_makes_room_comes_back_at_the_end() {
+        let room = Rc::new(Room::default());
+        let mut t = rotation(&room, 4);
+        // 2 and 3 are full and set aside.
+        assert_eq!(picks(&mut t, &room, &[2, 3], 3).0, vec![1, 4, 1]);
+        // 3's queue drains: it is back, behind the others.
+        t.get(3).unwrap().outbound.batch_done();
+        assert_eq!(picks(&mut t, &room, &[2], 6).0, vec![4, 1, 3, 4, 1, 3]);
+        // Nothing has room: no pick, and all are set aside.
+        assert_eq!(picks(&mut t, &room, &[1, 2, 3, 4], 1), (vec![], 3));
+        assert_eq!(picks(&mut t, &room, &[], 1), (vec![], 0));
+        // Changed limits bring every one back, in table order.
+        t.return_all();
+        assert_eq!(picks(&mut t, &room, &[], 5).0, vec![1, 2, 3, 4, 1]);
+    }
+
+    #[test]
+    fn a_peer_returns_once_however_often_its_queue_makes_room() {
+        let room = Rc::new(Room::default());
+        let mut t = rotation(&room, 2);
+        assert_eq!(picks(&mut t, &room, &[2], 2).0, vec![1, 1]);
+        let two = t.get(2).unwrap().outbound.clone();
+        two.batch_done();
+        two.batch_done();
+        two.batch_done();
+        assert_eq!(picks(&mut t, &room, &[], 4).0, vec![1, 2, 1, 2]);
+    }
+
+    #[test]
+    fn removing_peers_keeps_the_rotation_in_step() {
+        let room = Rc::new(Room::default());
+        let mut t = rotation(&room, 5);
+        assert_eq!(picks(&mut t, &room, &[4], 4).0, vec![1, 2, 3, 5]);
+        // 4 is set aside; 3 goes; 4 makes room and then goes before it is
+        // taken back.
+        t.remove(3);
+        t.get(4).unwrap().outbound.batch_done();
+        t.remove(4);
+        assert_eq!(picks(&mut t, &room, &[], 4).0, vec![1, 2, 5, 1]);
+        // A new peer joins at the back; a removed one leaves the turn order.
+        t.push(peer_in(&room, 6, b""));
+        t.remove(5);
+        assert_eq!(picks(&mut t, &room, &[], 4).0, vec![2, 1, 6, 2]);
     }
 }

@@ -43,7 +43,7 @@ impl Core {
     /// The waiting part of [`Core::try_send_message`]: waits (SNDTIMEO) until a
     /// peer has room, then queues `msg` there (taking it for an inproc peer).
     pub(crate) async fn send_message_wait(&self, msg: &mut Message) -> Result<()> {
-        wait_for(&self.room, self.sndtimeo(), "send", || {
+        wait_for(self.room.notifier(), self.sndtimeo(), "send", || {
             if self.closed.get() {
                 return Some(Err(Error::Closed));
             }
@@ -73,7 +73,7 @@ impl Core {
     /// The waiting part of [`Core::send_round_robin`].
     async fn send_wait(&self, prefix: &[Bytes], body: &[Bytes]) -> Result<PeerId> {
         let timeout = self.sndtimeo();
-        wait_for(&self.room, timeout, "send", || {
+        wait_for(self.room.notifier(), timeout, "send", || {
             if self.closed.get() {
                 return Some(Err(Error::Closed));
             }
@@ -106,7 +106,9 @@ impl Core {
         let limit = self.send_limit();
         let eager = self.eager_writes();
         let mut st = self.state.borrow_mut();
-        let peer = st.peers.next_with(|p| p.outbound.has_room(limit))?;
+        let peer = st
+            .peers
+            .next_with(&self.room, |p| p.outbound.has_room(limit))?;
         peer.outbound.encode_message(prefix, body, eager);
         Some(peer.id)
     }
@@ -117,7 +119,9 @@ impl Core {
         let limit = self.send_limit();
         let eager = self.eager_writes();
         let mut st = self.state.borrow_mut();
-        let peer = st.peers.next_with(|p| p.outbound.has_room(limit))?;
+        let peer = st
+            .peers
+            .next_with(&self.room, |p| p.outbound.has_room(limit))?;
         peer.outbound.send_message(msg, eager);
         Some(peer.id)
     }
@@ -159,7 +163,7 @@ impl Core {
 
     /// Waits (SNDTIMEO) until the peer has room or is gone.
     pub(crate) async fn wait_room(&self, peer: PeerId) -> Result<()> {
-        wait_for(&self.room, self.sndtimeo(), "send", || {
+        wait_for(self.room.notifier(), self.sndtimeo(), "send", || {
             if self.closed.get() {
                 return Some(Err(Error::Closed));
             }
