@@ -9,7 +9,7 @@
 //! reactivates its pipes the same way). So a send costs the same with one full
 //! peer as with a thousand.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use super::PeerId;
 use crate::notify::{Notified, Notify};
@@ -20,6 +20,8 @@ pub(crate) struct Room {
     notify: Notify,
     /// Set-aside peers that have room again, in the order they made it.
     returned: RefCell<Vec<PeerId>>,
+    /// `returned` is not empty (checked on every round-robin send).
+    any_returned: Cell<bool>,
 }
 
 impl Room {
@@ -43,15 +45,19 @@ impl Room {
     /// the rotation at the next send, and waiting sends wake up.
     pub(crate) fn peer_returned(&self, peer: PeerId) {
         self.returned.borrow_mut().push(peer);
+        self.any_returned.set(true);
         self.notify.notify_all();
     }
 
-    /// Hands the peers that came back since the last call to `f`, in order.
+    /// True when peers came back since the last [`Room::take_returned`].
     #[inline]
+    pub(crate) fn has_returned(&self) -> bool {
+        self.any_returned.get()
+    }
+
+    /// Hands the peers that came back since the last call to `f`, in order.
     pub(crate) fn take_returned(&self, f: impl FnMut(PeerId)) {
-        let mut returned = self.returned.borrow_mut();
-        if !returned.is_empty() {
-            returned.drain(..).for_each(f);
-        }
+        self.any_returned.set(false);
+        self.returned.borrow_mut().drain(..).for_each(f);
     }
 }

@@ -1,9 +1,10 @@
 //! The peer table of a socket: every peer slot, found by peer id or by routing
 //! id in O(1), and the round-robin rotation of the slots that may have room.
 //!
-//! A round-robin send takes the slot at the front of the rotation and moves it
-//! to the back. A slot found full leaves the rotation (its queue is marked set
-//! aside) and comes back at the back when its queue makes room (through the
+//! A round-robin send takes the slot at the rotation's cursor and moves the
+//! cursor on (the rotation is a ring: the slot just behind the cursor is the
+//! last in turn). A slot found full leaves the rotation (its queue is marked set
+//! aside) and comes back, last in turn, when its queue makes room (through the
 //! socket's [`Room`]), or when the limits change: a send never walks past full
 //! peers, however many there are.
 //!
@@ -13,7 +14,7 @@
 //! the handshake refuses them) pay for the DoS-resistant hash of a
 //! `HashMap<Bytes, _>`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use bytes::Bytes;
@@ -63,10 +64,13 @@ fn generated_number(rid: &[u8]) -> Option<u64> {
 #[derive(Debug, Default)]
 pub(crate) struct PeerTable {
     peers: Vec<Peer>,
-    /// Positions in `peers` of the slots in the rotation, the next one first.
-    /// A slot is in it unless a send set it aside as full (and it has not been
-    /// returned since).
-    rotation: VecDeque<usize>,
+    /// Positions in `peers` of the slots in the rotation, a ring read from
+    /// `next`. A slot is in it unless a send set it aside as full (and it has
+    /// not been returned since).
+    rotation: Vec<usize>,
+    /// The index in `rotation` of the slot to try first (`rotation.len()`
+    /// means the first).
+    next: usize,
     /// Peer id -> position in `peers`.
     index: PeerMap<usize>,
     /// Generated routing id (by its number) -> peer id (ROUTER).
@@ -123,12 +127,12 @@ impl PeerTable {
         };
     }
 
-    /// Adds a slot; it joins the rotation at the back.
+    /// Adds a slot; it joins the rotation, last in turn.
     pub(crate) fn push(&mut self, peer: Peer) {
         let pos = self.peers.len();
         peer.outbound.set_peer(peer.id);
         self.index.insert(peer.id, pos);
-        self.rotation.push_back(pos);
+        insert_last(&mut self.rotation, &mut self.next, pos);
         self.peers.push(peer);
     }
 
@@ -141,7 +145,12 @@ impl PeerTable {
                 *i -= 1;
             }
         }
-        self.rotation.retain(|&p| p != pos);
+        if let Some(i) = self.rotation.iter().position(|&p| p == pos) {
+            self.rotation.remove(i);
+            if i < self.next {
+                self.next -= 1;
+            }
+        }
         for p in self.rotation.iter_mut().filter(|p| **p > pos) {
             *p -= 1;
         }
@@ -154,43 +163,111 @@ impl PeerTable {
     pub(crate) fn return_all(&mut self) {
         for (pos, p) in self.peers.iter().enumerate() {
             if p.outbound.take_set_aside() {
-                self.rotation.push_back(pos);
+                insert_last(&mut self.rotation, &mut self.next, pos);
             }
         }
     }
 
-    /// Picks the next slot in round-robin order that passes `has_room` and moves
-    /// it to the back of the rotation. Slots that fail `has_room` leave the
-    /// rotation until their queue returns them through `room` (which this takes
-    /// first). `None` when no slot in the rotation has room.
+    /// Picks the next slot in round-robin order that passes `has_room` and makes
+    /// it the last in turn. Slots that fail `has_room` leave the rotation until
+    /// their queue returns them through `room` (which this takes first). `None`
+    /// when no slot in the rotation has room.
     #[inline]
     pub(crate) fn next_with(
         &mut self,
         room: &Room,
         has_room: impl Fn(&Peer) -> bool,
     ) -> Option<&Peer> {
+        if room.has_returned() {
+            self.take_returned(room);
+        }
+        // The common case: the slot in turn has room.
+        let in_turn = self.rotation.get(self.next).copied();
+        if let Some(pos) = in_turn
+            && has_room(&self.peers[pos])
+        {
+            // Wrapped here, so the next send finds its slot on this path too.
+            self.next += 1;
+            if self.next == self.rotation.len() {
+                self.next = 0;
+            }
+            return Some(&self.peers[pos]);
+        }
+        self.next_with_slow(in_turn.is_some(), has_room)
+    }
+
+    /// Puts the slots that came back through `room` into the rotation.
+    #[cold]
+    #[inline(never)]
+    fn take_returned(&mut self, room: &Room) {
         let Self {
-            peers,
             rotation,
+            next,
             index,
             ..
         } = self;
         room.take_returned(|id| {
             if let Some(&pos) = index.get(&id) {
-                rotation.push_back(pos);
+                insert_last(rotation, next, pos);
             }
         });
+    }
+
+    /// [`PeerTable::next_with`] past the end of the ring or past full slots;
+    /// `in_turn_full`: the slot `next` names was found full already.
+    #[inline(never)]
+    fn next_with_slow(
+        &mut self,
+        mut in_turn_full: bool,
+        has_room: impl Fn(&Peer) -> bool,
+    ) -> Option<&Peer> {
+        let Self {
+            peers,
+            rotation,
+            next,
+            ..
+        } = self;
         loop {
-            let pos = *rotation.front()?;
-            let peer = &peers[pos];
-            if has_room(peer) {
-                rotation.rotate_left(1);
-                return Some(peer);
+            if *next >= rotation.len() {
+                if rotation.is_empty() {
+                    return None;
+                }
+                *next = 0;
             }
-            rotation.pop_front();
-            peer.outbound.set_aside();
+            // The run of full slots from `next` leaves the rotation in one go.
+            let start = *next;
+            let mut end = start;
+            if std::mem::take(&mut in_turn_full) {
+                peers[rotation[end]].outbound.set_aside();
+                end += 1;
+            }
+            while end < rotation.len() && !has_room(&peers[rotation[end]]) {
+                peers[rotation[end]].outbound.set_aside();
+                end += 1;
+            }
+            if end > start {
+                rotation.drain(start..end);
+            }
+            if start < rotation.len() {
+                *next = if start + 1 == rotation.len() {
+                    0
+                } else {
+                    start + 1
+                };
+                return Some(&peers[rotation[start]]);
+            }
+            // Past the end of the ring: go on from its start.
+            *next = start;
         }
     }
+}
+
+/// Puts `pos` into the ring `rotation` read from `next` as the last in turn:
+/// just before the slot `next` names.
+fn insert_last(rotation: &mut Vec<usize>, next: &mut usize, pos: usize) {
+    let at = (*next).min(rotation.len());
+    rotation.insert(at, pos);
+    *next = if at + 1 == rotation.len() { 0 } else { at + 1 };
 }
 
 #[cfg(test)]
