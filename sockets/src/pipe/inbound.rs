@@ -274,9 +274,11 @@ impl FairQueue {
             };
             let now_empty = q.is_empty();
             drop(q);
-            // Only this inbox's reader can use the room (woken below, once the
-            // ready list is no longer borrowed).
-            let made_room = was_full.then(|| inbox.clone());
+            if was_full {
+                // Only this inbox's reader can use the room. Waking schedules
+                // that task; nothing runs before this receive returns.
+                inbox.space.notify_all();
+            }
             let peer = inbox.id;
             if self.track.get() {
                 self.note_peer(inbox);
@@ -297,9 +299,6 @@ impl FairQueue {
                 ready.rotate_left(1);
             }
             drop(ready);
-            if let Some(inbox) = made_room {
-                inbox.space.notify_all();
-            }
             return Some(Received {
                 peer,
                 routing_id,
