@@ -25,6 +25,11 @@
 //! io_uring_enter, so the threaded modes hang under it) with the peers' side in
 //! another process, at two COUNTs, and divide the difference in instructions by
 //! the difference in messages (that cancels the set-up).
+//!
+//! Environment: `MANY_PEERS_YIELD=1` makes the PULL give the runtime a turn after
+//! each message (its readers then find their inboxes at RCVHWM);
+//! `MANY_PEERS_RING=plain|defer` changes the runtimes' io_uring settings (see
+//! `rt`).
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -40,22 +45,16 @@ const SIZE: usize = 64;
 /// thread blocks on the start barrier only after them, with its connection up.
 const WARMUP: usize = 100;
 
-/// A runtime for one thread. `MANY_PEERS_RING=coop` sets io_uring's
-/// COOP_TASKRUN and TASKRUN_FLAG, `defer` SINGLE_ISSUER and DEFER_TASKRUN as well
-/// (both change how the kernel runs completions' task work); unset, compio's
-/// defaults.
+/// A runtime for one thread: zeroring's recommended settings
+/// ([`zeroring_sockets::runtime_builder`]: io_uring's COOP_TASKRUN and
+/// TASKRUN_FLAG), as `zeroring bench` uses. `MANY_PEERS_RING=plain` gives
+/// compio's defaults instead, `defer` adds SINGLE_ISSUER and DEFER_TASKRUN.
 fn rt() -> compio::runtime::Runtime {
-    let mut proactor = compio::driver::ProactorBuilder::new();
+    let mut proactor = zeroring_sockets::proactor_builder();
     match std::env::var("MANY_PEERS_RING").as_deref() {
-        Ok("coop") => {
-            proactor.coop_taskrun(true).taskrun_flag(true);
-        }
+        Ok("plain") => proactor = compio::driver::ProactorBuilder::new(),
         Ok("defer") => {
-            proactor
-                .coop_taskrun(true)
-                .taskrun_flag(true)
-                .single_issuer(true)
-                .defer_taskrun(true);
+            proactor.single_issuer(true).defer_taskrun(true);
         }
         _ => {}
     }
