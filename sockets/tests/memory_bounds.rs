@@ -170,6 +170,24 @@ async fn pull_with_good_peer(configure: impl FnOnce(&PullSocket)) -> (PullSocket
     (pull, push)
 }
 
+/// [`pull_with_good_peer`] plus a raw PUSH peer past its handshake (see
+/// [`raw_connect`]), attached to the same PULL.
+async fn pull_with_raw_push(
+    configure: impl FnOnce(&PullSocket),
+) -> (PullSocket, PushSocket, TcpStream) {
+    let (pull, push) = pull_with_good_peer(configure).await;
+    let raw = attach_raw_push(&pull).await;
+    (pull, push, raw)
+}
+
+/// Binds `pull` once more and attaches a raw PUSH peer to it.
+async fn attach_raw_push(pull: &PullSocket) -> TcpStream {
+    let addr = addr(&pull.bind(ANY).await.unwrap());
+    let raw = raw_connect(addr, "PUSH").await;
+    wait_until("raw peer attached", || pull.peer_count() == 2).await;
+    raw
+}
+
 async fn good_peer_still_served(pull: &PullSocket, push: &PushSocket) {
     within("good peer after", push.send("still here"))
         .await
@@ -192,10 +210,7 @@ fn ping_flood_from_a_peer_that_never_reads_keeps_memory_flat() {
 
 async fn ping_flood_from_a_peer_that_never_reads_keeps_memory_flat_body() {
     let watch = panic_watch();
-    let (pull, push) = pull_with_good_peer(|_| {}).await;
-    let addr = addr(&pull.bind(ANY).await.unwrap());
-    let raw = raw_connect(addr, "PUSH").await;
-    wait_until("raw peer attached", || pull.peer_count() == 2).await;
+    let (pull, push, raw) = pull_with_raw_push(|_| {}).await;
     let chunk: Vec<u8> = (0..1000).flat_map(|_| ping(&[7u8; 16])).collect();
     // Warm up: buffers reach their working size.
     let warm = flood(raw.try_clone().unwrap(), chunk.clone(), 20, Vec::new());
@@ -232,10 +247,7 @@ fn endless_multipart_is_refused_at_the_default_frame_limit() {
 
 async fn endless_multipart_is_refused_at_the_default_frame_limit_body() {
     let watch = panic_watch();
-    let (pull, push) = pull_with_good_peer(|_| {}).await;
-    let addr = addr(&pull.bind(ANY).await.unwrap());
-    let raw = raw_connect(addr, "PUSH").await;
-    wait_until("raw peer attached", || pull.peer_count() == 2).await;
+    let (pull, push, raw) = pull_with_raw_push(|_| {}).await;
     let before = reset_peak();
     // 500,000 frames: 1 MB on the wire, 17 MB of frame handles if nothing stops it.
     let chunk: Vec<u8> = [1u8, 0].repeat(10_000);
@@ -277,9 +289,7 @@ async fn empty_frames_count_toward_maxmsgsize_body() {
         within("many frames", pull.recv()).await.unwrap().len(),
         1000
     );
-    let addr = addr(&pull.bind(ANY).await.unwrap());
-    let raw = raw_connect(addr, "PUSH").await;
-    wait_until("raw peer attached", || pull.peer_count() == 2).await;
+    let raw = attach_raw_push(&pull).await;
     let before = reset_peak();
     let chunk: Vec<u8> = [1u8, 0].repeat(10_000);
     let closed = join(flood(raw, chunk, 50, Vec::new())).await;
@@ -399,10 +409,7 @@ fn a_trickle_of_small_messages_does_not_pin_read_buffers() {
 
 async fn a_trickle_of_small_messages_does_not_pin_read_buffers_body() {
     let watch = panic_watch();
-    let (pull, push) = pull_with_good_peer(|_| {}).await;
-    let addr = addr(&pull.bind(ANY).await.unwrap());
-    let mut raw = raw_connect(addr, "PUSH").await;
-    wait_until("raw peer attached", || pull.peer_count() == 2).await;
+    let (pull, push, mut raw) = pull_with_raw_push(|_| {}).await;
     let before = reset_peak();
     let one = data_frame(b"0123456789", false);
     let trickle = std::thread::spawn(move || {
@@ -460,10 +467,7 @@ fn a_large_message_is_received_into_one_buffer() {
 async fn a_large_message_is_received_into_one_buffer_body() {
     const SIZE: usize = 64 << 20;
     let watch = panic_watch();
-    let (pull, push) = pull_with_good_peer(|_| {}).await;
-    let addr = addr(&pull.bind(ANY).await.unwrap());
-    let mut raw = raw_connect(addr, "PUSH").await;
-    wait_until("raw peer attached", || pull.peer_count() == 2).await;
+    let (pull, push, mut raw) = pull_with_raw_push(|_| {}).await;
     let piece = body_piece();
     let before = reset_peak();
     let requested_before = requested();
@@ -504,10 +508,7 @@ fn an_announced_frame_size_is_not_reserved_up_front() {
 
 async fn an_announced_frame_size_is_not_reserved_up_front_body() {
     let watch = panic_watch();
-    let (pull, push) = pull_with_good_peer(|_| {}).await;
-    let addr = addr(&pull.bind(ANY).await.unwrap());
-    let mut raw = raw_connect(addr, "PUSH").await;
-    wait_until("raw peer attached", || pull.peer_count() == 2).await;
+    let (pull, push, mut raw) = pull_with_raw_push(|_| {}).await;
     let piece = body_piece();
     let before = reset_peak();
     raw.write_all(&long_header(4 << 30)).unwrap();

@@ -171,7 +171,7 @@ pub(crate) const CASES: [Case; 19] = [
         title: "PUSH/PULL 1 MiB",
         kind: Kind::PushPull(Transport::Tcp, Security::Null),
         size: 1 << 20,
-        count: 300,
+        count: 2_000,
     },
     Case {
         name: "pub1",
