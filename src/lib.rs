@@ -34,6 +34,25 @@
 //!
 //! This crate only re-exports; the `zeroring` command-line tool is the crate
 //! `zeroring-cli`.
+//! ## API conventions
+//!
+//! - `None` means no limit, or off, for every limit, timeout and interval (HWMs,
+//!   SNDTIMEO, LINGER, RECONNECT_IVL, heartbeats, ...); `Some(0)` is refused with
+//!   [`Error::InvalidOption`] naming the option wherever zero would not mean anything.
+//! - A setter that can refuse a value returns `Result<()>`; every option, the
+//!   type-specific ones included, is a field of [`SocketOptions`], read with
+//!   `options()` and written at once with `set_options()`.
+//! - Code that holds "any socket" uses [`AnySocket`] (native sockets, object-safe) or
+//!   the thread-safe [`Socket`] (one type for every socket type).
+//! - [`SocketEvent::name`] gives a monitor event's short label, [`RoutingIdDisplay`]
+//!   prints a routing id as text when it is printable.
+//! - Breaking changes are listed in `CHANGELOG.md`.
+//!
+//! ## Cargo features
+//!
+//! | feature | default | what it gives |
+//! |---|---|---|
+//! | (none) | | zeroring has no optional features: tcp, ipc and inproc, NULL, PLAIN and CURVE with ZAP, the thread-safe handles and the replicated log are always built. It needs Linux with io_uring (5.19 or later for every runtime setting; compio falls back to its polling driver otherwise). |
 #![warn(missing_docs)]
 
 /// Byte buffers used for message frames.
@@ -88,20 +107,21 @@ pub use zeroring_macros::main;
 /// # fn main() {}
 /// ```
 pub use zeroring_macros::test;
+pub use zeroring_sockets::{
+    AnySocket, CloseReason, Context, DEFAULT_ADAPTIVE_SPIN, DEFAULT_MAX_MSG_FRAMES, DealerSocket,
+    DisconnectReason, Endpoint, Error, LocalBoxFuture, MONITOR_CAPACITY, Message, Monitor,
+    PairSocket, PollEvents, PollItem, ProxySocket, PubSocket, PullSocket, PushSocket, RepSocket,
+    ReqSocket, Result, RouterSocket, RoutingIdDisplay, Socket, SocketBase, SocketEvent,
+    SocketMonitor, SocketOptions, SocketType, SubSocket, XpubSocket, XsubSocket, poll,
+    proactor_builder, proxy, proxy_blocking, proxy_steerable, proxy_steerable_blocking,
+    runtime_builder,
+};
 /// Security (PLAIN, CURVE) and authentication (ZAP, RFC 27): see the README's
 /// "Security" section.
 pub use zeroring_sockets::{
     Authenticator, Credentials, CurveKeyPair, CurvePublicKey, CurveSecretKey, Mechanism, Metadata,
     PeerProperties, SecretBytes, ZAP_VERSION, ZapHandler, ZapReply, ZapRequest, ZapStatus,
     curve_keypair,
-};
-pub use zeroring_sockets::{
-    CloseReason, Context, DEFAULT_ADAPTIVE_SPIN, DEFAULT_MAX_MSG_FRAMES, DealerSocket,
-    DisconnectReason, Endpoint, Error, MONITOR_CAPACITY, Message, Monitor, PairSocket, PollEvents,
-    PollItem, ProxySocket, PubSocket, PullSocket, PushSocket, RepSocket, ReqSocket, Result,
-    RouterSocket, Socket, SocketBase, SocketEvent, SocketMonitor, SocketOptions, SocketType,
-    SubSocket, XpubSocket, XsubSocket, poll, proactor_builder, proxy, proxy_blocking,
-    proxy_steerable, proxy_steerable_blocking, runtime_builder,
 };
 /// The ZMTP 3.1 codec (greeting, frames, commands, handshake), without I/O.
 pub use zeroring_zmtp as zmtp;

@@ -120,7 +120,8 @@ async fn close_delivers_what_was_queued_before_the_connection() {
     // message still goes out once the peer shows up.
     let ep = format!("tcp://127.0.0.1:{}", free_port());
     let push = PushSocket::new();
-    push.set_reconnect_ivl(Duration::from_millis(10));
+    push.set_reconnect_ivl(Some(Duration::from_millis(10)))
+        .unwrap();
     push.connect(&ep).await.unwrap();
     push.send("queued before any peer").await.unwrap();
     let ep2 = ep.clone();

@@ -116,7 +116,7 @@ async fn zeroring_drops_a_silent_peer() {
     z.set_heartbeat_timeout(Some(Duration::from_millis(300)))
         .unwrap();
     // Do not come back during the test.
-    z.set_reconnect_ivl(Duration::from_secs(30));
+    z.set_reconnect_ivl(Some(Duration::from_secs(30))).unwrap();
     ok("connect", z.connect(&format!("tcp://{addr}"))).await;
     let peer = spawn_peer("silent raw peer", move || {
         let (mut s, _) = listener.accept().unwrap();
@@ -159,7 +159,7 @@ async fn zeroring_honours_the_ttl_of_a_peer_ping() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let z = DealerSocket::new();
-    z.set_reconnect_ivl(Duration::from_secs(30));
+    z.set_reconnect_ivl(Some(Duration::from_secs(30))).unwrap();
     ok("connect", z.connect(&format!("tcp://{addr}"))).await;
     let peer = spawn_peer("raw peer with TTL", move || {
         use std::io::Write;

@@ -174,7 +174,7 @@ async fn zeroring_closes_on_reserved_flag_bits_and_command_more() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let z = DealerSocket::new();
-        z.set_reconnect_ivl(Duration::from_secs(30));
+        z.set_reconnect_ivl(Some(Duration::from_secs(30))).unwrap();
         ok("connect", z.connect(&format!("tcp://{addr}"))).await;
         let peer = zeroring_reaction(listener, raw::frame(flags, b"odd"));
         let seen = peer.join().await;

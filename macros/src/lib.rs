@@ -26,6 +26,11 @@
 //! `name = value`, `with_proactor(..)`, `console` for `main`) works here too.
 //! The expansion names the facade as `::zeroring`, so the dependency must not be
 //! renamed. Use the crate through the facade; its examples are tested there.
+//! ## Cargo features
+//!
+//! | feature | default | what it gives |
+//! |---|---|---|
+//! | (none) | | No optional features. |
 #![warn(missing_docs)]
 
 use proc_macro::{Delimiter, Group, Punct, Spacing, TokenStream, TokenTree};

@@ -2,6 +2,8 @@
 
 use std::io;
 
+use crate::routing_id::RoutingIdDisplay;
+
 /// Everything a zeroring socket call can fail with.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -78,40 +80,12 @@ pub enum Error {
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Shows a routing id as quoted text when every byte is printable ASCII
-/// (`"client-7"`), and as hex otherwise (`0x006b8b4567`, as generated ids look).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RoutingIdDisplay<'a>(pub(crate) &'a [u8]);
-
-impl std::fmt::Display for RoutingIdDisplay<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let id = self.0;
-        if id.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
-            // Printable: shown quoted, so spaces and the empty case are visible.
-            return write!(f, "\"{}\"", String::from_utf8_lossy(id));
-        }
-        f.write_str("0x")?;
-        for b in id {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn routing_ids_print_as_text_or_hex() {
-        assert_eq!(RoutingIdDisplay(b"nope").to_string(), "\"nope\"");
-        assert_eq!(RoutingIdDisplay(b"a b").to_string(), "\"a b\"");
-        assert_eq!(
-            RoutingIdDisplay(&[0, 0x6b, 0x8b, 0x45, 0x67]).to_string(),
-            "0x006b8b4567"
-        );
-        assert_eq!(RoutingIdDisplay(b"tab\t").to_string(), "0x74616209");
-        assert_eq!(RoutingIdDisplay(b"").to_string(), "\"\"");
+    fn an_unreachable_routing_id_prints_as_text() {
         assert_eq!(
             Error::HostUnreachable(b"nope".to_vec()).to_string(),
             "no peer with routing id \"nope\" (ROUTER_MANDATORY is set)"

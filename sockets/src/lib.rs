@@ -23,8 +23,17 @@
 //! # Ok::<(), zeroring_sockets::Error>(())
 //! # }).unwrap();
 //! ```
+//! ## Cargo features
+//!
+//! | feature | default | what it gives |
+//! |---|---|---|
+//! | (none) | | No optional features: every socket type, tcp, ipc and inproc, NULL, PLAIN and CURVE with ZAP, and the thread-safe [`Socket`] are always built. |
+//!
+//! Applications normally use this crate through the `zeroring` facade, which
+//! re-exports it.
 #![warn(missing_docs)]
 
+mod any_socket;
 mod base;
 mod context;
 mod driver;
@@ -40,6 +49,7 @@ mod pipe;
 mod proxy;
 mod pubsub;
 mod reason;
+mod routing_id;
 mod runtime;
 mod security;
 mod socket;
@@ -48,6 +58,7 @@ mod types;
 mod wait;
 mod xthread;
 
+pub use any_socket::{AnySocket, LocalBoxFuture};
 pub use base::SocketBase;
 pub use context::Context;
 pub use endpoint::Endpoint;
@@ -60,6 +71,7 @@ pub use monitor::{MONITOR_CAPACITY, Monitor, SocketEvent};
 pub use options::{DEFAULT_ADAPTIVE_SPIN, DEFAULT_MAX_MSG_FRAMES, SocketOptions};
 pub use proxy::{ProxySocket, proxy, proxy_steerable};
 pub use reason::{CloseReason, DisconnectReason};
+pub use routing_id::RoutingIdDisplay;
 pub use runtime::{proactor_builder, runtime_builder};
 pub use security::{Authenticator, PeerProperties, ZAP_VERSION, ZapHandler, ZapReply, ZapRequest};
 pub use types::dealer::DealerSocket;

@@ -90,6 +90,33 @@ pub enum SocketEvent {
     },
 }
 
+impl SocketEvent {
+    /// A short label for logs and tables: libzmq's event name without its
+    /// `ZMQ_EVENT_` prefix (`"CONNECTED"`, `"DISCONNECTED"`, ...), as pyzmq's
+    /// `zmq.Event` names them; `"HANDSHAKE_FAILED"` covers libzmq's
+    /// `HANDSHAKE_FAILED_NO_DETAIL` and `HANDSHAKE_FAILED_PROTOCOL`.
+    /// [`Display`](fmt::Display) gives the whole sentence.
+    ///
+    /// ```
+    /// let e = zeroring_sockets::SocketEvent::Connected { endpoint: "tcp://127.0.0.1:5555".into() };
+    /// assert_eq!(e.name(), "CONNECTED");
+    /// assert_eq!(e.to_string(), "connected to tcp://127.0.0.1:5555");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        match self {
+            SocketEvent::Listening { .. } => "LISTENING",
+            SocketEvent::Accepted { .. } => "ACCEPTED",
+            SocketEvent::Connected { .. } => "CONNECTED",
+            SocketEvent::ConnectRetried { .. } => "CONNECT_RETRIED",
+            SocketEvent::HandshakeSucceeded { .. } => "HANDSHAKE_SUCCEEDED",
+            SocketEvent::HandshakeFailed { .. } => "HANDSHAKE_FAILED",
+            SocketEvent::HandshakeFailedAuth { .. } => "HANDSHAKE_FAILED_AUTH",
+            SocketEvent::Disconnected { .. } => "DISCONNECTED",
+            SocketEvent::Closed { .. } => "CLOSED",
+        }
+    }
+}
+
 impl fmt::Display for SocketEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -57,8 +57,10 @@ pub struct SocketOptions {
     /// ZMQ_LINGER: how long queued messages may still be delivered after close
     /// (`None`: until delivered or the peer goes away; zero: drop them).
     pub linger: Option<Duration>,
-    /// ZMQ_RECONNECT_IVL: wait before reconnecting (default 100 ms).
-    pub reconnect_ivl: Duration,
+    /// ZMQ_RECONNECT_IVL: wait before reconnecting (default 100 ms; `None`: never
+    /// reconnect, libzmq's -1: a connect() that fails or a connection that ends
+    /// stops that endpoint).
+    pub reconnect_ivl: Option<Duration>,
     /// ZMQ_RECONNECT_IVL_MAX: upper bound of the exponential backoff (`None`, the
     /// default: no backoff, every wait is RECONNECT_IVL).
     pub reconnect_ivl_max: Option<Duration>,
@@ -175,7 +177,7 @@ impl Default for SocketOptions {
             sndtimeo: None,
             rcvtimeo: None,
             linger: None,
-            reconnect_ivl: Duration::from_millis(100),
+            reconnect_ivl: Some(Duration::from_millis(100)),
             reconnect_ivl_max: None,
             routing_id: None,
             heartbeat_ivl: None,
@@ -241,6 +243,7 @@ impl SocketOptions {
         not_zero(&self.handshake_ivl, "HANDSHAKE_IVL", NO_LIMIT)?;
         not_zero(&self.busy_poll, "BUSY_POLL", OFF)?;
         not_zero(&self.adaptive_spin, "ADAPTIVE_SPIN", OFF)?;
+        not_zero(&self.reconnect_ivl, "RECONNECT_IVL", OFF)?;
         not_zero(&self.reconnect_ivl_max, "RECONNECT_IVL_MAX", OFF)?;
         if self
             .heartbeat_ttl
@@ -331,9 +334,10 @@ macro_rules! option_setters {
             self.update(|o| o.linger = linger);
         }
 
-        /// ZMQ_RECONNECT_IVL (default 100 ms).
-        pub fn set_reconnect_ivl(&self, ivl: Duration) {
-            self.update(|o| o.reconnect_ivl = ivl);
+        /// ZMQ_RECONNECT_IVL (default 100 ms; `None`: never reconnect, libzmq's -1).
+        /// Zero is refused (it would retry in a busy loop).
+        pub fn set_reconnect_ivl(&self, ivl: Option<Duration>) -> Result<()> {
+            self.try_update(|o| o.reconnect_ivl = ivl)
         }
 
         /// ZMQ_RECONNECT_IVL_MAX (default `None`: no exponential backoff).

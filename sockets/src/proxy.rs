@@ -151,9 +151,9 @@ impl_proxy_socket!(crate::XsubSocket, recv: yes, send: yes);
 /// ```
 pub async fn proxy<F, B, C>(frontend: &F, backend: &B, capture: Option<&C>) -> Result<()>
 where
-    F: ProxySocket,
-    B: ProxySocket,
-    C: ProxySocket,
+    F: ProxySocket + ?Sized,
+    B: ProxySocket + ?Sized,
+    C: ProxySocket + ?Sized,
 {
     run(frontend, backend, capture, None::<&C>).await
 }
@@ -182,10 +182,10 @@ pub async fn proxy_steerable<F, B, C, K>(
     control: &K,
 ) -> Result<()>
 where
-    F: ProxySocket,
-    B: ProxySocket,
-    C: ProxySocket,
-    K: ProxySocket,
+    F: ProxySocket + ?Sized,
+    B: ProxySocket + ?Sized,
+    C: ProxySocket + ?Sized,
+    K: ProxySocket + ?Sized,
 {
     run(frontend, backend, capture, Some(control)).await
 }
@@ -250,10 +250,10 @@ async fn run<F, B, C, K>(
     control: Option<&K>,
 ) -> Result<()>
 where
-    F: ProxySocket,
-    B: ProxySocket,
-    C: ProxySocket,
-    K: ProxySocket,
+    F: ProxySocket + ?Sized,
+    B: ProxySocket + ?Sized,
+    C: ProxySocket + ?Sized,
+    K: ProxySocket + ?Sized,
 {
     let shared = Shared {
         state: Cell::new(State::Active),
@@ -303,9 +303,9 @@ async fn pump<S, D, C>(
     sent: &Counter,
 ) -> Result<()>
 where
-    S: ProxySocket,
-    D: ProxySocket,
-    C: ProxySocket,
+    S: ProxySocket + ?Sized,
+    D: ProxySocket + ?Sized,
+    C: ProxySocket + ?Sized,
 {
     loop {
         let changed = shared.changed.notified();
@@ -339,7 +339,7 @@ where
 }
 
 /// The control loop: handles commands until TERMINATE (`Ok`) or an error.
-async fn steer<K: ProxySocket>(control: Option<&K>, shared: &Shared) -> Result<()> {
+async fn steer<K: ProxySocket + ?Sized>(control: Option<&K>, shared: &Shared) -> Result<()> {
     let Some(control) = control else {
         return Ok(());
     };

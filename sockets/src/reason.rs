@@ -8,7 +8,7 @@ use bytes::Bytes;
 pub use zeroring_zmtp::CloseReason;
 use zeroring_zmtp::{ZapStatus, ZmtpError};
 
-use crate::error::RoutingIdDisplay;
+use crate::routing_id::RoutingIdDisplay;
 
 /// Why a connection ended, or why its handshake failed.
 #[derive(Debug, Clone, thiserror::Error)]

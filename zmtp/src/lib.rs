@@ -36,6 +36,11 @@
 //! assert_eq!(&first.body[..], b"hello");
 //! assert!(first.more);
 //! ```
+//! ## Cargo features
+//!
+//! | feature | default | what it gives |
+//! |---|---|---|
+//! | (none) | | No optional features: CURVE (RustCrypto's `crypto_box`) is always built; the crate has no I/O, no clock and no runtime dependency. |
 #![warn(missing_docs)]
 
 pub mod auth;

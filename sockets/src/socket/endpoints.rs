@@ -141,29 +141,39 @@ async fn connect_loop(
     task: Rc<EndpointTask>,
     slot: Option<PeerId>,
 ) {
-    connect_until_stopped(&core, &endpoint, &task, slot).await;
+    let gave_up = connect_until_stopped(&core, &endpoint, &task, slot).await;
     // A closed socket forgets the slot once this endpoint gives up (delivered,
     // LINGER expired, or disconnect()).
     core.connect_ended(slot);
+    // With RECONNECT_IVL off the slot goes too, with what it queued (as libzmq
+    // ends the session's pipe): sends no longer wait for a peer that never comes.
+    if gave_up
+        && !core.is_closed()
+        && let Some(id) = slot
+    {
+        core.remove_peer(id);
+    }
 }
 
+/// Connects and reconnects until the endpoint is stopped; returns true when it
+/// stopped because RECONNECT_IVL is off (no further attempt).
 async fn connect_until_stopped(
     core: &Rc<Core>,
     endpoint: &Endpoint,
     task: &Rc<EndpointTask>,
     slot: Option<PeerId>,
-) {
+) -> bool {
     let mut backoff: Option<Duration> = None;
     loop {
         if task.stopped.get() || (core.is_closed() && !task.draining.get()) {
-            return;
+            return false;
         }
         let stop = task.stop.notified();
         let connected = match select(pin!(transport::connect(endpoint)), pin!(stop)).await {
             Either::Left((r, _)) => r,
-            Either::Right(_) => return,
+            Either::Right(_) => return false,
         };
-        let (ivl, ivl_max) = core.option(|o| (o.reconnect_ivl, o.reconnect_ivl_max));
+        let reconnects = core.option(|o| o.reconnect_ivl.is_some());
         match connected {
             Ok(stream) => {
                 tracing::debug!(%endpoint, "connected");
@@ -173,21 +183,29 @@ async fn connect_until_stopped(
                 backoff = None;
                 if task.stopped.get() || (core.is_closed() && !task.draining.get()) {
                     stream.shutdown_now();
-                    return;
+                    return false;
                 }
                 let host: Rc<dyn ConnectionHost> = core.clone();
                 run_connection(host, stream, task.id, slot).await;
             }
-            Err(e) => {
+            Err(e) if reconnects => {
                 tracing::trace!(%endpoint, error = %e, "connect failed; will retry");
                 core.events().emit(|| SocketEvent::ConnectRetried {
                     endpoint: endpoint.to_string(),
                     reason: e.to_string(),
                 });
             }
+            Err(e) => tracing::debug!(%endpoint, error = %e, "connect failed"),
         }
-        // libzmq: wait RECONNECT_IVL; with RECONNECT_IVL_MAX above it, double the wait
-        // after each failed attempt up to the maximum.
+        // Read again: the options may have changed while the connection was up.
+        let (ivl, ivl_max) = core.option(|o| (o.reconnect_ivl, o.reconnect_ivl_max));
+        // libzmq: RECONNECT_IVL -1 stops here; otherwise wait RECONNECT_IVL, and with
+        // RECONNECT_IVL_MAX above it, double the wait after each failed attempt up
+        // to the maximum.
+        let Some(ivl) = ivl else {
+            tracing::debug!(%endpoint, "RECONNECT_IVL is off: not reconnecting");
+            return true;
+        };
         let wait = match (backoff, ivl_max) {
             (Some(prev), Some(max)) if max > ivl => (prev * 2).min(max),
             _ => ivl,
@@ -195,10 +213,10 @@ async fn connect_until_stopped(
         backoff = Some(wait);
         let stop = task.stop.notified();
         if task.stopped.get() {
-            return;
+            return false;
         }
         if let Either::Right(_) = select(pin!(compio::time::sleep(wait)), pin!(stop)).await {
-            return;
+            return false;
         }
     }
 }
