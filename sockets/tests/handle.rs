@@ -313,3 +313,68 @@ fn a_handles_monitor_reports_from_another_thread_and_ends_with_the_socket() {
         "{seen:?}"
     );
 }
+
+/// A ROUTER that answers each request with "reply to " and its body.
+fn answer(router: &Socket) {
+    let mut request = router.recv().unwrap();
+    let body = request.pop_back().unwrap();
+    let mut reply = b"reply to ".to_vec();
+    reply.extend_from_slice(&body);
+    request.push_back(reply);
+    router.send(request).unwrap();
+}
+
+/// REQ_RELAXED + REQ_CORRELATE on a handle: a reply that already reached the
+/// handle when the next request goes out answers the earlier request and is
+/// dropped, as libzmq (and the native ReqSocket) drop it. Without
+/// REQ_CORRELATE it is delivered, as in libzmq.
+#[test]
+fn a_correlating_req_handle_drops_a_reply_to_an_earlier_request() {
+    for correlate in [true, false] {
+        let ctx = Context::new().unwrap();
+        let router = ctx.socket(SocketType::Router).unwrap();
+        with_timeouts(&router);
+        let ep = router.bind(ANY).unwrap().to_string();
+        let req = ctx.socket(SocketType::Req).unwrap();
+        with_timeouts(&req);
+        req.set_req_relaxed(true);
+        req.set_req_correlate(correlate);
+        req.connect(&ep).unwrap();
+        req.send("a").unwrap();
+        answer(&router);
+        // The reply to "a" is in the handle's queue once the REQ polls readable.
+        let mut items = [PollItem::new(&req, PollEvents::IN)];
+        assert_eq!(poll(&mut items, Some(WAIT)).unwrap(), 1);
+        req.send("b").unwrap();
+        answer(&router);
+        let got = req.recv().unwrap();
+        let want: &[u8] = if correlate {
+            b"reply to b"
+        } else {
+            b"reply to a"
+        };
+        assert_eq!(&got[0][..], want, "correlate = {correlate}");
+    }
+}
+
+/// A thread that panics while it holds a context and its sockets unwinds
+/// normally: dropping them wakes the I/O thread without aborting the process
+/// (compio's executor aborts when a task is woken from a panicking thread).
+#[test]
+fn a_panic_while_holding_handles_unwinds_without_aborting() {
+    let panicked = std::thread::spawn(|| {
+        let ctx = Context::new().unwrap();
+        let pull = ctx.socket(SocketType::Pull).unwrap();
+        let ep = pull.bind(ANY).unwrap().to_string();
+        let push = ctx.socket(SocketType::Push).unwrap();
+        push.connect(&ep).unwrap();
+        push.send("queued").unwrap();
+        panic!("a failed assertion while the sockets are alive");
+    })
+    .join();
+    assert!(panicked.is_err());
+    // The process is still here, and a new context works.
+    let ctx = Context::new().unwrap();
+    let s = ctx.socket(SocketType::Pull).unwrap();
+    s.bind(ANY).unwrap();
+}

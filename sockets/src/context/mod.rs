@@ -92,7 +92,8 @@ struct Owner {
 
 impl Drop for Owner {
     fn drop(&mut self) {
-        self.inner.terminate();
+        let inner = &self.inner;
+        crate::xthread::unwinding::outside_unwinding(|| inner.terminate());
     }
 }
 

@@ -266,7 +266,10 @@ impl Socket {
         }
         let mut turn = self.shared.turn.lock().unwrap_or_else(|e| e.into_inner());
         match self.shared.socket_type {
-            SocketType::Req => turn.waiting = true,
+            SocketType::Req => {
+                turn.waiting = true;
+                turn.requests += 1;
+            }
             SocketType::Rep => turn.waiting = false,
             _ => {}
         }
@@ -551,6 +554,7 @@ impl Drop for Socket {
     /// Closes the socket without waiting: queued messages still go within LINGER
     /// while the context lives.
     fn drop(&mut self) {
-        self.shared.request_close();
+        let shared = &self.shared;
+        crate::xthread::unwinding::outside_unwinding(|| shared.request_close());
     }
 }

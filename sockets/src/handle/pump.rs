@@ -31,6 +31,9 @@ struct Pump {
     shared: Arc<Shared>,
     /// REQ: requests sent and not answered. REP: requests taken and not answered.
     owed: Cell<usize>,
+    /// REQ: requests handled so far (sent or failed), the tag of the replies that
+    /// arrive next (see `Arrival::request`).
+    requests: Cell<u64>,
     /// `owed` changed, or the socket closed.
     turn: Notify,
     closed: Cell<bool>,
@@ -55,6 +58,7 @@ pub(crate) fn start(
         native,
         shared,
         owed: Cell::new(0),
+        requests: Cell::new(0),
         turn: Notify::default(),
         closed: Cell::new(false),
         discard: Cell::new(false),
@@ -90,7 +94,14 @@ async fn outbound(pump: &Pump) {
         let closed = next_ops(pump, &mut batch).await;
         while let Some(op) = batch.pop_front() {
             match op {
-                Op::Send(msg) => send(pump, msg).await,
+                Op::Send(msg) => {
+                    send(pump, msg).await;
+                    // Counted once the request is out (or failed), so that a reply
+                    // to the one before, received meanwhile, keeps its older tag.
+                    if pump.shared.socket_type == SocketType::Req {
+                        pump.requests.set(pump.requests.get() + 1);
+                    }
+                }
                 Op::Control(c) => control(pump, c).await,
             }
         }
@@ -306,7 +317,11 @@ fn arrival(pump: &Pump, msg: Message) -> Arrival {
     } else {
         None
     };
-    Arrival { msg, peer }
+    Arrival {
+        msg,
+        peer,
+        request: pump.requests.get(),
+    }
 }
 
 /// Moves `batch` into the handle's queue, waiting while it is full. False when

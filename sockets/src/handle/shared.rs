@@ -73,6 +73,9 @@ pub(crate) enum Control {
 pub(crate) struct Arrival {
     pub(crate) msg: Message,
     pub(crate) peer: Option<Arc<PeerProperties>>,
+    /// REQ: how many requests the I/O thread had sent when this reply arrived
+    /// (the reply answers the last of them); 0 for the other types.
+    pub(crate) request: u64,
 }
 
 /// One entry of the operation queue.
@@ -97,6 +100,10 @@ pub(crate) struct Turn {
     /// REQ: a request is out, its reply not received yet. REP: a request was
     /// received and not answered yet.
     pub(crate) waiting: bool,
+    /// REQ: requests the handle has sent. With REQ_CORRELATE, a reply that
+    /// arrived before the latest of them (its `Arrival::request` is lower) answers
+    /// an earlier request and is dropped, as libzmq drops it.
+    pub(crate) requests: u64,
 }
 
 /// The state shared by a handle (on any thread) and its I/O thread.
@@ -235,23 +242,47 @@ impl Shared {
     /// or a new batch taken whole from the I/O thread's queue.
     pub(crate) fn next_received(&self) -> Option<Arrival> {
         let mut taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(msg) = taken.pop_front() {
-            return Some(msg);
+        loop {
+            if taken.is_empty() {
+                self.inbound.take_all(&mut taken);
+            }
+            let arrival = taken.pop_front()?;
+            if !self.is_stale(&arrival) {
+                return Some(arrival);
+            }
         }
-        self.inbound.take_all(&mut taken);
-        taken.pop_front()
+    }
+
+    /// A REQ reply to an earlier request than the handle's latest, with
+    /// REQ_CORRELATE on: it reached the handle's queue before the next request
+    /// went out, where libzmq would still have it in the pipe and drop it.
+    fn is_stale(&self, arrival: &Arrival) -> bool {
+        if self.socket_type != SocketType::Req || !self.option(|o| o.req_correlate) {
+            return false;
+        }
+        let turn = self.turn.lock().unwrap_or_else(|e| e.into_inner());
+        let stale = arrival.request < turn.requests;
+        if stale {
+            tracing::debug!("dropped a reply to an earlier request (REQ_CORRELATE)");
+        }
+        stale
     }
 
     /// [`Shared::next_received`], or registers `cx` for the next message.
     /// `Ready(None)` when the socket is closed and nothing is left.
     pub(crate) fn poll_received(&self, cx: &mut std::task::Context<'_>) -> Poll<Option<Arrival>> {
         let mut taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(msg) = taken.pop_front() {
-            return Poll::Ready(Some(msg));
-        }
-        match self.inbound.poll_take_all(cx, &mut taken) {
-            Poll::Ready(_) => Poll::Ready(taken.pop_front()),
-            Poll::Pending => Poll::Pending,
+        loop {
+            while let Some(arrival) = taken.pop_front() {
+                if !self.is_stale(&arrival) {
+                    return Poll::Ready(Some(arrival));
+                }
+            }
+            match self.inbound.poll_take_all(cx, &mut taken) {
+                Poll::Ready(_) if taken.is_empty() => return Poll::Ready(None),
+                Poll::Ready(_) => continue,
+                Poll::Pending => return Poll::Pending,
+            }
         }
     }
 
