@@ -185,15 +185,15 @@ pub fn run() -> Result<Report, BoxError> {
             while next_note()? != END {}
             println!("publisher: {ROUNDS} rounds sent and cached; quiet now");
 
+            // One at a time: each joins once the one before has its cached value,
+            // so the second subscriber to a topic gets it only thanks to
+            // XPUB_VERBOSE.
             let (cached_tx, cached_rx) = mpsc::channel();
-            let joined: Vec<_> = (subscribers.iter())
-                .map(|(sub, topic)| {
-                    let cached_tx = cached_tx.clone();
-                    sub.connect(&backend_at)?;
-                    Ok(s.spawn(move || subscriber(sub, topic.clone(), cached_tx)))
-                })
-                .collect::<Result<_, BoxError>>()?;
-            for _ in 0..SUBSCRIBERS.len() {
+            let mut joined = Vec::new();
+            for (sub, topic) in &subscribers {
+                let cached_tx = cached_tx.clone();
+                sub.connect(&backend_at)?;
+                joined.push(s.spawn(move || subscriber(sub, topic.clone(), cached_tx)));
                 cached_rx.recv_timeout(Duration::from_secs(10))?;
             }
             let live_published = publish_round(&publisher, "live")?;

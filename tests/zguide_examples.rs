@@ -24,6 +24,9 @@ mod load_balancing_broker;
 #[path = "../examples/parallel_pipeline.rs"]
 mod parallel_pipeline;
 #[allow(dead_code)]
+#[path = "../examples/paranoid_pirate.rs"]
+mod paranoid_pirate;
+#[allow(dead_code)]
 #[path = "../examples/weather_update.rs"]
 mod weather_update;
 
@@ -143,4 +146,29 @@ fn last_value_cache_gives_late_subscribers_the_last_value() {
         assert_eq!(h.cached, format!("{} round {ROUNDS}", h.topic));
         assert_eq!(h.live, r.live_published[&h.topic], "{r:?}");
     }
+}
+
+#[test]
+fn paranoid_pirate_survives_a_hung_worker_and_a_queue_restart() {
+    use paranoid_pirate::{HANGS, REQUESTS, RESTART_AFTER, WORKERS};
+    let r = within_limit("paranoid_pirate", paranoid_pirate::run);
+    assert_eq!(r.workers.len(), WORKERS);
+    assert_eq!(r.replies.len(), REQUESTS, "{r:?}");
+    for (seq, (text, worker)) in (1..).zip(&r.replies) {
+        assert_eq!(*text, format!("request {seq}"), "{r:?}");
+        assert!(*worker < WORKERS, "{r:?}");
+        // After the restart the queue knows only workers that said READY again,
+        // which a worker does only on a fresh socket.
+        if seq > RESTART_AFTER {
+            assert!(r.workers[*worker].reconnects >= 1, "{r:?}");
+        }
+    }
+    // The hung worker answered its first request and nothing after.
+    assert_eq!(r.workers[HANGS].served, 1, "{r:?}");
+    assert_eq!(r.replies.iter().filter(|(_, w)| *w == HANGS).count(), 1);
+    // Its silence got it dropped, and the request it took was asked again.
+    assert!(r.purged >= 1, "{r:?}");
+    assert!(r.retries >= 1, "{r:?}");
+    let served: usize = r.workers.iter().map(|w| w.served).sum();
+    assert!(served >= REQUESTS, "{r:?}");
 }
