@@ -12,7 +12,9 @@
 //!   - or set REQ_RELAXED, which lets a REQ send again, together with
 //!     REQ_CORRELATE, which drops a late reply to an earlier attempt.
 //!   Either way the reply the client takes is the one to its latest attempt; each
-//!   request here says which attempt it is, and the server echoes it.
+//!   request here says which attempt it is, and the server echoes it. Like the
+//!   zguide's client, this one still checks each reply: a late reply to an
+//!   earlier attempt is skipped, never taken for the answer.
 //! - The server side needs nothing special: it is a plain REP socket. This one
 //!   answers the request `SLOW` late (overloaded), crashes on `CRASH` (closes its
 //!   socket and comes back on the same endpoint a moment later), and dies for good
@@ -34,7 +36,8 @@ pub const TIMEOUT: Duration = Duration::from_millis(300);
 pub const RETRIES: usize = 3;
 /// Requests the server answers, one way or another.
 pub const REQUESTS: u64 = 10;
-/// The server answers this request's first attempt after twice `TIMEOUT`.
+/// The server answers this request's first attempt after 1.5 `TIMEOUT`: after
+/// the client has asked again, and before that second attempt times out.
 pub const SLOW: u64 = 3;
 /// The server crashes on this request's first attempt and restarts.
 pub const CRASH: u64 = 6;
@@ -57,6 +60,8 @@ pub struct Report {
     pub replies: Vec<String>,
     /// Requests sent again after a timeout.
     pub retries: usize,
+    /// Late replies to earlier attempts that reached the client and were skipped.
+    pub stale: usize,
     /// The request the client gave up on, if it did.
     pub abandoned: Option<u64>,
 }
@@ -75,12 +80,39 @@ fn open(ctx: &Context, endpoint: &str, strategy: Strategy) -> Result<Socket, Box
     Ok(req)
 }
 
+/// Waits for the reply to `request` (attempt `n` of request `seq`, "seq/n") and
+/// adds it to the report; false if none came within `TIMEOUT`. A late reply to
+/// an earlier attempt of the same request is counted and skipped.
+fn receive_reply(
+    req: &Socket,
+    seq: u64,
+    request: &str,
+    report: &mut Report,
+) -> Result<bool, BoxError> {
+    loop {
+        match req.recv_string() {
+            Ok(reply) if reply == request => {
+                report.replies.push(reply);
+                return Ok(true);
+            }
+            Ok(reply) if reply.starts_with(&format!("{seq}/")) => {
+                println!("client: skipping {reply}, a late reply to an earlier attempt");
+                report.stale += 1;
+            }
+            Ok(reply) => return Err(format!("sent {request:?}, got {reply:?}").into()),
+            Err(Error::Timeout(_)) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 /// Sends requests 1, 2, ... until one goes unanswered `RETRIES` times.
 pub fn client(ctx: &Context, endpoint: &str, strategy: Strategy) -> Result<Report, BoxError> {
     let mut req = open(ctx, endpoint, strategy)?;
     let mut report = Report {
         replies: Vec::new(),
         retries: 0,
+        stale: 0,
         abandoned: None,
     };
     for seq in 1.. {
@@ -88,14 +120,8 @@ pub fn client(ctx: &Context, endpoint: &str, strategy: Strategy) -> Result<Repor
         loop {
             let request = format!("{seq}/{attempt}");
             req.send(request.as_str())?;
-            match req.recv_string() {
-                Ok(reply) if reply == request => {
-                    report.replies.push(reply);
-                    break;
-                }
-                Ok(reply) => return Err(format!("sent {request:?}, got {reply:?}").into()),
-                Err(Error::Timeout(_)) => {}
-                Err(e) => return Err(e.into()),
+            if receive_reply(&req, seq, &request, &mut report)? {
+                break;
             }
             if attempt == RETRIES {
                 println!("client: no reply to request {seq} after {RETRIES} attempts, abandoning");
@@ -145,7 +171,7 @@ pub fn server(ctx: &Context, rep: Socket, endpoint: &str) -> Result<usize, BoxEr
         }
         if is_first(&request, SLOW) {
             println!("server: overloaded, {request} will be late");
-            thread::sleep(TIMEOUT * 2);
+            thread::sleep(TIMEOUT * 3 / 2);
         }
         rep.send(request)?;
         answered += 1;
