@@ -6,15 +6,14 @@
 //!   server will never send. The client instead waits at most `TIMEOUT` (RCVTIMEO),
 //!   sends the request again, and after `RETRIES` attempts gives up on the server.
 //! - A REQ socket that timed out is stuck: it refuses to send before it has
-//!   received. Two ways out, both shown here ([`Strategy`]):
-//!   - close it (with LINGER 0, so the unanswered request is thrown away) and open
-//!     a fresh socket, as the zguide does;
-//!   - or set REQ_RELAXED, which lets a REQ send again, together with
-//!     REQ_CORRELATE, which drops a late reply to an earlier attempt.
-//!   Either way the reply the client takes is the one to its latest attempt; each
-//!   request here says which attempt it is, and the server echoes it. Like the
-//!   zguide's client, this one still checks each reply: a late reply to an
-//!   earlier attempt is skipped, never taken for the answer.
+//!   received. There are two ways out, both shown here ([`Strategy`]): close it
+//!   (with LINGER 0, so the unanswered request is thrown away) and open a fresh
+//!   socket, as the zguide does; or set REQ_RELAXED, which lets a REQ send again,
+//!   together with REQ_CORRELATE, which drops a late reply to an earlier attempt.
+//! - Either way the reply the client takes is the one to its latest attempt:
+//!   each request here says which attempt it is, and the server echoes it. Like
+//!   the zguide's client, this one still checks each reply, and skips a late
+//!   reply to an earlier attempt rather than take it for the answer.
 //! - The server side needs nothing special: it is a plain REP socket. This one
 //!   answers the request `SLOW` late (overloaded), crashes on `CRASH` (closes its
 //!   socket and comes back on the same endpoint a moment later), and dies for good

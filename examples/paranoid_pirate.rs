@@ -80,8 +80,9 @@ pub struct Report {
 /// One life of the queue: routes requests from `frontend` to the idle worker
 /// that has waited longest, exchanges heartbeats with the workers on `backend`,
 /// and drops workers that go silent. Takes no request before `gate` workers
-/// said READY (so every worker is in line when the first requests come). Returns after forwarding `until` replies (if given); otherwise runs
-/// until the context is terminated.
+/// said READY (so every worker is in line when the first requests come).
+/// Returns after forwarding `until` replies (if given); otherwise runs until the
+/// context is terminated.
 fn queue(
     frontend: &Socket,
     backend: &Socket,

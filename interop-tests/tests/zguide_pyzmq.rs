@@ -37,7 +37,8 @@ fn finish(child: Child) -> String {
 /// later) and exits on any attempt of `LAST`.
 const FLAKY_REP: &str = r#"
 import sys, time, zmq
-slow, crash, last, timeout = sys.argv[1] + "/1", sys.argv[2] + "/1", sys.argv[3] + "/", float(sys.argv[4])
+slow, crash, last = sys.argv[1] + "/1", sys.argv[2] + "/1", sys.argv[3] + "/"
+timeout = float(sys.argv[4])
 ctx = zmq.Context()
 def rep():
     s = ctx.socket(zmq.REP)
