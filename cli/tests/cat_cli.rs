@@ -1,0 +1,295 @@
+//! The socket-type clients (`zeroring pull`, `req`, `sub`, `router`, ...) against
+//! pyzmq (libzmq) peers, run as the built binary.
+//!
+//! A peer that only sends stays connected until zeroring has exited (it waits for
+//! its stdin to close): zeroring sockets sometimes lose the messages of a libzmq
+//! peer that sends and disconnects at once (about 1 run in 25-40, native sockets
+//! and handles alike; libzmq to libzmq does not), a library issue reported apart.
+
+mod common;
+
+use std::process::Stdio;
+
+use common::{python, zeroring};
+
+#[test]
+fn pull_prints_what_a_pyzmq_push_sends() {
+    let z = zeroring(
+        &[
+            "pull",
+            "--bind",
+            "tcp://127.0.0.1:0",
+            "--count",
+            "3",
+            "--timeout",
+            "15000",
+        ],
+        Stdio::null(),
+    );
+    let ep = z.endpoint("PULL");
+    let push = python(
+        "import sys, zmq
+s = zmq.Context().socket(zmq.PUSH); s.connect(sys.argv[1])
+s.send(b'one'); s.send_multipart([b'two', b'\\x00\\x01']); s.send(b'three')
+sys.stdin.readline(); s.close(linger=5000)",
+        &[&ep],
+    );
+    let (ok, lines, err) = z.finish();
+    push.succeeds();
+    assert!(ok, "{err}");
+    assert_eq!(lines, ["one", "two|0x0001", "three"]);
+}
+
+#[test]
+fn req_talks_to_a_pyzmq_rep() {
+    let mut rep = python(
+        "import zmq
+s = zmq.Context().socket(zmq.REP); s.rcvtimeo = 15000
+print(s.bind_to_random_port('tcp://127.0.0.1'), flush=True)
+for _ in range(2):
+    s.send_multipart([f.upper() for f in s.recv_multipart()])",
+        &[],
+    );
+    let ep = format!("tcp://127.0.0.1:{}", rep.line());
+    let mut z = zeroring(
+        &["req", "--connect", &ep, "--multipart", "--timeout", "15000"],
+        Stdio::piped(),
+    );
+    z.type_in("hello\nmulti|part\n");
+    let (ok, lines, err) = z.finish();
+    assert!(ok, "{err}");
+    assert_eq!(lines, ["HELLO", "MULTI|PART"]);
+    rep.succeeds();
+}
+
+#[test]
+fn sub_receives_its_topics_from_a_pyzmq_pub() {
+    let z = zeroring(
+        &[
+            "sub",
+            "--bind",
+            "tcp://127.0.0.1:0",
+            "--subscribe",
+            "weather",
+            "--count",
+            "2",
+            "--json",
+            "--timeout",
+            "15000",
+        ],
+        Stdio::null(),
+    );
+    let ep = z.endpoint("SUB");
+    // The publisher repeats until the subscriber has what it wants (slow joiner).
+    let _publisher = python(
+        "import sys, time, zmq
+s = zmq.Context().socket(zmq.PUB); s.connect(sys.argv[1])
+end = time.time() + 15
+while time.time() < end:
+    s.send_multipart([b'sports', b'0:1']); s.send_multipart([b'weather', b'sunny'])
+    time.sleep(0.02)",
+        &[&ep],
+    );
+    let (ok, lines, err) = z.finish();
+    assert!(ok, "{err}");
+    assert_eq!(lines, [r#"{"frames":["weather","sunny"]}"#; 2]);
+}
+
+#[test]
+fn router_prints_a_pyzmq_dealers_identity_as_json() {
+    let z = zeroring(
+        &[
+            "router",
+            "--bind",
+            "tcp://127.0.0.1:0",
+            "--json",
+            "--count",
+            "2",
+            "--timeout",
+            "15000",
+        ],
+        Stdio::null(),
+    );
+    let ep = z.endpoint("ROUTER");
+    let dealer = python(
+        "import sys, zmq
+s = zmq.Context().socket(zmq.DEALER); s.setsockopt(zmq.IDENTITY, b'client-7')
+s.connect(sys.argv[1])
+s.send(b'hi'); s.send_multipart([b'', b'\\xff\\x00'])
+sys.stdin.readline(); s.close(linger=5000)",
+        &[&ep],
+    );
+    let (ok, lines, err) = z.finish();
+    dealer.succeeds();
+    assert!(ok, "{err}");
+    assert_eq!(
+        lines,
+        [
+            r#"{"frames":["hi"],"routing_id":"client-7"}"#,
+            r#"{"frames":["",{"hex":"ff00"}],"routing_id":"client-7"}"#,
+        ]
+    );
+}
+
+#[test]
+fn dealer_with_an_identity_gets_a_pyzmq_routers_reply() {
+    let mut router = python(
+        "import zmq
+s = zmq.Context().socket(zmq.ROUTER); s.rcvtimeo = 15000
+print(s.bind_to_random_port('tcp://127.0.0.1'), flush=True)
+ident, body = s.recv_multipart()
+assert ident == b'd-1', ident
+s.send_multipart([ident, b'pong:' + body])",
+        &[],
+    );
+    let ep = format!("tcp://127.0.0.1:{}", router.line());
+    let mut z = zeroring(
+        &[
+            "dealer",
+            "--connect",
+            &ep,
+            "--identity",
+            "d-1",
+            "--count",
+            "1",
+            "--timeout",
+            "15000",
+        ],
+        Stdio::piped(),
+    );
+    z.type_in("ping\n");
+    let (ok, lines, err) = z.finish();
+    assert!(ok, "{err}");
+    assert_eq!(lines, ["pong:ping"]);
+    router.succeeds();
+}
+
+#[test]
+fn push_sends_hex_and_files_to_a_pyzmq_pull() {
+    let pull = python(
+        "import zmq
+s = zmq.Context().socket(zmq.PULL); s.rcvtimeo = 15000
+print(s.bind_to_random_port('tcp://127.0.0.1'), flush=True)
+for _ in range(2):
+    print(' '.join(f.hex() for f in s.recv_multipart()), flush=True)",
+        &[],
+    );
+    let ep = format!("tcp://127.0.0.1:{}", pull.line());
+    let mut z = zeroring(
+        &[
+            "push",
+            "--connect",
+            &ep,
+            "--hex",
+            "--multipart",
+            "--separator",
+            ",",
+        ],
+        Stdio::piped(),
+    );
+    z.type_in("00ff,\n41 \n");
+    let (ok, _, err) = z.finish();
+    assert!(ok, "{err}");
+    assert_eq!(pull.line(), "00ff ");
+    assert_eq!(pull.line(), "41");
+    pull.succeeds();
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("blob");
+    std::fs::write(&file, b"\x00two\nlines\n").unwrap();
+    let pull = python(
+        "import zmq
+s = zmq.Context().socket(zmq.PULL); s.rcvtimeo = 15000
+print(s.bind_to_random_port('tcp://127.0.0.1'), flush=True)
+print(s.recv().hex(), flush=True)",
+        &[],
+    );
+    let ep = format!("tcp://127.0.0.1:{}", pull.line());
+    let z = zeroring(
+        &["push", "--connect", &ep, "--file", file.to_str().unwrap()],
+        Stdio::null(),
+    );
+    let (ok, _, err) = z.finish();
+    assert!(ok, "{err}");
+    assert_eq!(
+        pull.line(),
+        b"\x00two\nlines\n"
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    pull.succeeds();
+}
+
+#[test]
+fn rep_echoes_to_a_pyzmq_req() {
+    let z = zeroring(
+        &[
+            "rep",
+            "--bind",
+            "tcp://127.0.0.1:0",
+            "--echo",
+            "--count",
+            "1",
+            "--timeout",
+            "15000",
+        ],
+        Stdio::null(),
+    );
+    let ep = z.endpoint("REP");
+    python(
+        "import sys, zmq
+s = zmq.Context().socket(zmq.REQ); s.rcvtimeo = 15000; s.connect(sys.argv[1])
+s.send_multipart([b'a', b'b'])
+assert s.recv_multipart() == [b'a', b'b']",
+        &[&ep],
+    )
+    .succeeds();
+    let (ok, lines, err) = z.finish();
+    assert!(ok, "{err}");
+    assert_eq!(lines, ["a|b"]);
+}
+
+#[test]
+fn a_timeout_fails_and_says_so() {
+    let z = zeroring(
+        &["pull", "--bind", "tcp://127.0.0.1:0", "--timeout", "200"],
+        Stdio::null(),
+    );
+    let (ok, lines, err) = z.finish();
+    assert!(!ok);
+    assert!(lines.is_empty(), "{lines:?}");
+    assert!(
+        err.contains("no message arrived within 200 ms (--timeout)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn flags_a_socket_type_would_ignore_are_refused() {
+    for (args, needle) in [
+        (
+            &["push", "--bind", "tcp://127.0.0.1:0", "--subscribe", "a"][..],
+            "--subscribe applies to SUB and XSUB",
+        ),
+        (&["sub", "--bind", "tcp://127.0.0.1:0"], "--subscribe TOPIC"),
+        (&["pull"], "needs an endpoint"),
+        (
+            &[
+                "dealer",
+                "--bind",
+                "tcp://127.0.0.1:0",
+                "--router-mandatory",
+            ],
+            "--router-mandatory applies to ROUTER",
+        ),
+        (
+            &["pull", "--bind", "tcp://127.0.0.1:0", "--echo"],
+            "--echo applies to REP",
+        ),
+    ] {
+        let (ok, _, err) = zeroring(args, Stdio::null()).finish();
+        assert!(!ok, "{args:?} succeeded");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+}
