@@ -20,12 +20,12 @@ use crate::{CliError, values};
 /// `zeroring monitor ENDPOINT... [--type T] [--bind] [--json] [--count N] [--timeout MS]`.
 #[derive(Debug, Args)]
 #[command(after_help = "\
-Example (a peer that comes and goes):
-  zeroring monitor tcp://127.0.0.1:5555 --type req --heartbeat-ivl 1000
-      0.000 s  connect-retried        connect to tcp://127.0.0.1:5555 failed (...); retrying
-      0.412 s  connected              connected to tcp://127.0.0.1:5555
-      0.413 s  handshake-succeeded    handshake with 127.0.0.1:5555 done
-      3.020 s  disconnected           disconnected from 127.0.0.1:5555: ...")]
+Example (a ROUTER that binds at 2 s and closes at 3.7 s):
+  zeroring monitor tcp://127.0.0.1:5555 --reconnect-ivl 500
+      1.507 s  connect-retried        connect to tcp://127.0.0.1:5555 failed (Connection refused (os error 111)); retrying
+      2.012 s  connected              connected to tcp://127.0.0.1:5555
+      2.013 s  handshake-succeeded    handshake with tcp://127.0.0.1:5555 done
+      3.676 s  disconnected           disconnected from tcp://127.0.0.1:5555: peer closed the connection")]
 pub struct MonitorArgs {
     /// The endpoints to connect to (or bind, with --bind).
     #[arg(required = true, value_name = "ENDPOINT")]

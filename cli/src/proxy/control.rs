@@ -21,6 +21,7 @@ pub enum Command {
     /// End the proxy.
     Terminate,
     /// Reply with the message and byte counters.
+    #[value(alias = "stats")]
     Statistics,
 }
 

@@ -46,10 +46,10 @@ pub fn serve(front: SocketType, back: SocketType, a: &ServeArgs) -> Result<(), C
             Some(socket(ty, &format!("capture {}", ty.as_str()), &a.capture)?)
         }
     };
+    let control = socket(SocketType::Rep, "control REP", &a.control)?;
+    // This process's own way in (stdin commands, --stats-every), not reported.
     let inproc = format!("inproc://zeroring-proxy-control-{}", std::process::id());
-    let mut control_places = a.control.clone();
-    control_places.push(Place::Bind(inproc.clone()));
-    let control = socket(SocketType::Rep, "control REP", &control_places)?;
+    control.bind(&inproc)?;
 
     let (events, inbox) = mpsc::channel();
     let finished = events.clone();
