@@ -42,7 +42,7 @@ sys.stdin.readline(); s.close(linger=5000)",
 
 #[test]
 fn req_talks_to_a_pyzmq_rep() {
-    let mut rep = python(
+    let rep = python(
         "import zmq
 s = zmq.Context().socket(zmq.REP); s.rcvtimeo = 15000
 print(s.bind_to_random_port('tcp://127.0.0.1'), flush=True)
@@ -133,7 +133,7 @@ sys.stdin.readline(); s.close(linger=5000)",
 
 #[test]
 fn dealer_with_an_identity_gets_a_pyzmq_routers_reply() {
-    let mut router = python(
+    let router = python(
         "import zmq
 s = zmq.Context().socket(zmq.ROUTER); s.rcvtimeo = 15000
 print(s.bind_to_random_port('tcp://127.0.0.1'), flush=True)
