@@ -266,6 +266,24 @@ fn a_timeout_fails_and_says_so() {
 }
 
 #[test]
+fn a_send_nobody_takes_fails_after_the_timeout_instead_of_hanging() {
+    // Nothing listens on port 1: the connect never completes.
+    let mut z = zeroring(
+        &["push", "--connect", "tcp://127.0.0.1:1", "--timeout", "300"],
+        Stdio::piped(),
+    );
+    z.type_in("lost\n");
+    let started = std::time::Instant::now();
+    let (ok, _, err) = z.finish();
+    assert!(!ok);
+    assert!(
+        err.contains("no peer took a message within 300 ms"),
+        "{err}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[test]
 fn flags_a_socket_type_would_ignore_are_refused() {
     for (args, needle) in [
         (

@@ -97,6 +97,46 @@ fn argument_errors_name_the_argument() {
     }
 }
 
+/// The flags README commands, scripts/ and CI pass still parse: without the
+/// `compare` feature `bench` gets past parsing to say how to build it (status 1,
+/// not clap's 2).
+#[test]
+fn the_existing_flags_keep_their_spelling() {
+    let out = zeroring(&[
+        "bench",
+        "--quick",
+        "--rounds",
+        "2",
+        "--cases",
+        "rr64,push64",
+        "--impls",
+        "zeroring,libzmq",
+        "--svg",
+        "/nonexistent/bench.svg",
+        "--busy-poll",
+        "50",
+    ]);
+    if !cfg!(feature = "compare") {
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("--features compare"));
+    }
+    for args in [
+        &[
+            "demo",
+            "--messages",
+            "1_000",
+            "--size",
+            "16",
+            "--round-trips",
+            "10",
+        ][..],
+        &["soak", "--minutes", "0", "--report-secs", "1"],
+    ] {
+        let out = zeroring(args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    }
+}
+
 #[test]
 fn completions_for_bash_zsh_and_fish() {
     for shell in ["bash", "zsh", "fish"] {

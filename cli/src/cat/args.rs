@@ -57,7 +57,8 @@ pub struct CatArgs {
     /// round trips (REQ, REP).
     #[arg(long, short = 'n', value_name = "N", value_parser = values::positive)]
     pub count: Option<usize>,
-    /// Fail when a send or receive waits longer than this.
+    /// Fail when a send or receive waits longer than this (also bounds delivery at
+    /// exit, as --linger, unless --linger is given).
     #[arg(long, short = 't', value_name = "MS", value_parser = values::millis)]
     pub timeout: Option<Duration>,
     /// SUB, XSUB: subscribe to messages starting with TOPIC (repeatable; "" for all).

@@ -14,7 +14,8 @@ mod input;
 mod output;
 
 use std::io::IsTerminal;
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
 
 use zeroring::{Context, Socket, SocketType};
 
@@ -33,7 +34,14 @@ pub fn run(ty: SocketType, a: &CatArgs) -> Result<(), CliError> {
     let socket = Arc::new(ctx.socket(ty)?);
     a.socket.apply(&socket, ty)?;
     let mut options = socket.options();
+    // Sends go to completed connections only (ZMQ_IMMEDIATE), so a send to a peer
+    // that is not there waits (and fails after --timeout) instead of queuing
+    // messages that are dropped, or wait forever, at exit.
+    options.immediate = true;
     options.sndtimeo = a.timeout;
+    if a.socket.linger.is_none() && a.timeout.is_some() {
+        options.linger = a.timeout;
+    }
     options.rcvtimeo = match pattern {
         Pattern::Both => Some(flow::SLICE),
         _ => a.timeout,
@@ -74,12 +82,31 @@ fn input(a: &CatArgs) -> Input {
 }
 
 /// Closes the socket: after a success, waits until what was sent is delivered
-/// (within LINGER); after an error, leaves at once.
+/// (within LINGER), with a note on stderr when that takes a while; after an error,
+/// drops what is still queued so that the exit is immediate.
 fn close(socket: &Socket, delivered: bool) {
-    if delivered {
-        socket.close();
+    if !delivered {
+        let mut o = socket.options();
+        o.linger = Some(Duration::ZERO);
+        socket.set_options(o).ok();
+        return;
     }
+    let (closed, waiting) = mpsc::channel::<()>();
+    let note = std::thread::spawn(move || {
+        if waiting.recv_timeout(NOTE_AFTER) == Err(mpsc::RecvTimeoutError::Timeout) {
+            eprintln!(
+                "zeroring: delivering the queued messages before exit (Ctrl-C gives up; \
+                 --linger MS or --timeout MS bound the wait)"
+            );
+        }
+    });
+    socket.close();
+    drop(closed);
+    note.join().ok();
 }
+
+/// How long a close may wait before [`close`] says why it waits.
+const NOTE_AFTER: Duration = Duration::from_secs(1);
 
 /// Refuses flags that the socket type would ignore.
 fn check(ty: SocketType, pattern: Pattern, a: &CatArgs) -> Result<(), CliError> {

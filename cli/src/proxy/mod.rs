@@ -69,7 +69,8 @@ impl From<CaptureKind> for SocketType {
 /// The flags of `proxy broker|forwarder|streamer`.
 #[derive(Debug, Args)]
 #[command(after_help = "\
-Endpoints are czmq-style: @EP or a bare EP binds, >EP connects.
+Endpoints are czmq-style: @EP or a bare EP binds, >EP connects. When the proxy ends,
+messages still queued get 1 s (LINGER) to go out.
 While it runs, type pause, resume, stats or terminate on stdin (or send them to
 --control, e.g. `zeroring proxy control tcp://127.0.0.1:5570 stats`).
 

@@ -18,6 +18,9 @@ use super::stats::Statistics;
 use crate::CliError;
 use crate::socket::{Place, attach_places};
 
+/// How long messages still queued when the proxy ends may take to go out.
+const LINGER: Duration = Duration::from_secs(1);
+
 /// How long the command loop waits for the proxy's control replies.
 const CONTROL_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -34,6 +37,9 @@ pub fn serve(front: SocketType, back: SocketType, a: &ServeArgs) -> Result<(), C
     let ctx = Context::new()?;
     let socket = |ty: SocketType, what: &str, places: &[Place]| -> Result<Arc<Socket>, CliError> {
         let s = ctx.socket(ty)?;
+        let mut o = s.options();
+        o.linger = Some(LINGER);
+        s.set_options(o)?;
         attach_places(&s, what, places)?;
         Ok(Arc::new(s))
     };
