@@ -311,3 +311,70 @@ fn flags_a_socket_type_would_ignore_are_refused() {
         assert!(err.contains(needle), "{args:?}: {err}");
     }
 }
+
+/// libzmq's CURVE test keys (tests/testutil_security.cpp).
+const SERVER_PUBLIC: &str = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
+const SERVER_SECRET: &str = "JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6";
+
+#[test]
+fn curve_client_and_server_against_pyzmq() {
+    // zeroring as the CURVE client (its key pair made on the spot) of a pyzmq server.
+    let rep = python(
+        "import sys, zmq
+s = zmq.Context().socket(zmq.REP); s.rcvtimeo = 15000
+s.curve_server = True; s.curve_secretkey = sys.argv[1].encode()
+print(s.bind_to_random_port('tcp://127.0.0.1'), flush=True)
+s.send(b'secret:' + s.recv())",
+        &[SERVER_SECRET],
+    );
+    let ep = format!("tcp://127.0.0.1:{}", rep.line());
+    let mut z = zeroring(
+        &[
+            "req",
+            "--connect",
+            &ep,
+            "--curve-server-key",
+            SERVER_PUBLIC,
+            "--timeout",
+            "15000",
+        ],
+        Stdio::piped(),
+    );
+    z.type_in("hi\n");
+    let (ok, lines, err) = z.finish();
+    assert!(ok, "{err}");
+    assert_eq!(lines, ["secret:hi"]);
+    rep.succeeds();
+
+    // zeroring as the CURVE server of a pyzmq client.
+    let z = zeroring(
+        &[
+            "rep",
+            "--bind",
+            "tcp://127.0.0.1:0",
+            "--echo",
+            "--count",
+            "1",
+            "--timeout",
+            "15000",
+            "--curve-server",
+            "--curve-secret-key",
+            SERVER_SECRET,
+        ],
+        Stdio::null(),
+    );
+    let ep = z.endpoint("REP");
+    python(
+        "import sys, zmq
+s = zmq.Context().socket(zmq.REQ); s.rcvtimeo = 15000
+pub, sec = zmq.curve_keypair()
+s.curve_publickey = pub; s.curve_secretkey = sec; s.curve_serverkey = sys.argv[2].encode()
+s.connect(sys.argv[1]); s.send(b'over curve')
+assert s.recv() == b'over curve'",
+        &[&ep, SERVER_PUBLIC],
+    )
+    .succeeds();
+    let (ok, lines, err) = z.finish();
+    assert!(ok, "{err}");
+    assert_eq!(lines, ["over curve"]);
+}
