@@ -10,7 +10,7 @@ mod common;
 
 use std::process::Stdio;
 
-use common::{python, zeroring};
+use common::{converse, python, zeroring};
 
 #[test]
 fn pull_prints_what_a_pyzmq_push_sends() {
@@ -51,13 +51,10 @@ for _ in range(2):
         &[],
     );
     let ep = format!("tcp://127.0.0.1:{}", rep.line());
-    let mut z = zeroring(
+    let lines = converse(
         &["req", "--connect", &ep, "--multipart", "--timeout", "15000"],
-        Stdio::piped(),
+        "hello\nmulti|part\n",
     );
-    z.type_in("hello\nmulti|part\n");
-    let (ok, lines, err) = z.finish();
-    assert!(ok, "{err}");
     assert_eq!(lines, ["HELLO", "MULTI|PART"]);
     rep.succeeds();
 }
@@ -143,7 +140,7 @@ s.send_multipart([ident, b'pong:' + body])",
         &[],
     );
     let ep = format!("tcp://127.0.0.1:{}", router.line());
-    let mut z = zeroring(
+    let lines = converse(
         &[
             "dealer",
             "--connect",
@@ -155,11 +152,8 @@ s.send_multipart([ident, b'pong:' + body])",
             "--timeout",
             "15000",
         ],
-        Stdio::piped(),
+        "ping\n",
     );
-    z.type_in("ping\n");
-    let (ok, lines, err) = z.finish();
-    assert!(ok, "{err}");
     assert_eq!(lines, ["pong:ping"]);
     router.succeeds();
 }
@@ -175,7 +169,7 @@ for _ in range(2):
         &[],
     );
     let ep = format!("tcp://127.0.0.1:{}", pull.line());
-    let mut z = zeroring(
+    converse(
         &[
             "push",
             "--connect",
@@ -185,11 +179,8 @@ for _ in range(2):
             "--separator",
             ",",
         ],
-        Stdio::piped(),
+        "00ff,\n41 \n",
     );
-    z.type_in("00ff,\n41 \n");
-    let (ok, _, err) = z.finish();
-    assert!(ok, "{err}");
     assert_eq!(pull.line(), "00ff ");
     assert_eq!(pull.line(), "41");
     pull.succeeds();
@@ -221,21 +212,21 @@ print(s.recv().hex(), flush=True)",
     pull.succeeds();
 }
 
+/// A REP on a free port that answers one request with itself.
+const ECHO_ONCE: &[&str] = &[
+    "rep",
+    "--bind",
+    "tcp://127.0.0.1:0",
+    "--echo",
+    "--count",
+    "1",
+    "--timeout",
+    "15000",
+];
+
 #[test]
 fn rep_echoes_to_a_pyzmq_req() {
-    let z = zeroring(
-        &[
-            "rep",
-            "--bind",
-            "tcp://127.0.0.1:0",
-            "--echo",
-            "--count",
-            "1",
-            "--timeout",
-            "15000",
-        ],
-        Stdio::null(),
-    );
+    let z = zeroring(ECHO_ONCE, Stdio::null());
     let ep = z.endpoint("REP");
     python(
         "import sys, zmq
@@ -328,7 +319,7 @@ s.send(b'secret:' + s.recv())",
         &[SERVER_SECRET],
     );
     let ep = format!("tcp://127.0.0.1:{}", rep.line());
-    let mut z = zeroring(
+    let lines = converse(
         &[
             "req",
             "--connect",
@@ -338,29 +329,18 @@ s.send(b'secret:' + s.recv())",
             "--timeout",
             "15000",
         ],
-        Stdio::piped(),
+        "hi\n",
     );
-    z.type_in("hi\n");
-    let (ok, lines, err) = z.finish();
-    assert!(ok, "{err}");
     assert_eq!(lines, ["secret:hi"]);
     rep.succeeds();
 
     // zeroring as the CURVE server of a pyzmq client.
     let z = zeroring(
         &[
-            "rep",
-            "--bind",
-            "tcp://127.0.0.1:0",
-            "--echo",
-            "--count",
-            "1",
-            "--timeout",
-            "15000",
-            "--curve-server",
-            "--curve-secret-key",
-            SERVER_SECRET,
-        ],
+            ECHO_ONCE,
+            &["--curve-server", "--curve-secret-key", SERVER_SECRET],
+        ]
+        .concat(),
         Stdio::null(),
     );
     let ep = z.endpoint("REP");

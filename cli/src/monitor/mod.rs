@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use zeroring::{Context, Error, SocketType};
 
-use crate::socket::{Attach, Kind, SocketArgs, attach};
+use crate::socket::{ALL_TYPES, Attach, SocketArgs, attach, socket_type};
 use crate::{CliError, values};
 
 /// `zeroring monitor ENDPOINT... [--type T] [--bind] [--json] [--count N] [--timeout MS]`.
@@ -31,8 +31,8 @@ pub struct MonitorArgs {
     #[arg(required = true, value_name = "ENDPOINT")]
     pub endpoints: Vec<String>,
     /// The socket type (pick one the peer accepts: a DEALER talks to ROUTER, REP and DEALER).
-    #[arg(long = "type", short = 'T', value_enum, default_value = "dealer")]
-    pub kind: Kind,
+    #[arg(long = "type", short = 'T', value_parser = socket_type(ALL_TYPES), default_value = "dealer")]
+    pub kind: SocketType,
     /// Bind to the endpoints instead of connecting.
     #[arg(long)]
     pub bind: bool,
@@ -52,7 +52,7 @@ pub struct MonitorArgs {
 
 /// Runs the monitor until `--count` events, a `--timeout`, or forever.
 pub fn run(a: &MonitorArgs) -> Result<(), CliError> {
-    let ty = SocketType::from(a.kind);
+    let ty = a.kind;
     let ctx = Context::new()?;
     let socket = ctx.socket(ty)?;
     a.socket.apply(&socket, ty)?;

@@ -13,10 +13,10 @@ mod stats;
 
 use std::time::Duration;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use zeroring::{Context, SocketType};
 
-use crate::socket::Place;
+use crate::socket::{Place, socket_type};
 use crate::{CliError, values};
 use control::{Command, Controller};
 
@@ -42,30 +42,6 @@ pub enum ProxyCommand {
     Control(ControlArgs),
 }
 
-/// The socket type of a capture socket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CaptureKind {
-    /// PUB (never blocks the proxy).
-    Pub,
-    /// PUSH (the proxy waits while no PULL takes the copies).
-    Push,
-    /// PAIR.
-    Pair,
-    /// DEALER.
-    Dealer,
-}
-
-impl From<CaptureKind> for SocketType {
-    fn from(kind: CaptureKind) -> SocketType {
-        match kind {
-            CaptureKind::Pub => SocketType::Pub,
-            CaptureKind::Push => SocketType::Push,
-            CaptureKind::Pair => SocketType::Pair,
-            CaptureKind::Dealer => SocketType::Dealer,
-        }
-    }
-}
-
 /// The flags of `proxy broker|forwarder|streamer`.
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -85,9 +61,9 @@ pub struct ServeArgs {
     /// Send a copy of every forwarded message to this capture endpoint (repeatable).
     #[arg(long, value_name = "EP", value_parser = Place::parse)]
     pub capture: Vec<Place>,
-    /// The capture socket's type.
-    #[arg(long, value_enum, default_value = "pub", requires = "capture")]
-    pub capture_type: CaptureKind,
+    /// The capture socket's type (PUB never holds the proxy up; PUSH waits for a PULL).
+    #[arg(long, value_parser = socket_type(&["pub", "push", "pair", "dealer"]), default_value = "pub", requires = "capture")]
+    pub capture_type: SocketType,
     /// A REP control socket here takes PAUSE, RESUME, TERMINATE and STATISTICS (repeatable).
     #[arg(long, value_name = "EP", value_parser = Place::parse)]
     pub control: Vec<Place>,
@@ -131,15 +107,7 @@ fn control(a: &ControlArgs) -> Result<(), CliError> {
     let controller = Controller::connect(&ctx, &a.endpoint, a.timeout)?;
     match a.command {
         Command::Statistics => {
-            let stats = controller.statistics()?;
-            println!(
-                "{}",
-                if a.json {
-                    stats.json().to_string()
-                } else {
-                    stats.text()
-                }
-            );
+            println!("{}", controller.statistics()?.line(a.json));
         }
         command => {
             controller.send(command)?;

@@ -48,7 +48,7 @@ pub fn serve(front: SocketType, back: SocketType, a: &ServeArgs) -> Result<(), C
     let capture = match a.capture.is_empty() {
         true => None,
         false => {
-            let ty = SocketType::from(a.capture_type);
+            let ty = a.capture_type;
             Some(socket(ty, &format!("capture {}", ty.as_str()), &a.capture)?)
         }
     };
@@ -97,16 +97,7 @@ fn steer(
     inbox: &mpsc::Receiver<Event>,
     a: &ServeArgs,
 ) -> Result<(), CliError> {
-    let print = |stats: Statistics| {
-        println!(
-            "{}",
-            if a.json {
-                stats.json().to_string()
-            } else {
-                stats.text()
-            }
-        );
-    };
+    let print = |stats: Statistics| println!("{}", stats.line(a.json));
     let mut next_stats = a.stats_every.map(|every| Instant::now() + every);
     loop {
         let event = match next_stats {

@@ -71,6 +71,15 @@ impl Statistics {
         )
     }
 
+    /// The line to print: [`Statistics::json`] or [`Statistics::text`].
+    pub fn line(&self, json: bool) -> String {
+        if json {
+            self.json().to_string()
+        } else {
+            self.text()
+        }
+    }
+
     /// One JSON object.
     pub fn json(&self) -> Value {
         let side = |s: &Side| {

@@ -59,6 +59,16 @@ pub fn zeroring(args: &[&str], stdin: Stdio) -> Zeroring {
     }
 }
 
+/// Runs `zeroring ARGS` with `input` on its stdin until it exits, asserts that it
+/// succeeded, and returns its stdout lines.
+pub fn converse(args: &[&str], input: &str) -> Vec<String> {
+    let mut z = zeroring(args, Stdio::piped());
+    z.type_in(input);
+    let (ok, lines, err) = z.finish();
+    assert!(ok, "zeroring {args:?} failed: {err}");
+    lines
+}
+
 /// The lines of `out`, as they come.
 fn line_channel(out: impl Read + Send + 'static) -> mpsc::Receiver<String> {
     let (tx, rx) = mpsc::channel();
