@@ -41,7 +41,7 @@ impl Pattern {
         }
     }
 
-    /// Whether the type sends what it reads (REP only with input replies).
+    /// Whether the type sends at all (REP its replies).
     pub fn sends(self) -> bool {
         self != Pattern::RecvOnly
     }

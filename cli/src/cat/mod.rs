@@ -153,7 +153,8 @@ fn check(ty: SocketType, pattern: Pattern, a: &CatArgs) -> Result<(), CliError> 
             "{name} only sends: --json (for output) does not apply"
         )));
     }
-    if pattern != Pattern::RecvOnly && a.file.is_empty() && std::io::stdin().is_terminal() {
+    let reads_stdin = pattern != Pattern::RecvOnly && a.file.is_empty() && !a.echo;
+    if reads_stdin && std::io::stdin().is_terminal() {
         eprintln!("zeroring: {name}: type one message per line; Ctrl-D ends the input");
     }
     Ok(())
