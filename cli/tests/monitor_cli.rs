@@ -106,3 +106,42 @@ s = zmq.Context().socket(zmq.PULL); s.connect(sys.argv[1]); time.sleep(15)",
     assert!(is(&lines[0], "listening"), "{lines:?}");
     assert!(lines.iter().any(|l| is(l, "accepted")), "{lines:?}");
 }
+
+#[test]
+fn heartbeats_drop_a_peer_that_stops_answering() {
+    let peer = router("0");
+    let ep = format!("tcp://127.0.0.1:{}", peer.line());
+    let z = zeroring(
+        &[
+            "monitor",
+            &ep,
+            "--json",
+            "--heartbeat-ivl",
+            "100",
+            "--heartbeat-timeout",
+            "300",
+            "--reconnect-ivl",
+            "60000",
+        ],
+        Stdio::null(),
+    );
+    z.lines_until(|l| is(l, "handshake-succeeded"));
+    // The peer's process stops: its kernel still holds the connection open, but no
+    // PONG comes back.
+    let pid = peer.child.id().to_string();
+    let stop = std::process::Command::new("kill")
+        .args(["-STOP", &pid])
+        .status()
+        .unwrap();
+    assert!(stop.success());
+    let lines = z.lines_until(|l| is(l, "disconnected"));
+    std::process::Command::new("kill")
+        .args(["-CONT", &pid])
+        .status()
+        .unwrap();
+    let reason = event(lines.last().unwrap())["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(reason.contains("HEARTBEAT_TIMEOUT"), "{reason}");
+}
