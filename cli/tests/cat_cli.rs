@@ -358,3 +358,54 @@ assert s.recv() == b'over curve'",
     assert!(ok, "{err}");
     assert_eq!(lines, ["over curve"]);
 }
+
+#[test]
+fn xpub_prints_a_pyzmq_subscription_and_pair_talks_both_ways() {
+    let z = zeroring(
+        &[
+            "xpub",
+            "--bind",
+            "tcp://127.0.0.1:0",
+            "--count",
+            "1",
+            "--timeout",
+            "15000",
+        ],
+        Stdio::null(),
+    );
+    let ep = z.endpoint("XPUB");
+    let sub = python(
+        "import sys, zmq
+s = zmq.Context().socket(zmq.SUB); s.subscribe(b'news'); s.connect(sys.argv[1])
+sys.stdin.readline()",
+        &[&ep],
+    );
+    let (ok, lines, err) = z.finish();
+    assert!(ok, "{err}");
+    // A subscription is the byte 1 and the topic: not printable, so hex.
+    assert_eq!(lines, ["0x016e657773"]);
+    sub.succeeds();
+
+    let pair = python(
+        "import zmq
+s = zmq.Context().socket(zmq.PAIR); s.rcvtimeo = 15000
+print(s.bind_to_random_port('tcp://127.0.0.1'), flush=True)
+s.send(b'from python ' + s.recv())",
+        &[],
+    );
+    let ep = format!("tcp://127.0.0.1:{}", pair.line());
+    let lines = converse(
+        &[
+            "pair",
+            "--connect",
+            &ep,
+            "--count",
+            "1",
+            "--timeout",
+            "15000",
+        ],
+        "zeroring\n",
+    );
+    assert_eq!(lines, ["from python zeroring"]);
+    pair.succeeds();
+}
