@@ -32,50 +32,48 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use zeroring::zmtp::{CurveKeyPair, curve_keypair};
 
-use crate::{CliError, text_flag};
+use clap::{Args, Subcommand};
 
-pub(crate) const USAGE: &str = "  curve keygen [--out PATH] [--force]
-        make a CURVE key pair; print both keys in Z85, or with --out write
-        czmq certificates PATH (public) and PATH_secret (both keys, mode
-        0600); existing files are kept unless --force
-";
+use crate::CliError;
 
-/// Runs `zeroring curve <args>`, printing to stdout.
-pub(crate) fn run(args: &[String]) -> Result<(), CliError> {
-    match args.first().map(String::as_str) {
-        Some("keygen") => keygen(&args[1..], &mut io::stdout().lock()),
-        _ => Err(CliError(format!("usage:\n{USAGE}"))),
+/// `zeroring curve keygen [--out PATH] [--force]`.
+#[derive(Debug, Args)]
+pub struct CurveArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: CurveCommand,
+}
+
+/// The `curve` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CurveCommand {
+    /// Make a CURVE key pair: print both keys in Z85, or with --out write czmq
+    /// certificates PATH (public) and PATH_secret (both keys, mode 0600).
+    Keygen(KeygenArgs),
+}
+
+/// The flags of `curve keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Write czmq certificates PATH and PATH_secret instead of printing the keys.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Replace existing certificate files.
+    #[arg(long, requires = "out")]
+    pub force: bool,
+}
+
+/// Runs `zeroring curve ...`, printing to stdout.
+pub(crate) fn run(args: &CurveArgs) -> Result<(), CliError> {
+    match &args.command {
+        CurveCommand::Keygen(k) => keygen(k, &mut io::stdout().lock()),
     }
 }
 
 /// `curve keygen`, writing its report to `out` (stdout in the binary).
-fn keygen(args: &[String], out: &mut impl Write) -> Result<(), CliError> {
-    let mut force = false;
-    let mut path = None;
-    let mut i = 0;
-    while i < args.len() {
-        match args[i].as_str() {
-            "--force" => force = true,
-            "--out" => {
-                let p = text_flag(&args[i..], "--out")
-                    .filter(|p| !p.is_empty() && !p.starts_with("--"))
-                    .ok_or_else(|| CliError(format!("--out needs a path\nusage:\n{USAGE}")))?;
-                path = Some(PathBuf::from(p));
-                i += 1;
-            }
-            other => {
-                return Err(CliError(format!(
-                    "curve keygen: unexpected argument {other:?}\nusage:\n{USAGE}"
-                )));
-            }
-        }
-        i += 1;
-    }
-    if force && path.is_none() {
-        return Err(CliError(
-            "--force only applies with --out PATH (nothing is written without it)".into(),
-        ));
-    }
+fn keygen(args: &KeygenArgs, out: &mut impl Write) -> Result<(), CliError> {
+    let force = args.force;
+    let path = args.out.clone();
     let keys =
         curve_keypair().map_err(|e| CliError(format!("cannot make a CURVE key pair: {e}")))?;
     let public = keys.public().to_z85();
@@ -281,14 +279,24 @@ mod tests {
         CurveKeyPair::from_secret(SECRET.parse::<CurveSecretKey>().unwrap())
     }
 
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
+    /// `curve keygen` as clap parses it.
+    #[derive(Debug, clap::Parser)]
+    struct Keygen {
+        #[command(flatten)]
+        args: KeygenArgs,
+    }
+
+    fn parse(list: &[&str]) -> Result<KeygenArgs, String> {
+        use clap::Parser;
+        Keygen::try_parse_from(std::iter::once("keygen").chain(list.iter().copied()))
+            .map(|k| k.args)
+            .map_err(|e| e.to_string())
     }
 
     /// Runs `curve keygen ARGS` and returns what it printed.
     fn keygen_output(list: &[&str]) -> Result<String, CliError> {
         let mut out = Vec::new();
-        keygen(&args(list), &mut out)?;
+        keygen(&parse(list).map_err(CliError)?, &mut out)?;
         Ok(String::from_utf8(out).unwrap())
     }
 
@@ -507,17 +515,14 @@ mod tests {
     #[test]
     fn bad_arguments_are_explained() {
         for (list, needle) in [
-            (&["--out"][..], "--out needs a path"),
-            (&["--out", "--force"], "--out needs a path"),
-            (&["--force"], "only applies with --out"),
-            (&["--bogus"], "unexpected argument \"--bogus\""),
-            (&["extra"], "unexpected argument \"extra\""),
+            (&["--out"][..], "a value is required for '--out <PATH>'"),
+            (&["--force"], "required arguments were not provided"),
+            (&["--bogus"], "unexpected argument '--bogus'"),
+            (&["extra"], "unexpected argument 'extra'"),
         ] {
             let e = keygen_output(list).unwrap_err();
             assert!(e.0.contains(needle), "{list:?}: {e}");
         }
-        let e = run(&args(&["keygn"])).unwrap_err();
-        assert!(e.0.contains("curve keygen [--out PATH] [--force]"), "{e}");
         let e = keygen_output(&["--out", "/nonexistent-dir/x/cert"]).unwrap_err();
         assert!(
             e.0.contains("cannot write /nonexistent-dir/x/cert_secret"),

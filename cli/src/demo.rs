@@ -7,14 +7,28 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use crate::{CliError, numeric_flag};
+use clap::Args;
+
+use crate::{CliError, values};
 use zeroring::{PullSocket, PushSocket, RepSocket, ReqSocket};
 
+/// `zeroring demo [--messages N] [--size BYTES] [--round-trips N]`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Messages in the PUSH/PULL stream.
+    #[arg(long, default_value = "1000000", value_parser = values::count)]
+    pub messages: usize,
+    /// Message size in bytes.
+    #[arg(long, value_name = "BYTES", default_value = "64", value_parser = values::count)]
+    pub size: usize,
+    /// REQ/REP round trips.
+    #[arg(long, default_value = "20000", value_parser = values::count)]
+    pub round_trips: usize,
+}
+
 /// Runs the demo.
-pub fn run(args: &[String]) -> Result<(), CliError> {
-    let round_trips = numeric_flag(args, "--round-trips", 20_000)?;
-    let messages = numeric_flag(args, "--messages", 1_000_000)?;
-    let size = numeric_flag(args, "--size", 64)?;
+pub fn run(a: &DemoArgs) -> Result<(), CliError> {
+    let (round_trips, messages, size) = (a.round_trips, a.messages, a.size);
     println!("zeroring demo: loopback TCP, two threads, one compio runtime each");
     req_rep(round_trips, size)?;
     push_pull(messages, size)?;

@@ -1,6 +1,10 @@
 //! The command-line interface behind the `zeroring` binary (crate `zeroring-cli`, not
-//! published): argument parsing and the subcommands. Output goes to stdout; zeroring's
-//! libraries never print.
+//! published): argument parsing (clap, in `args`) and the subcommands. Output goes to
+//! stdout; zeroring's libraries never print.
+//!
+//! The everyday tools: `cat` (one subcommand per socket type: `push`, `pull`, `req`,
+//! ...), `proxy` and `monitor`, which share the socket set-up of `socket`. Then the
+//! measuring commands (`demo`, `perf`, `soak`, `bench`), `curve` and `log`.
 //!
 //! It also holds the one bench harness: `zeroring bench` and the criterion benches in
 //! `cli/benches/` (through `measure`) run every case on the same code, with the
@@ -8,16 +12,28 @@
 //! behind the `compare` feature.
 #![warn(missing_docs)]
 
+mod args;
 mod bench;
 #[cfg(feature = "compare")]
 pub use bench::{CASE_NAMES, IMPLEMENTATIONS, is_latency_case, measure};
+mod cat;
 mod curve;
 mod demo;
 mod log;
+mod monitor;
 mod perf;
+mod progress;
+mod proxy;
 mod soak;
+mod socket;
+mod values;
 
 use std::fmt;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+use zeroring::SocketType;
 
 /// A CLI failure, printed by the binary.
 #[derive(Debug)]
@@ -37,63 +53,45 @@ impl From<zeroring::Error> for CliError {
     }
 }
 
-const USAGE: &str = "\
-usage: zeroring <command> [options]
-
-commands:
-  demo [--messages N] [--size BYTES] [--round-trips N]
-        run REQ/REP round trips and a PUSH/PULL stream between two threads
-        over loopback TCP and print latency and throughput
-  soak [--minutes N] [--report-secs S]
-        run PUSH/PULL and DEALER/ROUTER traffic with reconnect churn over
-        loopback TCP for N minutes (default 10), verify order and counts,
-        print VmRSS every S seconds (default 30); fails if RSS grows > 10%
-        after warm-up
-  perf local_lat|remote_lat|local_thr|remote_thr <endpoint> <message-size> <count>
-        libzmq's perf tools with the same arguments and output lines
-  bench [--quick] [--rounds N] [--cases a,b] [--impls a,b] [--svg PATH]
-        zeroring (native sockets and thread-safe handles) vs libzmq vs zmq.rs
-        vs rzmq vs monocoque (eager, and coalescing with flush) vs raw TCP
-        over loopback (REQ/REP, PUSH/PULL, PUB/SUB, DEALER/ROUTER, PUSH/PULL
-        from tokio tasks, N PUSH/PULL or REQ/REP pairs over N I/O threads,
-        inproc, CURVE); every case runs in N rounds (default 3, --quick: 1
-        round of 10x fewer messages) of all implementations in turn and the
-        table shows medians (REQ/REP: p50 / p99); Markdown table on stdout,
-        SVG chart (default bench.svg); --impls keeps only the named columns
-        (e.g. --impls 'zeroring handle,libzmq'); needs `--features compare`
-  help  print this text
-";
-
-/// The whole usage text, the curve and log subcommands included.
-fn usage() -> String {
-    format!(
-        "{USAGE}\nsecurity:\n{}\nreplicated log:\n{}",
-        curve::USAGE,
-        log::USAGE
-    )
+/// Runs the CLI with the arguments after the program name. Help, version and
+/// argument errors are printed by clap, which then exits the process (status 0
+/// for help, 2 for a wrong argument).
+pub fn run(args: &[String]) -> Result<(), CliError> {
+    let cli = Cli::parse_from(std::iter::once("zeroring".to_string()).chain(args.iter().cloned()));
+    dispatch(cli.command)
 }
 
-/// Runs the CLI with the arguments after the program name.
-pub fn run(args: &[String]) -> Result<(), CliError> {
-    match args.first().map(String::as_str) {
-        None | Some("help" | "--help" | "-h") => {
-            print!("{}", usage());
+/// Runs one parsed command.
+fn dispatch(command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Push(a) => cat::run(SocketType::Push, &a),
+        Command::Pull(a) => cat::run(SocketType::Pull, &a),
+        Command::Req(a) => cat::run(SocketType::Req, &a),
+        Command::Rep(a) => cat::run(SocketType::Rep, &a),
+        Command::Pub(a) => cat::run(SocketType::Pub, &a),
+        Command::Sub(a) => cat::run(SocketType::Sub, &a),
+        Command::Xpub(a) => cat::run(SocketType::Xpub, &a),
+        Command::Xsub(a) => cat::run(SocketType::Xsub, &a),
+        Command::Dealer(a) => cat::run(SocketType::Dealer, &a),
+        Command::Router(a) => cat::run(SocketType::Router, &a),
+        Command::Pair(a) => cat::run(SocketType::Pair, &a),
+        Command::Proxy(a) => proxy::run(&a),
+        Command::Monitor(a) => monitor::run(&a),
+        Command::Demo(a) => demo::run(&a),
+        Command::Perf(a) => perf::run(&a),
+        Command::Soak(a) => soak::run(&a),
+        Command::Bench(a) => bench::run(&a),
+        Command::Curve(a) => curve::run(&a),
+        Command::Log(a) => log::run(&a.args),
+        Command::Completions { shell } => {
+            args::completions(shell, &mut std::io::stdout().lock());
             Ok(())
         }
-        Some("bench") => bench::run(&args[1..]),
-        Some("demo") => demo::run(&args[1..]),
-        Some("soak") => soak::run(&args[1..]),
-        Some("perf") => perf::run(&args[1..]),
-        Some("log") => log::run(&args[1..]),
-        Some("curve") => curve::run(&args[1..]),
-        Some(other) => Err(CliError(format!(
-            "unknown command {other:?}\n\n{}",
-            usage()
-        ))),
     }
 }
 
-/// The value after `--name`, if the flag is present.
+/// The value after `--name`, if the flag is present (the `log` subcommand parses
+/// its own arguments with it).
 pub(crate) fn text_flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
     args.iter()
         .position(|a| a == name)
@@ -101,7 +99,7 @@ pub(crate) fn text_flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
         .map(String::as_str)
 }
 
-/// Reads `--name VALUE` pairs into numbers, with defaults.
+/// Reads `--name VALUE` pairs into numbers, with defaults (for the `log` subcommand).
 pub(crate) fn numeric_flag(args: &[String], name: &str, default: usize) -> Result<usize, CliError> {
     match args.iter().position(|a| a == name) {
         None => Ok(default),

@@ -1,7 +1,6 @@
-//! The `zeroring` command-line tool.
-//!
-//! `zeroring demo` runs request-reply and pipeline traffic between two threads over
-//! loopback TCP and prints what it measured. See `zeroring help`.
+//! The `zeroring` command-line tool: a client for every socket type (`zeroring push`,
+//! `pull`, `req`, ...), a proxy, a monitor, and the measuring commands (`demo`,
+//! `perf`, `soak`, `bench`). See `zeroring --help`.
 
 use std::process::ExitCode;
 

@@ -95,8 +95,10 @@ fn bad_arguments_are_refused() {
         .args(["perf", "local_thr", "tcp://127.0.0.1:1"])
         .output()
         .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("usage"));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("<SIZE>") && err.contains("<COUNT>"), "{err}");
+    assert!(err.contains("Usage: zeroring perf"), "{err}");
 }
 
 #[test]

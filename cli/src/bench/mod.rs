@@ -18,9 +18,10 @@
 //! peers and tokio; without it the command only prints how to enable it.
 //!
 //! Layout: `case` (the cases), `columns` (the implementations), `figure` (what a run
-//! measures), `outcome` (runs and cells), `runner` (flags and rounds), `report` and
+//! measures), `outcome` (runs and cells), `args` (the flags), `runner` (the rounds), `report` and
 //! `targets` (the Markdown), `svg` (the chart), and one module per implementation.
 
+mod args;
 #[cfg(feature = "compare")]
 mod case;
 #[cfg(feature = "compare")]
@@ -67,13 +68,14 @@ use crate::CliError;
 
 #[cfg(not(feature = "compare"))]
 /// Without the `compare` feature: explains how to build the command.
-pub fn run(_args: &[String]) -> Result<(), CliError> {
+pub fn run(_args: &BenchArgs) -> Result<(), CliError> {
     Err(CliError(
         "the bench command needs the compare feature: cargo run --release --features compare -- bench"
             .into(),
     ))
 }
 
+pub use args::BenchArgs;
 #[cfg(feature = "compare")]
 pub use case::{CASE_NAMES, is_latency_case};
 #[cfg(feature = "compare")]

@@ -1,4 +1,4 @@
-//! Runs `zeroring bench`: reads the flags, runs the chosen cases in rounds (every
+//! Runs `zeroring bench`: checks the flags, runs the chosen cases in rounds (every
 //! implementation once per round, round after round, so that a slow phase of the
 //! machine hits all of them alike), and hands the cells to the report and the chart.
 //! Each run goes to its implementation's module on a thread of its own with a time
@@ -8,12 +8,14 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::args::BenchArgs;
 use super::case::{CASES, Case, Security};
 use super::columns::IMPLS;
 use super::figure::RunResult;
 use super::outcome::{Cell, Outcome};
 use super::{handle, libzmq, libzmq_curve, monocoque, rawtcp, report, rzmq, svg, zeroring, zmqrs};
-use crate::{CliError, numeric_flag, text_flag};
+use crate::CliError;
+use crate::progress::Progress;
 
 /// Rounds of a default run (`--rounds N` changes it; `--quick` runs one).
 const DEFAULT_ROUNDS: usize = 3;
@@ -95,12 +97,11 @@ fn run_one(imp: &str, case: Case) -> Outcome {
 /// A comma-separated list of names (`--cases rr64,push64`), each checked against
 /// `known`; `None` without the flag.
 fn names_flag(
-    args: &[String],
-    flag: &str,
+    list: Option<&str>,
     what: &str,
     known: &[&str],
 ) -> Result<Option<Vec<String>>, CliError> {
-    let Some(list) = text_flag(args, flag) else {
+    let Some(list) = list else {
         return Ok(None);
     };
     let names: Vec<String> = list.split(',').map(|n| n.trim().to_string()).collect();
@@ -124,14 +125,16 @@ struct Plan {
 }
 
 impl Plan {
-    fn from_args(args: &[String]) -> Result<Plan, CliError> {
-        let quick = args.iter().any(|a| a == "--quick");
-        let rounds = numeric_flag(args, "--rounds", if quick { 1 } else { DEFAULT_ROUNDS })?;
+    fn from_args(args: &BenchArgs) -> Result<Plan, CliError> {
+        let quick = args.quick;
+        let rounds = args
+            .rounds
+            .unwrap_or(if quick { 1 } else { DEFAULT_ROUNDS });
         if rounds == 0 {
             return Err(CliError("--rounds needs at least 1".into()));
         }
         let case_names: Vec<&str> = CASES.iter().map(|c| c.name).collect();
-        let wanted = names_flag(args, "--cases", "case", &case_names)?;
+        let wanted = names_flag(args.cases.as_deref(), "case", &case_names)?;
         let cases = CASES
             .iter()
             .filter(|c| {
@@ -150,11 +153,17 @@ impl Plan {
             .collect();
         Ok(Plan {
             cases,
-            impls: names_flag(args, "--impls", "implementation", &IMPLS)?,
+            impls: names_flag(args.impls.as_deref(), "implementation", &IMPLS)?,
             rounds,
             quick,
-            svg_path: text_flag(args, "--svg").unwrap_or("bench.svg").to_string(),
+            svg_path: args.svg.clone(),
         })
+    }
+
+    /// Runs of the whole plan (for the progress bar).
+    fn total_runs(&self) -> u64 {
+        let impls = IMPLS.iter().filter(|imp| self.runs(imp)).count();
+        (self.cases.len() * self.rounds * impls) as u64
     }
 
     fn runs(&self, imp: &str) -> bool {
@@ -165,7 +174,7 @@ impl Plan {
 }
 
 /// Runs the rounds of one case: every implementation once per round.
-fn run_case(plan: &Plan, case: &Case) -> Vec<Cell> {
+fn run_case(plan: &Plan, case: &Case, progress: &Progress) -> Vec<Cell> {
     let mut cells = vec![Cell::default(); IMPLS.len()];
     for round in 1..=plan.rounds {
         for (imp, cell) in IMPLS.iter().zip(cells.iter_mut()) {
@@ -179,15 +188,17 @@ fn run_case(plan: &Plan, case: &Case) -> Vec<Cell> {
                 continue;
             }
             let t = Instant::now();
+            progress.set_message(format!("{} / {imp}", case.title));
             let outcome = run_one(imp, *case);
-            eprintln!(
+            progress.inc(1);
+            progress.log(&format!(
                 "bench: [{round}/{}] {:<38} {:<15} {:>20}  ({:.1} s)",
                 plan.rounds,
                 case.title,
                 imp,
                 report::outcome_text(case, &outcome),
                 t.elapsed().as_secs_f64()
-            );
+            ));
             cell.push(outcome);
         }
     }
@@ -195,20 +206,19 @@ fn run_case(plan: &Plan, case: &Case) -> Vec<Cell> {
 }
 
 /// Runs the bench.
-pub fn run(args: &[String]) -> Result<(), CliError> {
-    if let Some(us) = text_flag(args, "--busy-poll") {
-        let us: u64 = us
-            .parse()
-            .map_err(|_| CliError("--busy-poll takes microseconds".into()))?;
-        zeroring::set_busy_poll(Duration::from_micros(us));
+pub fn run(args: &BenchArgs) -> Result<(), CliError> {
+    if let Some(busy_poll) = args.busy_poll {
+        zeroring::set_busy_poll(busy_poll);
     }
     let plan = Plan::from_args(args)?;
     let started = Instant::now();
+    let progress = Progress::new(plan.total_runs(), "runs");
     let results: Vec<(Case, Vec<Cell>)> = plan
         .cases
         .iter()
-        .map(|case| (*case, run_case(&plan, case)))
+        .map(|case| (*case, run_case(&plan, case, &progress)))
         .collect();
+    progress.finish();
     report::print(&results, plan.rounds, plan.quick);
     std::fs::write(&plan.svg_path, svg::chart(&results, plan.rounds))
         .map_err(|e| CliError(format!("cannot write {}: {e}", plan.svg_path)))?;

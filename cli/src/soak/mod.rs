@@ -27,7 +27,10 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::{CliError, numeric_flag};
+use clap::Args;
+
+use crate::progress::Progress;
+use crate::{CliError, values};
 use client::REBIND_EVERY;
 use report::Counters;
 use wire::{BURST, MAX_BODY, MIN_BODY};
@@ -35,10 +38,21 @@ use wire::{BURST, MAX_BODY, MIN_BODY};
 /// A soak thread, with what its runtime returned.
 type Worker = thread::JoinHandle<Result<(), CliError>>;
 
+/// `zeroring soak [--minutes N] [--report-secs S]`.
+#[derive(Debug, Args)]
+pub struct SoakArgs {
+    /// How long to run, in minutes.
+    #[arg(long, default_value = "10", value_parser = values::count)]
+    pub minutes: usize,
+    /// Print a VmRSS report line every this many seconds.
+    #[arg(long, value_name = "S", default_value = "30", value_parser = values::count)]
+    pub report_secs: usize,
+}
+
 /// Runs the soak.
-pub fn run(args: &[String]) -> Result<(), CliError> {
-    let minutes = numeric_flag(args, "--minutes", 10)?;
-    let report_secs = numeric_flag(args, "--report-secs", 30)?.max(1);
+pub fn run(a: &SoakArgs) -> Result<(), CliError> {
+    let minutes = a.minutes;
+    let report_secs = a.report_secs.max(1);
     let duration = Duration::from_secs(minutes as u64 * 60);
     let report = Duration::from_secs(report_secs as u64);
     println!(
@@ -58,7 +72,10 @@ pub fn run(args: &[String]) -> Result<(), CliError> {
         counters.clone(),
         done_tx,
     )?;
-    let memory = report::watch(start, report, &done_rx, &counters)?;
+    let progress = Progress::new(duration.as_secs(), "s");
+    let memory = report::watch(start, report, &done_rx, &counters, &progress);
+    progress.finish();
+    let memory = memory?;
     join(client, server)?;
     report::verdict(&memory, &counters)
 }

@@ -7,6 +7,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::CliError;
+use crate::progress::Progress;
 
 /// Reports from this point on count as "after warm-up".
 const WARM_UP: Duration = Duration::from_secs(60);
@@ -34,24 +35,42 @@ pub(super) struct Memory {
     elapsed: Duration,
 }
 
+/// How often the progress bar (on a terminal) moves.
+const TICK: Duration = Duration::from_secs(1);
+
 /// Reads VmRSS, then prints a report line every `every` until `done` fires (or its
-/// sender is gone), then a last one.
+/// sender is gone), then a last one; moves `progress` every second meanwhile.
 pub(super) fn watch(
     start: Instant,
     every: Duration,
     done: &mpsc::Receiver<()>,
     counters: &Counters,
+    progress: &Progress,
 ) -> Result<Memory, CliError> {
     let start_kb = vm_rss_kb()?;
     let mut samples: Vec<(Duration, u64)> = Vec::new();
     let mut next = start + every;
     loop {
         let wait = next.saturating_duration_since(Instant::now());
+        let wait = if progress.is_shown() {
+            wait.min(TICK)
+        } else {
+            wait
+        };
         match done.recv_timeout(wait) {
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                let rss = vm_rss_kb()?;
                 let elapsed = start.elapsed();
-                print_line(elapsed, counters, rss);
+                progress.set_position(elapsed.as_secs());
+                progress.set_message(format!(
+                    "cycles {}  messages {}",
+                    counters.cycles.load(Ordering::Relaxed),
+                    counters.messages.load(Ordering::Relaxed)
+                ));
+                if Instant::now() < next {
+                    continue;
+                }
+                let rss = vm_rss_kb()?;
+                progress.suspend(|| print_line(elapsed, counters, rss));
                 samples.push((elapsed, rss));
                 next += every;
             }
@@ -60,7 +79,7 @@ pub(super) fn watch(
     }
     let end_kb = vm_rss_kb()?;
     let elapsed = start.elapsed();
-    print_line(elapsed, counters, end_kb);
+    progress.suspend(|| print_line(elapsed, counters, end_kb));
     Ok(Memory {
         start_kb,
         samples,
