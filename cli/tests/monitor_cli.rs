@@ -45,7 +45,7 @@ fn a_peer_that_comes_and_goes_shows_connects_and_disconnects() {
         ],
         Stdio::null(),
     );
-    let first = z.lines_until(|l| is(l, "handshake-succeeded"));
+    let first = z.lines_until(|l| is(l, "HANDSHAKE_SUCCEEDED"));
     assert!(first.iter().any(|l| is(l, "CONNECTED")), "{first:?}");
     assert_eq!(event(&first[0])["endpoint"], ep.as_str(), "{first:?}");
 
@@ -57,7 +57,7 @@ fn a_peer_that_comes_and_goes_shows_connects_and_disconnects() {
 
     let back = router(&port);
     assert_eq!(back.line(), port);
-    let again = z.lines_until(|l| is(l, "handshake-succeeded"));
+    let again = z.lines_until(|l| is(l, "HANDSHAKE_SUCCEEDED"));
     assert!(again.iter().any(|l| is(l, "CONNECTED")), "{again:?}");
     back.succeeds();
 }
@@ -77,7 +77,7 @@ fn human_text_names_each_event_and_counts_stop_it() {
         lines[0].contains("CONNECTED") && lines[0].contains(&ep),
         "{lines:?}"
     );
-    assert!(lines[1].contains("handshake-succeeded"), "{lines:?}");
+    assert!(lines[1].contains("HANDSHAKE_SUCCEEDED"), "{lines:?}");
     peer.succeeds();
 }
 
@@ -104,7 +104,7 @@ s = zmq.Context().socket(zmq.PULL); s.connect(sys.argv[1]); time.sleep(15)",
     );
     let lines = z.lines_until(|l| is(l, "HANDSHAKE_FAILED"));
     assert!(is(&lines[0], "LISTENING"), "{lines:?}");
-    assert!(lines.iter().any(|l| is(l, "accepted")), "{lines:?}");
+    assert!(lines.iter().any(|l| is(l, "ACCEPTED")), "{lines:?}");
 }
 
 #[test]
@@ -125,7 +125,7 @@ fn heartbeats_drop_a_peer_that_stops_answering() {
         ],
         Stdio::null(),
     );
-    z.lines_until(|l| is(l, "handshake-succeeded"));
+    z.lines_until(|l| is(l, "HANDSHAKE_SUCCEEDED"));
     // The peer's process stops: its kernel still holds the connection open, but no
     // PONG comes back.
     let pid = peer.child.id().to_string();
