@@ -13,6 +13,7 @@ mod bench;
 pub use bench::{CASE_NAMES, IMPLEMENTATIONS, is_latency_case, measure};
 mod curve;
 mod demo;
+pub mod faults;
 mod log;
 mod perf;
 mod soak;
