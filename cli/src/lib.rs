@@ -19,6 +19,7 @@ pub use bench::{CASE_NAMES, IMPLEMENTATIONS, is_latency_case, measure};
 mod cat;
 mod curve;
 mod demo;
+pub mod faults;
 mod log;
 mod monitor;
 mod perf;
