@@ -15,7 +15,10 @@ use super::protocol::{ReadConsistency, Request, read_num};
 use super::status::Status;
 
 /// How long one request waits for an answer before it is retried.
-const ATTEMPT: Duration = Duration::from_millis(1500);
+const ATTEMPT: Duration = Duration::from_millis(500);
+
+/// How long an endpoint that did not answer is not redirected to.
+const SILENT_FOR: Duration = Duration::from_secs(2);
 
 /// A client of a replicated-log cluster. Use one client per task: requests are sent
 /// one at a time (the sequence numbers of its writes rely on it).
@@ -25,6 +28,9 @@ pub struct LogClient {
     sockets: HashMap<String, DealerSocket>,
     /// Index into `endpoints` of the node asked next.
     current: usize,
+    /// Endpoints that did not answer lately: a redirect to one of them (a follower
+    /// that has not noticed its leader died) is not followed for a while.
+    silent: HashMap<String, Instant>,
     client_id: u64,
     seq: u64,
     next_request: u64,
@@ -50,6 +56,7 @@ impl LogClient {
             key: None,
             sockets: HashMap::new(),
             current: 0,
+            silent: HashMap::new(),
             client_id,
             seq: 0,
             next_request: 1,
@@ -109,9 +116,7 @@ impl LogClient {
             };
             return Ok(Some(match &f[2][..] {
                 b"OK" => Reply::Ok(rest),
-                b"NOTLEADER" => {
-                    Reply::NotLeader(Some(text(1)).filter(|ep| !ep.is_empty()))
-                }
+                b"NOTLEADER" => Reply::NotLeader(Some(text(1)).filter(|ep| !ep.is_empty())),
                 b"UNCONFIRMED" => Reply::Unconfirmed(text(0)),
                 _ => Reply::Err(text(0)),
             }));
@@ -123,13 +128,27 @@ impl LogClient {
         let started = Instant::now();
         let mut last = String::from("no node answered");
         if self.endpoints.is_empty() {
-            return Err(ReplogError::Config("the client has no node endpoint".into()));
+            return Err(ReplogError::Config(
+                "the client has no node endpoint".into(),
+            ));
         }
         while started.elapsed() < self.deadline {
             let endpoint = self.endpoints[self.current % self.endpoints.len()].clone();
             match self.attempt(&endpoint, &req).await? {
-                Some(Reply::Ok(frames)) => return Ok(frames),
+                Some(Reply::Ok(frames)) => {
+                    self.silent.remove(&endpoint);
+                    return Ok(frames);
+                }
                 Some(Reply::Err(e)) => return Err(ReplogError::Remote(e)),
+                Some(Reply::NotLeader(Some(leader)))
+                    if self
+                        .silent
+                        .get(&leader)
+                        .is_some_and(|t| t.elapsed() < SILENT_FOR) =>
+                {
+                    last = format!("{endpoint} points at {leader}, which did not answer");
+                    self.current += 1;
+                }
                 Some(Reply::NotLeader(Some(leader))) => {
                     last = format!("{endpoint} is not the leader");
                     match self.endpoints.iter().position(|e| *e == leader) {
@@ -148,6 +167,7 @@ impl LogClient {
                 Some(Reply::Unconfirmed(e)) => last = e,
                 None => {
                     last = format!("no answer from {endpoint}");
+                    self.silent.insert(endpoint.clone(), Instant::now());
                     // The node may be down: forget its socket and try the next one.
                     self.sockets.remove(&endpoint);
                     self.current += 1;

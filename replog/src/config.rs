@@ -34,8 +34,8 @@ pub struct NodeConfig {
     pub snapshot_entries: u64,
     /// Raft tick: 50 ms.
     pub tick: Duration,
-    /// Election timeout in ticks (randomised between this and twice this): 10, so
-    /// 0.5-1 s with the default tick.
+    /// Election timeout in ticks (randomised between this and twice this): 8, so
+    /// 0.4-0.8 s with the default tick.
     pub election_ticks: usize,
     /// Leader heartbeat interval in ticks: 2.
     pub heartbeat_ticks: usize,
@@ -65,7 +65,7 @@ impl NodeConfig {
             segment_bytes: 64 << 20,
             snapshot_entries: 100_000,
             tick: Duration::from_millis(50),
-            election_ticks: 10,
+            election_ticks: 8,
             heartbeat_ticks: 2,
             request_timeout: Duration::from_secs(5),
             cluster_key: None,
@@ -116,9 +116,9 @@ impl NodeConfig {
 pub fn parse_peers(text: &str) -> Result<BTreeMap<u64, String>> {
     let mut peers = BTreeMap::new();
     for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let (id, ep) = item.split_once('=').ok_or_else(|| {
-            ReplogError::Config(format!("peer {item:?} is not ID=ENDPOINT"))
-        })?;
+        let (id, ep) = item
+            .split_once('=')
+            .ok_or_else(|| ReplogError::Config(format!("peer {item:?} is not ID=ENDPOINT")))?;
         let id: u64 = id
             .trim()
             .parse()
@@ -144,7 +144,15 @@ mod tests {
         let c = NodeConfig::new(1, p.clone(), None, Durability::InMemory);
         c.validate().unwrap();
         assert_eq!(c.bind_endpoint(), Some("tcp://a:1"));
-        assert!(NodeConfig::new(3, p.clone(), None, Durability::InMemory).validate().is_err());
-        assert!(NodeConfig::new(1, p, None, Durability::Strict).validate().is_err());
+        assert!(
+            NodeConfig::new(3, p.clone(), None, Durability::InMemory)
+                .validate()
+                .is_err()
+        );
+        assert!(
+            NodeConfig::new(1, p, None, Durability::Strict)
+                .validate()
+                .is_err()
+        );
     }
 }

@@ -39,7 +39,10 @@ impl HardStateFile {
             .open(&path)
             .map_err(|e| ReplogError::io(&path, e))?;
         let mut buf = vec![0u8; 2 * SLOT as usize];
-        let len = file.metadata().map_err(|e| ReplogError::io(&path, e))?.len();
+        let len = file
+            .metadata()
+            .map_err(|e| ReplogError::io(&path, e))?
+            .len();
         let n = (len as usize).min(buf.len());
         file.read_exact_at(&mut buf[..n], 0)
             .map_err(|e| ReplogError::io(&path, e))?;

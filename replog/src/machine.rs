@@ -176,7 +176,10 @@ mod tests {
         let put = |seq, v: &'static [u8]| Command {
             client: 5,
             seq,
-            op: Op::Put { key: b"k", value: v },
+            op: Op::Put {
+                key: b"k",
+                value: v,
+            },
         };
         assert!(sm.apply(put(1, b"a")));
         assert!(sm.apply(put(2, b"b")));

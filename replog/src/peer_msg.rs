@@ -35,9 +35,16 @@ pub(crate) fn decode(body: &[u8], me: u64) -> Result<Message, String> {
     }
     use MessageType::*;
     match msg.get_msg_type() {
-        MsgAppend | MsgAppendResponse | MsgRequestVote | MsgRequestVoteResponse
-        | MsgSnapshot | MsgHeartbeat | MsgHeartbeatResponse | MsgTimeoutNow
-        | MsgRequestPreVote | MsgRequestPreVoteResponse => {}
+        MsgAppend
+        | MsgAppendResponse
+        | MsgRequestVote
+        | MsgRequestVoteResponse
+        | MsgSnapshot
+        | MsgHeartbeat
+        | MsgHeartbeatResponse
+        | MsgTimeoutNow
+        | MsgRequestPreVote
+        | MsgRequestPreVoteResponse => {}
         other => return Err(format!("{other:?} is not sent between nodes")),
     }
     if msg.get_msg_type() == MsgAppend {
@@ -51,7 +58,10 @@ pub(crate) fn decode(body: &[u8], me: u64) -> Result<Message, String> {
                 ));
             }
             if e.term < term || e.term > msg.term {
-                return Err(format!("entry {} has term {} out of order", e.index, e.term));
+                return Err(format!(
+                    "entry {} has term {} out of order",
+                    e.index, e.term
+                ));
             }
             term = e.term;
         }
@@ -99,8 +109,14 @@ mod tests {
         app.entries = vec![e(11, 4), e(13, 5)].into();
         assert!(decode(&encode(&app).unwrap(), 1).is_err(), "gap");
         app.entries = vec![e(11, 6)].into();
-        assert!(decode(&encode(&app).unwrap(), 1).is_err(), "term above the message's");
+        assert!(
+            decode(&encode(&app).unwrap(), 1).is_err(),
+            "term above the message's"
+        );
         app.entries = vec![e(11, 3)].into();
-        assert!(decode(&encode(&app).unwrap(), 1).is_err(), "term below log_term");
+        assert!(
+            decode(&encode(&app).unwrap(), 1).is_err(),
+            "term below log_term"
+        );
     }
 }

@@ -253,9 +253,9 @@ impl Request {
                     key.len() + value.len()
                 )))
             }
-            Request::Delete { key, .. } if key.len() > MAX_WRITE_BYTES => Err(
-                ReplogError::Protocol("key exceeds the write limit".into()),
-            ),
+            Request::Delete { key, .. } if key.len() > MAX_WRITE_BYTES => {
+                Err(ReplogError::Protocol("key exceeds the write limit".into()))
+            }
             Request::AddMember { id: 0, .. } => {
                 Err(ReplogError::Protocol("node id 0 is reserved".into()))
             }

@@ -502,14 +502,20 @@ mod tests {
         assert_eq!(terms(&s), [(2, 1), (3, 1), (4, 3), (5, 3)]);
         assert_eq!(s.hard_state(), &hs);
         assert_eq!(s.term(1).unwrap(), 1);
-        assert!(s.entries(1, 3, None, GetEntriesContext::empty(false)).is_err());
+        assert!(
+            s.entries(1, 3, None, GetEntriesContext::empty(false))
+                .is_err()
+        );
         assert_eq!(
             s.entries(2, 4, None, GetEntriesContext::empty(false))
                 .unwrap()
                 .len(),
             2
         );
-        assert!(s.entries(2, 9, None, GetEntriesContext::empty(false)).is_err());
+        assert!(
+            s.entries(2, 9, None, GetEntriesContext::empty(false))
+                .is_err()
+        );
         // Compact at 4: entry 5 moves into generation 5; the snapshot holds 4.
         s.compact(4, b"state@4".to_vec()).unwrap();
         assert_eq!((s.first(), s.last()), (5, 5));

@@ -71,9 +71,8 @@ pub(crate) fn load(dir: &Path) -> Result<Option<Snapshot>> {
         let mut snap = Snapshot::default();
         let index = r.u64("index")?;
         let term = r.u64("term")?;
-        let cs = ConfState::parse_from_bytes(r.bytes("configuration")?).map_err(|e| {
-            ReplogError::InvalidRecord(format!("snapshot configuration: {e}"))
-        })?;
+        let cs = ConfState::parse_from_bytes(r.bytes("configuration")?)
+            .map_err(|e| ReplogError::InvalidRecord(format!("snapshot configuration: {e}")))?;
         let data = r.bytes("data")?.to_vec();
         r.finish()?;
         let meta = snap.mut_metadata();

@@ -13,9 +13,7 @@ use bytes::Bytes;
 use protobuf::Message as _;
 use raft::prelude::{Message as RaftMessage, MessageType};
 use zeroring_replog::protocol::RAFT_FRAME;
-use zeroring_replog::{
-    Durability, LogClient, Node, NodeConfig, ReadConsistency, ReplogError,
-};
+use zeroring_replog::{Durability, LogClient, Node, NodeConfig, ReadConsistency, ReplogError};
 use zeroring_sockets::{DealerSocket, Message};
 
 fn init_logs() {
@@ -81,7 +79,12 @@ async fn converged(nodes: &[&Node], index: u64) {
             if s.applied >= index {
                 break;
             }
-            assert!(Instant::now() < deadline, "node {} stuck at {}", s.id, s.applied);
+            assert!(
+                Instant::now() < deadline,
+                "node {} stuck at {}",
+                s.id,
+                s.applied
+            );
             compio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -103,7 +106,10 @@ async fn three_nodes_elect_replicate_and_fail_over() {
     converged(&all, last).await;
     for n in &all {
         assert_eq!(
-            n.get(b"k99", ReadConsistency::Stale).await.unwrap().as_deref(),
+            n.get(b"k99", ReadConsistency::Stale)
+                .await
+                .unwrap()
+                .as_deref(),
             Some(&b"v"[..])
         );
     }
@@ -311,12 +317,18 @@ async fn membership_changes_and_snapshots_for_new_nodes() {
     let last = all[l].put(b"k-last", b"v").await.unwrap();
     converged(&[&n4], last).await;
     let s4 = n4.status().await.unwrap();
-    assert!(s4.snapshot_index >= 250, "node 4 did not get a snapshot: {s4}");
+    assert!(
+        s4.snapshot_index >= 250,
+        "node 4 did not get a snapshot: {s4}"
+    );
     assert_eq!(s4.keys, 301);
     // Promote it to a voter, then remove node 3 (or 2 if 3 leads).
     all[l].add_member(4, &ep4, false).await.unwrap();
     let status = all[l].status().await.unwrap();
-    assert!(status.members.iter().any(|m| m.id == 4 && m.voter), "{status}");
+    assert!(
+        status.members.iter().any(|m| m.id == 4 && m.voter),
+        "{status}"
+    );
     let remove = if all[l].id() == 3 { 2 } else { 3 };
     all[l].remove_member(remove).await.unwrap();
     let status = all[l].status().await.unwrap();
@@ -349,7 +361,10 @@ async fn retried_writes_apply_once_and_restart_keeps_state() {
     // A retry of write 1 (say after a timeout) does not roll the value back.
     n.put_as(7, 1, b"k", b"one").await.unwrap();
     assert_eq!(
-        n.get(b"k", ReadConsistency::Linearizable).await.unwrap().as_deref(),
+        n.get(b"k", ReadConsistency::Linearizable)
+            .await
+            .unwrap()
+            .as_deref(),
         Some(&b"two"[..])
     );
     for i in 0..50u32 {
@@ -361,13 +376,19 @@ async fn retried_writes_apply_once_and_restart_keeps_state() {
     let s = n.status().await.unwrap();
     assert!(s.snapshot_index > 1, "{s}");
     assert_eq!(
-        n.get(b"k", ReadConsistency::Linearizable).await.unwrap().as_deref(),
+        n.get(b"k", ReadConsistency::Linearizable)
+            .await
+            .unwrap()
+            .as_deref(),
         Some(&b"two"[..])
     );
     assert_eq!(s.keys, 51);
     n.put_as(7, 2, b"k", b"late retry").await.unwrap();
     assert_eq!(
-        n.get(b"k", ReadConsistency::Stale).await.unwrap().as_deref(),
+        n.get(b"k", ReadConsistency::Stale)
+            .await
+            .unwrap()
+            .as_deref(),
         Some(&b"two"[..]),
         "the session survived the restart"
     );

@@ -13,8 +13,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use protobuf::Message as _;
 use raft::prelude::{
-    ConfChange, ConfChangeType, ConfChangeV2, Entry, EntryType, Message as RaftMessage,
-    MessageType,
+    ConfChange, ConfChangeType, ConfChangeV2, Entry, EntryType, Message as RaftMessage, MessageType,
 };
 use raft::{RawNode, SnapshotStatus, StateRole};
 use zeroring_sockets::{Message, PeerProperties};
@@ -210,7 +209,11 @@ impl Driver {
     }
 
     fn not_leader(&self) -> ReplogError {
-        let leader = self.raw.raft.leader_id;
+        let r = &self.raw.raft;
+        // A follower that has not heard from its leader for three heartbeats does not
+        // send clients to it: it is probably gone, and an election is coming.
+        let fresh = r.election_elapsed <= 3 * r.heartbeat_timeout();
+        let leader = if fresh { r.leader_id } else { 0 };
         let leader_id = (leader != 0).then_some(leader);
         ReplogError::NotLeader {
             node: self.cfg.id,
@@ -235,7 +238,9 @@ impl Driver {
         match frames.get(1) {
             Some(tag) if tag[..] == *RAFT_FRAME => {
                 if !self.transport.is_cluster_node(peer) {
-                    tracing::warn!("raft message from a connection without the cluster key; dropped");
+                    tracing::warn!(
+                        "raft message from a connection without the cluster key; dropped"
+                    );
                     return Ok(());
                 }
                 let Some(body) = frames.get(2).filter(|_| frames.len() == 3) else {
@@ -275,7 +280,10 @@ impl Driver {
             || self.cfg.known.contains_key(&m.from)
             || self.raw.raft.prs().get(m.from).is_some();
         if !member {
-            tracing::warn!(from = m.from, "raft message from a node that is not a member; dropped");
+            tracing::warn!(
+                from = m.from,
+                "raft message from a node that is not a member; dropped"
+            );
             return Ok(());
         }
         if m.get_msg_type() == MessageType::MsgHeartbeat {
@@ -467,7 +475,11 @@ impl Driver {
             self.raw.mut_store().install_snapshot(snap)?;
             self.sm = sm;
             self.applied = index;
-            tracing::info!(node = self.cfg.id, index, "installed a snapshot from the leader");
+            tracing::info!(
+                node = self.cfg.id,
+                index,
+                "installed a snapshot from the leader"
+            );
         }
         self.apply(rd.take_committed_entries()).await?;
         self.raw.mut_store().append(rd.entries())?;
@@ -685,7 +697,11 @@ impl Driver {
         let data = self.sm.encode()?;
         let applied = self.applied;
         self.raw.mut_store().compact(applied, data)?;
-        tracing::info!(node = self.cfg.id, index = applied, "snapshot taken, log compacted");
+        tracing::info!(
+            node = self.cfg.id,
+            index = applied,
+            "snapshot taken, log compacted"
+        );
         Ok(())
     }
 

@@ -63,7 +63,8 @@ impl Node {
             StateMachine::decode(&snap.data)?
         };
         let shared = Rc::new(Shared::default());
-        let transport = Rc::new(Transport::bind(&bind, cfg.cluster_key.clone(), shared.clone()).await?);
+        let transport =
+            Rc::new(Transport::bind(&bind, cfg.cluster_key.clone(), shared.clone()).await?);
         let raft_cfg = raft::Config {
             id: cfg.id,
             election_tick: cfg.election_ticks,
@@ -251,5 +252,7 @@ impl Drop for Node {
 }
 
 fn unexpected(o: Outcome) -> ReplogError {
-    ReplogError::Protocol(format!("unexpected answer {o:?}: this is a bug, please report it"))
+    ReplogError::Protocol(format!(
+        "unexpected answer {o:?}: this is a bug, please report it"
+    ))
 }

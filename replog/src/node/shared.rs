@@ -44,7 +44,9 @@ pub(crate) struct Slot {
 impl Slot {
     /// Waits for the answer.
     pub(crate) async fn take(&self) -> Outcome {
-        self.ready.wait_until(|| self.value.borrow().is_some()).await;
+        self.ready
+            .wait_until(|| self.value.borrow().is_some())
+            .await;
         self.value
             .borrow_mut()
             .take()
