@@ -112,11 +112,11 @@ fn leader_of(endpoints: &[String]) -> u64 {
         for ep in endpoints {
             let mut c = LogClient::new(&[ep]);
             c.deadline = Duration::from_millis(400);
-            if let Ok(s) = c.status().await {
-                if s.role == "leader" {
-                    c.close().await;
-                    return s.id;
-                }
+            if let Ok(s) = c.status().await
+                && s.role == "leader"
+            {
+                c.close().await;
+                return s.id;
             }
             c.close().await;
         }
@@ -144,7 +144,7 @@ fn client(id: usize, endpoints: Vec<String>, stop: Arc<AtomicBool>) -> History {
             let value = format!("v{n}");
             if c.put(key.as_bytes(), value.as_bytes()).await.is_ok() {
                 h.acked.push((key.clone(), value.clone()));
-                if n % 5 == 0 {
+                if n.is_multiple_of(5) {
                     // A linearizable read after an acknowledged write must see it.
                     match c.get(key.as_bytes(), ReadConsistency::Linearizable).await {
                         Ok(Some(v)) if v == value.as_bytes() => h.reads += 1,

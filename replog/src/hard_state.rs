@@ -100,10 +100,12 @@ fn decode_slot(slot: &[u8]) -> Option<(u64, HardState)> {
     if seq == 0 || crc != crc32c::crc32c(&slot[..32]) {
         return None;
     }
-    let mut hs = HardState::default();
-    hs.term = term;
-    hs.vote = vote;
-    hs.commit = commit;
+    let hs = HardState {
+        term,
+        vote,
+        commit,
+        ..HardState::default()
+    };
     Some((seq, hs))
 }
 
@@ -112,11 +114,12 @@ mod tests {
     use super::*;
 
     fn hs(term: u64, vote: u64, commit: u64) -> HardState {
-        let mut h = HardState::default();
-        h.term = term;
-        h.vote = vote;
-        h.commit = commit;
-        h
+        HardState {
+            term,
+            vote,
+            commit,
+            ..HardState::default()
+        }
     }
 
     #[test]

@@ -98,11 +98,10 @@ mod tests {
         let mut app = msg(MessageType::MsgAppend, 2, 1);
         app.index = 10;
         app.log_term = 4;
-        let e = |index, term| {
-            let mut e = Entry::default();
-            e.index = index;
-            e.term = term;
-            e
+        let e = |index, term| Entry {
+            index,
+            term,
+            ..Entry::default()
         };
         app.entries = vec![e(11, 4), e(12, 5)].into();
         assert!(decode(&encode(&app).unwrap(), 1).is_ok());

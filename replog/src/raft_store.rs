@@ -470,11 +470,12 @@ mod tests {
     use raft::Storage as _;
 
     fn entry(index: u64, term: u64) -> Entry {
-        let mut e = Entry::default();
-        e.index = index;
-        e.term = term;
-        e.data = format!("e{index}").into_bytes().into();
-        e
+        Entry {
+            index,
+            term,
+            data: format!("e{index}").into_bytes().into(),
+            ..Entry::default()
+        }
     }
 
     fn terms(s: &LogStore) -> Vec<(u64, u64)> {
@@ -492,10 +493,12 @@ mod tests {
         // A conflicting suffix from a newer leader replaces 4.
         s.append(&[entry(4, 3), entry(5, 3)]).unwrap();
         assert!(s.sync(false).unwrap());
-        let mut hs = HardState::default();
-        hs.term = 3;
-        hs.vote = 2;
-        hs.commit = 5;
+        let hs = HardState {
+            term: 3,
+            vote: 2,
+            commit: 5,
+            ..HardState::default()
+        };
         s.set_hard_state(hs.clone()).unwrap();
         drop(s);
         let mut s = LogStore::open(dir.path(), Durability::Strict, 1 << 20).unwrap();

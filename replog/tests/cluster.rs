@@ -59,10 +59,10 @@ async fn leader(nodes: &[&Node]) -> usize {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         for (i, n) in nodes.iter().enumerate() {
-            if let Ok(s) = n.status().await {
-                if s.role == "leader" {
-                    return i;
-                }
+            if let Ok(s) = n.status().await
+                && s.role == "leader"
+            {
+                return i;
             }
         }
         compio::time::sleep(Duration::from_millis(20)).await;

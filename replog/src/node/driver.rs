@@ -489,10 +489,10 @@ impl Driver {
         // Strict: the entries are on disk before anything acknowledges them.
         self.raw.mut_store().sync(false)?;
         for rs in rd.take_read_states() {
-            if let Some(id) = ctx_id(&rs.request_ctx, self.cfg.id) {
-                if let Some(read) = self.reads.get_mut(&id) {
-                    read.index = Some(rs.index);
-                }
+            if let Some(read) =
+                ctx_id(&rs.request_ctx, self.cfg.id).and_then(|id| self.reads.get_mut(&id))
+            {
+                read.index = Some(rs.index);
             }
         }
         self.send(rd.take_persisted_messages(), &mut unreachable)
@@ -561,10 +561,9 @@ impl Driver {
                     Some(outcome)
                 }
             };
-            if let (Some(outcome), Some(id)) = (done, ctx_id(&e.context, self.cfg.id)) {
-                if let Some(p) = self.pending.remove(&id) {
-                    self.respond(p.reply, outcome).await;
-                }
+            let waiting = ctx_id(&e.context, self.cfg.id).and_then(|id| self.pending.remove(&id));
+            if let (Some(outcome), Some(p)) = (done, waiting) {
+                self.respond(p.reply, outcome).await;
             }
         }
         Ok(())
