@@ -6,7 +6,8 @@
 //! socket's MAXMSGSIZE); it is addressed to this node from another node id; its type
 //! is one nodes exchange (never a local one such as `MsgHup` or a forwarded
 //! proposal); appended entries are contiguous after the message's index with terms
-//! that never go down and never exceed the message's term. Whether the sender is a
+//! that never go down and never exceed the message's term, and only index 0 has
+//! term 0. Whether the sender is a
 //! member (and, with a cluster key, authenticated) is checked by the node.
 
 use bytes::Bytes;
@@ -48,6 +49,11 @@ pub(crate) fn decode(body: &[u8], me: u64) -> Result<Message, String> {
         other => return Err(format!("{other:?} is not sent between nodes")),
     }
     if msg.get_msg_type() == MsgAppend {
+        // Only index 0 has term 0; raft-rs would match such a claim against any index
+        // past its log and commit up to it (a panic in the engine).
+        if msg.index > 0 && msg.log_term == 0 {
+            return Err(format!("append after index {} claims term 0", msg.index));
+        }
         let mut term = msg.log_term;
         for (i, e) in msg.entries.iter().enumerate() {
             if e.index != msg.index.saturating_add(1 + i as u64) {

@@ -436,6 +436,13 @@ impl Driver {
             let e = self.not_leader();
             return self.respond(reply, Outcome::Failed(e)).await;
         }
+        if self.raw.raft.pending_conf_index > self.applied {
+            // The engine would turn a second change into an empty entry silently.
+            let e = ReplogError::Raft(
+                "a membership change is still being applied; retry once it is done".into(),
+            );
+            return self.respond(reply, Outcome::Failed(e)).await;
+        }
         let (id, ctx) = self.new_ctx(&endpoint);
         let mut cc = ConfChange::default();
         cc.set_change_type(kind);
