@@ -8,8 +8,11 @@
 //! Short by default (CI); `REPLOG_FAULT_SECS=300` runs longer. Network partitions
 //! are not injected yet (no fault proxy).
 
+mod common;
+
+use common::free_endpoint;
+
 use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -17,15 +20,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use zeroring::replog::{LogClient, ReadConsistency};
-
-fn free_endpoint() -> String {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    format!("tcp://127.0.0.1:{port}")
-}
 
 /// A cluster of node processes.
 struct Cluster {

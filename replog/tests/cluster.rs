@@ -90,6 +90,11 @@ async fn converged(nodes: &[&Node], index: u64) {
     }
 }
 
+/// `key`'s value on node `n`, read with `consistency`.
+async fn value(n: &Node, key: &[u8], consistency: ReadConsistency) -> Option<Vec<u8>> {
+    n.get(key, consistency).await.unwrap().map(|v| v.to_vec())
+}
+
 #[compio::test]
 async fn three_nodes_elect_replicate_and_fail_over() {
     let p = peers(3);
@@ -106,10 +111,7 @@ async fn three_nodes_elect_replicate_and_fail_over() {
     converged(&all, last).await;
     for n in &all {
         assert_eq!(
-            n.get(b"k99", ReadConsistency::Stale)
-                .await
-                .unwrap()
-                .as_deref(),
+            value(n, b"k99", ReadConsistency::Stale).await.as_deref(),
             Some(&b"v"[..])
         );
     }
@@ -126,10 +128,8 @@ async fn three_nodes_elect_replicate_and_fail_over() {
         Err(ReplogError::NotLeader { .. })
     ));
     assert_eq!(
-        all[l]
-            .get(b"k1", ReadConsistency::Linearizable)
+        value(all[l], b"k1", ReadConsistency::Linearizable)
             .await
-            .unwrap()
             .as_deref(),
         Some(&b"v"[..])
     );
@@ -202,9 +202,8 @@ async fn a_follower_that_fell_behind_never_loses_acknowledged_writes() {
     for key in &acked {
         for n in [&a, &c] {
             assert_eq!(
-                n.get(key.as_bytes(), ReadConsistency::Stale)
+                value(n, key.as_bytes(), ReadConsistency::Stale)
                     .await
-                    .unwrap()
                     .as_deref(),
                 Some(&b"acked"[..]),
                 "{key} lost on node {}",
@@ -361,9 +360,8 @@ async fn retried_writes_apply_once_and_restart_keeps_state() {
     // A retry of write 1 (say after a timeout) does not roll the value back.
     n.put_as(7, 1, b"k", b"one").await.unwrap();
     assert_eq!(
-        n.get(b"k", ReadConsistency::Linearizable)
+        value(&n, b"k", ReadConsistency::Linearizable)
             .await
-            .unwrap()
             .as_deref(),
         Some(&b"two"[..])
     );
@@ -376,19 +374,15 @@ async fn retried_writes_apply_once_and_restart_keeps_state() {
     let s = n.status().await.unwrap();
     assert!(s.snapshot_index > 1, "{s}");
     assert_eq!(
-        n.get(b"k", ReadConsistency::Linearizable)
+        value(&n, b"k", ReadConsistency::Linearizable)
             .await
-            .unwrap()
             .as_deref(),
         Some(&b"two"[..])
     );
     assert_eq!(s.keys, 51);
     n.put_as(7, 2, b"k", b"late retry").await.unwrap();
     assert_eq!(
-        n.get(b"k", ReadConsistency::Stale)
-            .await
-            .unwrap()
-            .as_deref(),
+        value(&n, b"k", ReadConsistency::Stale).await.as_deref(),
         Some(&b"two"[..]),
         "the session survived the restart"
     );

@@ -13,6 +13,7 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -207,6 +208,67 @@ fn node_thread(cfg: NodeConfig) -> Result<mpsc::Sender<()>, CliError> {
     Ok(stop_tx)
 }
 
+/// Something that writes: a client of a cluster or a node's own API.
+enum Writer {
+    Client(Box<LogClient>),
+    Node(Rc<Node>),
+}
+
+impl Writer {
+    async fn put(&mut self, key: &[u8]) -> Result<u64, ReplogError> {
+        match self {
+            Writer::Client(c) => c.put(key, &VALUE).await,
+            Writer::Node(n) => n.put(key, &VALUE).await,
+        }
+    }
+
+    async fn close(self) {
+        match self {
+            Writer::Client(c) => c.close().await,
+            Writer::Node(n) => {
+                if let Ok(n) = Rc::try_unwrap(n) {
+                    n.close().await;
+                }
+            }
+        }
+    }
+}
+
+/// Latency of `n` puts in a row, one at a time: (p50, p99).
+async fn latencies(w: &mut Writer, n: usize) -> Result<(f64, f64), ReplogError> {
+    let mut lat = Vec::with_capacity(n);
+    for i in 0..n {
+        let start = Instant::now();
+        w.put(format!("l{i}").as_bytes()).await?;
+        lat.push(start.elapsed().as_secs_f64());
+    }
+    Ok(percentiles(lat))
+}
+
+/// Committed writes per second of `writers`, each one write at a time, for `window`.
+async fn write_rate(writers: Vec<Writer>, window: Duration) -> Result<f64, ReplogError> {
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for (c, mut w) in writers.into_iter().enumerate() {
+        tasks.push(compio::runtime::spawn(async move {
+            let mut done = 0u64;
+            while start.elapsed() < window {
+                w.put(format!("c{c}-{done}").as_bytes()).await?;
+                done += 1;
+            }
+            w.close().await;
+            Ok::<u64, ReplogError>(done)
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t
+            .await
+            .map_err(|_| ReplogError::Stopped("a bench writer panicked".into()))??;
+    }
+    Ok(total as f64 / start.elapsed().as_secs_f64())
+}
+
 /// (p50, p99, 16-client rate) of a 3-node cluster in `mode`.
 fn cluster_row(dir: &Path, mode: Durability, plan: &Plan) -> Result<(f64, f64, f64), CliError> {
     let peers: BTreeMap<u64, String> = (1..=3)
@@ -222,55 +284,24 @@ fn cluster_row(dir: &Path, mode: Durability, plan: &Plan) -> Result<(f64, f64, f
         .map_err(|e| CliError(e.to_string()))?
         .block_on(async move {
             let eps: Vec<&str> = endpoints.iter().map(String::as_str).collect();
-            let mut client = LogClient::new(&eps);
-            client.put(b"warm-up", &VALUE).await?; // waits for the election
-            let mut lat = Vec::with_capacity(plan.latency_puts);
-            for i in 0..plan.latency_puts {
-                let start = Instant::now();
-                client.put(format!("l{i}").as_bytes(), &VALUE).await?;
-                lat.push(start.elapsed().as_secs_f64());
-            }
-            let (p50, p99) = percentiles(lat);
-            let total = clients_rate(&eps, 16, plan.window).await?;
-            client.close().await;
+            let mut w = Writer::Client(Box::new(LogClient::new(&eps)));
+            w.put(b"warm-up").await?; // waits for the election
+            let (p50, p99) = latencies(&mut w, plan.latency_puts).await?;
+            w.close().await;
+            let clients = (0..16)
+                .map(|_| Writer::Client(Box::new(LogClient::new(&eps))))
+                .collect();
+            let total = write_rate(clients, plan.window).await?;
             Ok::<_, ReplogError>((p50, p99, total))
         })?;
     drop(stops);
     Ok(result)
 }
 
-/// Committed writes per second from `n` concurrent clients.
-async fn clients_rate(eps: &[&str], n: usize, window: Duration) -> Result<f64, ReplogError> {
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for c in 0..n {
-        let mut client = LogClient::new(eps);
-        tasks.push(compio::runtime::spawn(async move {
-            let mut done = 0u64;
-            while start.elapsed() < window {
-                client
-                    .put(format!("c{c}-{done}").as_bytes(), &VALUE)
-                    .await?;
-                done += 1;
-            }
-            client.close().await;
-            Ok::<u64, ReplogError>(done)
-        }));
-    }
-    let mut total = 0;
-    for t in tasks {
-        total += t
-            .await
-            .map_err(|_| ReplogError::Stopped("a bench client panicked".into()))??;
-    }
-    Ok(total as f64 / start.elapsed().as_secs_f64())
-}
-
 /// (put p50, rate with 16 concurrent writers) of a standalone node through its API.
 fn standalone_row(dir: &Path, mode: Durability, plan: &Plan) -> Result<(f64, f64), CliError> {
     let peers = BTreeMap::from([(1, free_endpoint()?)]);
-    let cfg = node_config(dir, 9, &peers, mode);
-    let mut cfg = NodeConfig { id: 1, ..cfg };
+    let mut cfg = node_config(dir, 1, &peers, mode);
     cfg.dir = cfg.dir.map(|d| d.with_file_name("standalone"));
     if let Some(d) = &cfg.dir {
         std::fs::remove_dir_all(d).ok();
@@ -281,41 +312,15 @@ fn standalone_row(dir: &Path, mode: Durability, plan: &Plan) -> Result<(f64, f64
         .build()
         .map_err(|e| CliError(e.to_string()))?
         .block_on(async move {
-            let node = std::rc::Rc::new(Node::open(cfg).await?);
+            let node = Rc::new(Node::open(cfg).await?);
             while node.put(b"warm-up", &VALUE).await.is_err() {
                 compio::time::sleep(Duration::from_millis(20)).await;
             }
-            let mut lat = Vec::with_capacity(puts);
-            for i in 0..puts {
-                let start = Instant::now();
-                node.put(format!("l{i}").as_bytes(), &VALUE).await?;
-                lat.push(start.elapsed().as_secs_f64());
-            }
-            let (p50, _) = percentiles(lat);
-            let start = Instant::now();
-            let mut tasks = Vec::new();
-            for c in 0..16 {
-                let node = node.clone();
-                tasks.push(compio::runtime::spawn(async move {
-                    let mut done = 0u64;
-                    while start.elapsed() < window {
-                        node.put(format!("c{c}-{done}").as_bytes(), &VALUE).await?;
-                        done += 1;
-                    }
-                    Ok::<u64, ReplogError>(done)
-                }));
-            }
-            let mut total = 0;
-            for t in tasks {
-                total += t
-                    .await
-                    .map_err(|_| ReplogError::Stopped("a bench task panicked".into()))??;
-            }
-            let rate = total as f64 / start.elapsed().as_secs_f64();
-            if let Ok(node) = std::rc::Rc::try_unwrap(node) {
-                node.close().await;
-            }
-            Ok::<_, ReplogError>((p50, rate))
+            let (p50, _) = latencies(&mut Writer::Node(node.clone()), puts).await?;
+            let writers = (0..16).map(|_| Writer::Node(node.clone())).collect();
+            let total = write_rate(writers, window).await?;
+            Writer::Node(node).close().await;
+            Ok::<_, ReplogError>((p50, total))
         })
         .map_err(CliError::from)
 }

@@ -110,21 +110,21 @@ fn reply_frames(peer: Bytes, request_id: Bytes, outcome: Outcome) -> Vec<Bytes> 
 }
 
 impl Driver {
-    /// A driver for `raw`; `applied` is the index the state machine reflects.
+    /// A driver for `raw`, whose applied index (`raft::Config::applied`) is the
+    /// one the state machine `sm` reflects.
     pub(crate) fn new(
         cfg: DriverConfig,
         raw: RawNode<LogStore>,
         sm: StateMachine,
-        transport: Rc<Transport>,
-        shared: Rc<Shared>,
-        applied: u64,
+        io: (Rc<Transport>, Rc<Shared>),
     ) -> Driver {
+        let applied = raw.raft.raft_log.applied;
         Driver {
             cfg,
             raw,
             sm,
-            transport,
-            shared,
+            transport: io.0,
+            shared: io.1,
             applied,
             next_id: 1,
             pending: HashMap::new(),
@@ -407,16 +407,22 @@ impl Driver {
             return self.respond(reply, Outcome::Failed(e)).await;
         }
         let (id, ctx) = self.new_ctx(&[]);
-        match self.raw.propose(ctx, data) {
+        let proposed = self.raw.propose(ctx, data);
+        self.track(proposed, id, reply, "write").await;
+    }
+
+    /// Waits for proposal `id`'s entry to be applied, or answers the engine's refusal.
+    async fn track(
+        &mut self,
+        proposed: raft::Result<()>,
+        id: u64,
+        reply: ReplyTo,
+        what: &'static str,
+    ) {
+        match proposed {
             Ok(()) => {
-                self.pending.insert(
-                    id,
-                    Pending {
-                        reply,
-                        since: Instant::now(),
-                        what: "write",
-                    },
-                );
+                let since = Instant::now();
+                self.pending.insert(id, Pending { reply, since, what });
             }
             Err(e) => {
                 let e = ReplogError::Raft(format!("{e}; retry"));
@@ -447,22 +453,8 @@ impl Driver {
         let mut cc = ConfChange::default();
         cc.set_change_type(kind);
         cc.node_id = node;
-        match self.raw.propose_conf_change(ctx, cc) {
-            Ok(()) => {
-                self.pending.insert(
-                    id,
-                    Pending {
-                        reply,
-                        since: Instant::now(),
-                        what: "membership change",
-                    },
-                );
-            }
-            Err(e) => {
-                let e = ReplogError::Raft(format!("{e}"));
-                self.respond(reply, Outcome::Failed(e)).await;
-            }
-        }
+        let proposed = self.raw.propose_conf_change(ctx, cc);
+        self.track(proposed, id, reply, "membership change").await;
     }
 
     fn start_read(&mut self, read: PendingRead) {
@@ -658,27 +650,11 @@ impl Driver {
         let limit = self.cfg.timeout;
         let old = |since: Instant| since.elapsed() >= limit;
         let mut replies: Vec<(ReplyTo, &'static str, Instant)> = Vec::new();
-        let ids: Vec<u64> = self
-            .pending
-            .iter()
-            .filter(|(_, p)| old(p.since))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in ids {
-            if let Some(p) = self.pending.remove(&id) {
-                replies.push((p.reply, p.what, p.since));
-            }
+        for (_, p) in self.pending.extract_if(|_, p| old(p.since)) {
+            replies.push((p.reply, p.what, p.since));
         }
-        let ids: Vec<u64> = self
-            .reads
-            .iter()
-            .filter(|(_, r)| old(r.since))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in ids {
-            if let Some(r) = self.reads.remove(&id) {
-                replies.push((r.reply, "read", r.since));
-            }
+        for (_, r) in self.reads.extract_if(|_, r| old(r.since)) {
+            replies.push((r.reply, "read", r.since));
         }
         let (keep, gone): (Vec<_>, Vec<_>) = self.deferred.drain(..).partition(|r| !old(r.since));
         self.deferred = keep;

@@ -93,9 +93,7 @@ impl Node {
             },
             raw,
             sm,
-            transport,
-            shared.clone(),
-            applied,
+            (transport, shared.clone()),
         );
         compio::runtime::spawn(driver.run()).detach();
         let ticker = shared.clone();
