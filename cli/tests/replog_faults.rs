@@ -1,14 +1,18 @@
 //! Fault harness for the Raft-replicated log, with node processes on loopback: 4
 //! clients write (and read back linearizably) while nodes are SIGKILLed and
 //! restarted or frozen with SIGSTOP and resumed. Checks: every acknowledged write
-//! is readable at the end with its value, every linearizable read returned the
-//! value its client had written (keys are per client), all nodes converge to the
-//! same applied state, and leadership comes back after every leader kill.
+//! is readable at the end with its value, a linearizable read of a client's own key
+//! returns what it wrote, the clients' writes and linearizable reads of a few
+//! shared keys form a linearizable history per key (`replog_faults/history.rs`),
+//! all nodes converge to the same applied state, and leadership comes back after
+//! every leader kill.
 //!
 //! Short by default (CI); `REPLOG_FAULT_SECS=300` runs longer. Network partitions
 //! are not injected yet (no fault proxy).
 
 mod common;
+#[path = "replog_faults/history.rs"]
+mod history;
 
 use common::free_endpoint;
 
@@ -124,7 +128,12 @@ struct History {
     acked: Vec<(String, String)>,
     bad_reads: Vec<String>,
     reads: u64,
+    /// Writes and linearizable reads of the keys all clients share.
+    shared: Vec<history::Op>,
 }
+
+/// Keys every client writes and reads, for the linearizability check.
+const SHARED_KEYS: u64 = 3;
 
 fn client(id: usize, endpoints: Vec<String>, stop: Arc<AtomicBool>) -> History {
     block_on(async move {
@@ -147,6 +156,28 @@ fn client(id: usize, endpoints: Vec<String>, stop: Arc<AtomicBool>) -> History {
                     }
                 }
             }
+            // A write or a linearizable read of a shared key, timed.
+            let key = format!("shared{}", n % SHARED_KEYS);
+            let start = Instant::now();
+            let (kind, end) = if n.is_multiple_of(2) {
+                let value = format!("c{id}-{n}");
+                let ok = c.put(key.as_bytes(), value.as_bytes()).await.is_ok();
+                (history::Kind::Write(value), ok.then(Instant::now))
+            } else {
+                match c.get(key.as_bytes(), ReadConsistency::Linearizable).await {
+                    Ok(v) => (
+                        history::Kind::Read(v.map(|v| String::from_utf8_lossy(&v).into_owned())),
+                        Some(Instant::now()),
+                    ),
+                    Err(_) => (history::Kind::Read(None), None), // no answer: no constraint
+                }
+            };
+            h.shared.push(history::Op {
+                key,
+                start,
+                end,
+                kind,
+            });
             n += 1;
         }
         c.close().await;
@@ -206,6 +237,8 @@ fn run_faults(nodes: u64, secs: u64) {
     let acked: Vec<(String, String)> = histories.iter().flat_map(|h| h.acked.clone()).collect();
     let bad_reads: Vec<&String> = histories.iter().flat_map(|h| &h.bad_reads).collect();
     let reads: u64 = histories.iter().map(|h| h.reads).sum();
+    let shared: Vec<history::Op> = histories.iter().flat_map(|h| h.shared.clone()).collect();
+    let not_linearizable = history::violations(&shared);
     let lost = block_on(async {
         let eps: Vec<&str> = endpoints.iter().map(String::as_str).collect();
         let mut c = LogClient::new(&eps);
@@ -240,10 +273,11 @@ fn run_faults(nodes: u64, secs: u64) {
     });
     println!(
         "{nodes} nodes, {secs} s: {} writes acknowledged, {} lost, {reads} linearizable \
-         reads checked, {kills} SIGKILLs ({leader_kills} of the leader), {freezes} \
+         reads checked, {} shared-key operations checked for linearizability, {kills} SIGKILLs ({leader_kills} of the leader), {freezes} \
          SIGSTOP/SIGCONT",
         acked.len(),
         lost.len(),
+        shared.len(),
     );
     assert!(
         acked.len() > 50,
@@ -254,6 +288,10 @@ fn run_faults(nodes: u64, secs: u64) {
     assert!(
         bad_reads.is_empty(),
         "stale or wrong linearizable reads: {bad_reads:?}"
+    );
+    assert!(
+        not_linearizable.is_empty(),
+        "shared-key history not linearizable: {not_linearizable:?}"
     );
 }
 
