@@ -34,13 +34,14 @@ pub(crate) const USAGE: &str =
   log members add --node EP ID ENDPOINT [--learner]
   log members remove --node EP ID
   log transfer-leader --node EP ID
-        (clients of a cluster with a key need --cluster-key-file F too)
+        (clients of a cluster with a key need --cluster-key-file F too; --timeout MS
+        bounds a client command, retries included: 10000 by default)
   log bench [--dir D] [--quick]
         3-node cluster and standalone node, per durability mode, on the disk of D
 ";
 
 /// Flags that take a value (skipped when collecting positional arguments).
-const WITH_VALUE: [&str; 9] = [
+const WITH_VALUE: [&str; 10] = [
     "--node",
     "--id",
     "--peers",
@@ -50,6 +51,7 @@ const WITH_VALUE: [&str; 9] = [
     "--cluster-key-file",
     "--snapshot-entries",
     "--segment-bytes",
+    "--timeout",
 ];
 
 /// Runs `zeroring log <args>`.
@@ -129,6 +131,7 @@ fn client_command(command: &str, args: &[String]) -> Result<(), CliError> {
         .map(|s| s.trim().to_owned())
         .collect();
     let key = cluster_key(args)?;
+    let timeout = std::time::Duration::from_millis(numeric_flag(args, "--timeout", 10_000)? as u64);
     let positional = positional(args);
     let flag = |name: &str| args.iter().any(|a| a == name);
     let stale = flag("--stale");
@@ -160,6 +163,7 @@ fn client_command(command: &str, args: &[String]) -> Result<(), CliError> {
         .block_on(async move {
             let eps: Vec<&str> = nodes.iter().map(String::as_str).collect();
             let mut client = LogClient::new(&eps);
+            client.deadline = timeout;
             if let Some(key) = key {
                 client = client.with_cluster_key(key);
             }
