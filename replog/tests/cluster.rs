@@ -289,6 +289,40 @@ async fn forged_messages_are_refused() {
     }
 }
 
+/// A leader cut off from its followers must not answer a linearizable read: the
+/// read-index round needs a heartbeat quorum, and check-quorum deposes it.
+#[compio::test]
+async fn an_isolated_leader_answers_no_linearizable_read() {
+    let p = peers(3);
+    let mut nodes = Vec::new();
+    for id in 1..=3 {
+        nodes.push(Some(Node::open(config(id, &p, None)).await.unwrap()));
+    }
+    let all: Vec<&Node> = nodes.iter().flatten().collect();
+    let l = leader(&all).await;
+    all[l].put(b"k", b"v").await.unwrap();
+    drop(all);
+    for (i, slot) in nodes.iter_mut().enumerate() {
+        if i != l {
+            slot.take().unwrap().close().await;
+        }
+    }
+    let alone = nodes[l].as_ref().unwrap();
+    let read = alone.get(b"k", ReadConsistency::Linearizable).await;
+    assert!(
+        matches!(
+            read,
+            Err(ReplogError::NotLeader { .. } | ReplogError::Unconfirmed { .. })
+        ),
+        "an isolated leader answered {read:?}"
+    );
+    // Stale reads still work, and say nothing about recency.
+    assert_eq!(
+        value(alone, b"k", ReadConsistency::Stale).await.as_deref(),
+        Some(&b"v"[..])
+    );
+}
+
 #[compio::test]
 async fn membership_changes_and_snapshots_for_new_nodes() {
     let dir = tempfile::tempdir().unwrap();
