@@ -3,8 +3,9 @@
 //! Measures the disk's fdatasync latency first (the floor for Strict), then per
 //! durability mode a 3-node cluster on loopback (each node on its own thread and
 //! runtime, like a process): single-client put latency through `LogClient` (p50/p99,
-//! a write counts once a majority committed and the leader applied it) and the
-//! committed write rate of 16 concurrent clients; and a standalone 1-node cluster's
+//! a write counts once a majority committed and the leader applied it), a client's
+//! STATUS round trip (the network part of a write), and the committed write rate of
+//! 16 concurrent clients; and a standalone 1-node cluster's
 //! put latency and rate through the `Node` API. Prints a Markdown table and the
 //! issue's targets with met / not met.
 
@@ -68,9 +69,9 @@ pub(super) fn run(args: &[String]) -> Result<(), CliError> {
         let single = standalone_row(&dir, mode, &plan)?;
         println!(
             "| {mode} | {} | {} | {} | {} | {} |",
-            us(cluster.0),
-            us(cluster.1),
-            rate(cluster.2),
+            us(cluster.put.0),
+            us(cluster.put.1),
+            rate(cluster.sixteen),
             us(single.0),
             rate(single.1)
         );
@@ -94,10 +95,10 @@ pub(super) fn run(args: &[String]) -> Result<(), CliError> {
             }
             Durability::Buffered { .. } => {
                 check(
-                    cluster.2 >= 100e3,
+                    cluster.sixteen >= 100e3,
                     format!(
                         "3 nodes Buffered, 16 clients {} >= 100 K/s",
-                        rate(cluster.2)
+                        rate(cluster.sixteen)
                     ),
                 );
                 check(
@@ -107,8 +108,22 @@ pub(super) fn run(args: &[String]) -> Result<(), CliError> {
             }
             Durability::Strict => {
                 check(
-                    cluster.2 >= 10e3,
-                    format!("3 nodes Strict, 16 clients {} >= 10 K/s", rate(cluster.2)),
+                    cluster.sixteen >= 10e3,
+                    format!(
+                        "3 nodes Strict, 16 clients {} >= 10 K/s",
+                        rate(cluster.sixteen)
+                    ),
+                );
+                let bound = 2.0 * fsync.0 + 2.0 * cluster.round_trip;
+                check(
+                    cluster.put.0 <= bound,
+                    format!(
+                        "3 nodes Strict, 1 client put p50 {} <= 2 x fdatasync p50 + 2 x \
+                         round trip ({}) = {}",
+                        us(cluster.put.0),
+                        us(cluster.round_trip),
+                        us(bound)
+                    ),
                 );
             }
         }
@@ -269,8 +284,16 @@ async fn write_rate(writers: Vec<Writer>, window: Duration) -> Result<f64, Replo
     Ok(total as f64 / start.elapsed().as_secs_f64())
 }
 
-/// (p50, p99, 16-client rate) of a 3-node cluster in `mode`.
-fn cluster_row(dir: &Path, mode: Durability, plan: &Plan) -> Result<(f64, f64, f64), CliError> {
+/// What a 3-node cluster measured: one client's put (p50, p99), 16 clients'
+/// committed writes per second, and a client's status round trip (p50).
+struct ClusterRow {
+    put: (f64, f64),
+    sixteen: f64,
+    round_trip: f64,
+}
+
+/// A 3-node cluster in `mode`.
+fn cluster_row(dir: &Path, mode: Durability, plan: &Plan) -> Result<ClusterRow, CliError> {
     let peers: BTreeMap<u64, String> = (1..=3)
         .map(|id| free_endpoint().map(|ep| (id, ep)))
         .collect::<Result<_, _>>()?;
@@ -286,13 +309,26 @@ fn cluster_row(dir: &Path, mode: Durability, plan: &Plan) -> Result<(f64, f64, f
             let eps: Vec<&str> = endpoints.iter().map(String::as_str).collect();
             let mut w = Writer::Client(Box::new(LogClient::new(&eps)));
             w.put(b"warm-up").await?; // waits for the election
-            let (p50, p99) = latencies(&mut w, plan.latency_puts).await?;
+            let put = latencies(&mut w, plan.latency_puts).await?;
             w.close().await;
+            // A request's round trip without Raft: STATUS to one node.
+            let mut client = LogClient::new(&eps[..1]);
+            let mut rtt = Vec::with_capacity(200);
+            for _ in 0..200 {
+                let start = Instant::now();
+                client.status().await?;
+                rtt.push(start.elapsed().as_secs_f64());
+            }
+            client.close().await;
             let clients = (0..16)
                 .map(|_| Writer::Client(Box::new(LogClient::new(&eps))))
                 .collect();
-            let total = write_rate(clients, plan.window).await?;
-            Ok::<_, ReplogError>((p50, p99, total))
+            let sixteen = write_rate(clients, plan.window).await?;
+            Ok::<_, ReplogError>(ClusterRow {
+                put,
+                sixteen,
+                round_trip: percentiles(rtt).0,
+            })
         })?;
     drop(stops);
     Ok(result)

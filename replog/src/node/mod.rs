@@ -75,6 +75,11 @@ impl Node {
             check_quorum: true,
             pre_vote: true,
             read_only_option: ReadOnlyOption::Safe,
+            // The proposals of one round go to each follower in one append.
+            batch_append: true,
+            // Followers learn the commit index with the next append or heartbeat
+            // instead of an extra message per commit.
+            skip_bcast_commit: true,
             ..raft::Config::default()
         };
         raft_cfg
