@@ -200,11 +200,14 @@ impl Driver {
         self.raw.raft.state == StateRole::Leader
     }
 
+    /// Where to reach node `id`: this node's own peer list first (each node may
+    /// reach a peer through its own address, a proxy or a NAT), then the member
+    /// endpoints replicated with `members add`.
     fn endpoint_of(&self, id: u64) -> Option<String> {
-        self.sm
-            .members()
+        self.cfg
+            .known
             .get(&id)
-            .or_else(|| self.cfg.known.get(&id))
+            .or_else(|| self.sm.members().get(&id))
             .cloned()
     }
 
