@@ -28,6 +28,10 @@ use crate::status::Status;
 
 pub use self::transport::MAX_MESSAGE_BYTES;
 
+/// Bytes of proposals a leader keeps uncommitted before it refuses more (the
+/// writer gets [`ReplogError::Raft`] and retries): 64 MiB.
+pub const MAX_UNCOMMITTED_BYTES: u64 = 64 << 20;
+
 /// A running node. Dropping it stops the node (like [`Node::close`], without
 /// waiting).
 pub struct Node {
@@ -80,6 +84,9 @@ impl Node {
             // Followers learn the commit index with the next append or heartbeat
             // instead of an extra message per commit.
             skip_bcast_commit: true,
+            // A leader that cannot commit (no quorum) refuses proposals beyond this
+            // many bytes in flight instead of growing without bound.
+            max_uncommitted_size: MAX_UNCOMMITTED_BYTES,
             ..raft::Config::default()
         };
         raft_cfg
