@@ -54,6 +54,16 @@ fn config(id: u64, peers: &BTreeMap<u64, String>, dir: Option<&Path>) -> NodeCon
     c
 }
 
+/// Opens founding nodes 1..=n of an in-memory cluster on loopback.
+async fn start(n: u64) -> Vec<Node> {
+    let p = peers(n);
+    let mut nodes = Vec::new();
+    for id in 1..=n {
+        nodes.push(Node::open(config(id, &p, None)).await.unwrap());
+    }
+    nodes
+}
+
 /// Waits until one of `nodes` leads and returns its position.
 async fn leader(nodes: &[&Node]) -> usize {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -97,11 +107,7 @@ async fn value(n: &Node, key: &[u8], consistency: ReadConsistency) -> Option<Vec
 
 #[compio::test]
 async fn three_nodes_elect_replicate_and_fail_over() {
-    let p = peers(3);
-    let mut nodes = Vec::new();
-    for id in 1..=3 {
-        nodes.push(Some(Node::open(config(id, &p, None)).await.unwrap()));
-    }
+    let mut nodes: Vec<Option<Node>> = start(3).await.into_iter().map(Some).collect();
     let all: Vec<&Node> = nodes.iter().flatten().collect();
     let l = leader(&all).await;
     let mut last = 0;
@@ -293,11 +299,7 @@ async fn forged_messages_are_refused() {
 /// read-index round needs a heartbeat quorum, and check-quorum deposes it.
 #[compio::test]
 async fn an_isolated_leader_answers_no_linearizable_read() {
-    let p = peers(3);
-    let mut nodes = Vec::new();
-    for id in 1..=3 {
-        nodes.push(Some(Node::open(config(id, &p, None)).await.unwrap()));
-    }
+    let mut nodes: Vec<Option<Node>> = start(3).await.into_iter().map(Some).collect();
     let all: Vec<&Node> = nodes.iter().flatten().collect();
     let l = leader(&all).await;
     all[l].put(b"k", b"v").await.unwrap();
@@ -425,11 +427,7 @@ async fn retried_writes_apply_once_and_restart_keeps_state() {
 
 #[compio::test]
 async fn the_client_follows_redirects() {
-    let p = peers(3);
-    let mut nodes = Vec::new();
-    for id in 1..=3 {
-        nodes.push(Node::open(config(id, &p, None)).await.unwrap());
-    }
+    let nodes = start(3).await;
     let all: Vec<&Node> = nodes.iter().collect();
     let l = leader(&all).await;
     let follower = all[(l + 1) % 3].endpoint().to_owned();
