@@ -6,13 +6,15 @@
 //! socket's MAXMSGSIZE); it is addressed to this node from another node id; its type
 //! is one nodes exchange (never a local one such as `MsgHup` or a forwarded
 //! proposal); appended entries are contiguous after the message's index with terms
-//! that never go down and never exceed the message's term, and only index 0 has
-//! term 0. Whether the sender is a
+//! that never go down and never exceed the message's term, each small enough for
+//! one log record, and only index 0 has term 0. Whether the sender is a
 //! member (and, with a cluster key, authenticated) is checked by the node.
 
 use bytes::Bytes;
 use protobuf::Message as _;
 use raft::prelude::{Message, MessageType};
+
+use crate::record::MAX_PAYLOAD;
 
 /// The message as bytes for the wire.
 pub(crate) fn encode(msg: &Message) -> Option<Bytes> {
@@ -56,6 +58,10 @@ pub(crate) fn decode(body: &[u8], me: u64) -> Result<Message, String> {
         }
         let mut term = msg.log_term;
         for (i, e) in msg.entries.iter().enumerate() {
+            // Each entry becomes one log record.
+            if e.compute_size() as usize > MAX_PAYLOAD {
+                return Err(format!("entry {} is over the record size limit", e.index));
+            }
             if e.index != msg.index.saturating_add(1 + i as u64) {
                 return Err(format!(
                     "entry {i} has index {}, expected {}",

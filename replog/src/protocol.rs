@@ -246,10 +246,18 @@ impl Request {
                 )));
             }
         };
-        match &request {
+        request.check()?;
+        Ok(request)
+    }
+
+    /// Checks the limits a request must respect wherever it comes from: writes of at
+    /// most [`MAX_WRITE_BYTES`], node id 0 reserved, endpoints of at most 1 KiB.
+    pub fn check(&self) -> Result<()> {
+        match self {
             Request::Put { key, value, .. } if key.len() + value.len() > MAX_WRITE_BYTES => {
                 Err(ReplogError::Protocol(format!(
-                    "key and value of {} bytes exceed the {MAX_WRITE_BYTES}-byte write limit",
+                    "key and value of {} bytes exceed the {MAX_WRITE_BYTES}-byte write \
+                     limit: split the value",
                     key.len() + value.len()
                 )))
             }
@@ -259,7 +267,10 @@ impl Request {
             Request::AddMember { id: 0, .. } => {
                 Err(ReplogError::Protocol("node id 0 is reserved".into()))
             }
-            _ => Ok(request),
+            Request::AddMember { endpoint, .. } if endpoint.len() > 1024 => Err(
+                ReplogError::Protocol("an endpoint is at most 1024 bytes".into()),
+            ),
+            _ => Ok(()),
         }
     }
 }

@@ -391,6 +391,12 @@ async fn retried_writes_apply_once_and_restart_keeps_state() {
     c.snapshot_entries = 20;
     let n = Node::open(c.clone()).await.unwrap();
     leader(&[&n]).await;
+    // Too large for one log record: refused, and the node keeps serving.
+    let huge = vec![0u8; 9 << 20];
+    assert!(matches!(
+        n.put(b"huge", &huge).await,
+        Err(ReplogError::Protocol(_))
+    ));
     n.put_as(7, 1, b"k", b"one").await.unwrap();
     n.put_as(7, 2, b"k", b"two").await.unwrap();
     // A retry of write 1 (say after a timeout) does not roll the value back.

@@ -308,6 +308,9 @@ impl Driver {
     }
 
     async fn on_request(&mut self, req: Request, reply: ReplyTo) {
+        if let Err(e) = req.check() {
+            return self.respond(reply, Outcome::Failed(e)).await;
+        }
         match req {
             Request::Put {
                 client,
