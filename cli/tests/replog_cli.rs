@@ -1,6 +1,7 @@
 //! The `zeroring log` commands against node processes on loopback, with a CURVE
-//! cluster key: writes and reads with the key, refusal without it, a node joined as
-//! a learner and promoted, leadership handed to it, a founding node removed.
+//! cluster key: writes and reads with the key or an admitted client key, refusal
+//! without one, a node joined as a learner and promoted, leadership handed to it, a
+//! founding node removed.
 
 mod common;
 
@@ -50,11 +51,19 @@ impl Drop for Nodes {
 }
 
 fn serve(dir: &Path, id: u64, peers: &str, key: &str, join: bool) -> Child {
+    let client = Path::new(key).with_file_name("client");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_zeroring"));
     cmd.args(["log", "serve", "--id", &id.to_string(), "--peers", peers])
         .arg("--dir")
         .arg(dir.join(format!("n{id}")))
-        .args(["--mode", "buffered", "--cluster-key-file", key])
+        .args([
+            "--mode",
+            "buffered",
+            "--cluster-key-file",
+            key,
+            "--client-keys",
+        ])
+        .arg(&client)
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     if join {
@@ -70,6 +79,9 @@ fn cluster_commands_with_a_cluster_key() {
     let out = zeroring(&["curve", "keygen", "--out", cert.to_str().unwrap()]);
     assert!(out.status.success(), "{out:?}");
     let key = format!("{}_secret", cert.display());
+    let client_cert = dir.path().join("client");
+    let out = zeroring(&["curve", "keygen", "--out", client_cert.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
     let eps: Vec<String> = (0..4).map(|_| free_endpoint()).collect();
     let founders = format!("1={},2={},3={}", eps[0], eps[1], eps[2]);
     let mut nodes = Nodes(Vec::new());
@@ -88,7 +100,22 @@ fn cluster_commands_with_a_cluster_key() {
         with_key(&["log", "get", "--node", &all, "colour"]),
         "blue\n"
     );
-    // Without the key the nodes refuse the connection: the client gets no answer.
+    // A client with its own admitted key.
+    let own = format!("{}_secret", client_cert.display());
+    let cluster_public = cert.to_str().unwrap();
+    let with_own = ok(&[
+        "log",
+        "get",
+        "--node",
+        &all,
+        "colour",
+        "--client-key-file",
+        &own,
+        "--cluster-public-key",
+        cluster_public,
+    ]);
+    assert_eq!(with_own, "blue\n");
+    // Without a key the nodes refuse the connection: the client gets no answer.
     let refused = zeroring(&["log", "get", "--node", &all, "colour", "--timeout", "1500"]);
     assert!(!refused.status.success());
     assert!(

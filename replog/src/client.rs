@@ -8,7 +8,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use zeroring_sockets::{CurveKeyPair, DealerSocket, Message};
+use zeroring_sockets::{CurveKeyPair, CurvePublicKey, DealerSocket, Message};
 
 use super::error::{ReplogError, Result};
 use super::protocol::{ReadConsistency, Request, read_num};
@@ -24,7 +24,8 @@ const SILENT_FOR: Duration = Duration::from_secs(2);
 /// one at a time (the sequence numbers of its writes rely on it).
 pub struct LogClient {
     endpoints: Vec<String>,
-    key: Option<CurveKeyPair>,
+    /// CURVE: the nodes' public (cluster) key and this client's key pair.
+    curve: Option<(CurvePublicKey, CurveKeyPair)>,
     sockets: HashMap<String, DealerSocket>,
     /// Index into `endpoints` of the node asked next.
     current: usize,
@@ -53,7 +54,7 @@ impl LogClient {
         let client_id = RandomState::new().hash_one((std::process::id(), Instant::now())) | 1;
         LogClient {
             endpoints: endpoints.iter().map(|s| s.to_string()).collect(),
-            key: None,
+            curve: None,
             sockets: HashMap::new(),
             current: 0,
             silent: HashMap::new(),
@@ -64,9 +65,18 @@ impl LogClient {
         }
     }
 
-    /// Connects with the cluster's CURVE key pair (needed when the nodes have one).
+    /// Connects with the cluster's CURVE key pair (an administrator holding the
+    /// cluster secret).
     pub fn with_cluster_key(mut self, key: CurveKeyPair) -> LogClient {
-        self.key = Some(key);
+        self.curve = Some((*key.public(), key));
+        self
+    }
+
+    /// Connects with this client's own CURVE key pair to nodes whose cluster public
+    /// key is `cluster`; the nodes must list `own`'s public key in their
+    /// `client_keys`.
+    pub fn with_client_key(mut self, cluster: CurvePublicKey, own: CurveKeyPair) -> LogClient {
+        self.curve = Some((cluster, own));
         self
     }
 
@@ -79,9 +89,9 @@ impl LogClient {
         if !self.sockets.contains_key(endpoint) {
             let d = DealerSocket::new();
             d.set_linger(Some(Duration::ZERO));
-            if let Some(key) = &self.key {
-                d.set_curve_serverkey(key.public().as_bytes())?;
-                d.set_curve_keypair(key)?;
+            if let Some((server, own)) = &self.curve {
+                d.set_curve_serverkey(server.as_bytes())?;
+                d.set_curve_keypair(own)?;
             }
             d.connect(endpoint).await?;
             self.sockets.insert(endpoint.to_owned(), d);

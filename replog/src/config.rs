@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use zeroring_sockets::CurveKeyPair;
+use zeroring_sockets::{CurveKeyPair, CurvePublicKey};
 
 use super::durability::Durability;
 use super::error::{ReplogError, Result};
@@ -45,6 +45,10 @@ pub struct NodeConfig {
     /// clients): with it, every connection to the node must present this key, and
     /// Raft traffic is accepted only from it. `None`: no authentication.
     pub cluster_key: Option<CurveKeyPair>,
+    /// With a cluster key: public keys of the clients also admitted (each with its
+    /// own key pair, see [`LogClient::with_client_key`](crate::LogClient::with_client_key)).
+    /// They may send requests, never Raft traffic.
+    pub client_keys: Vec<CurvePublicKey>,
 }
 
 impl NodeConfig {
@@ -69,6 +73,7 @@ impl NodeConfig {
             heartbeat_ticks: 2,
             request_timeout: Duration::from_secs(5),
             cluster_key: None,
+            client_keys: Vec::new(),
         }
     }
 
@@ -97,6 +102,9 @@ impl NodeConfig {
                     "keeps files: give a directory"
                 }
             ));
+        }
+        if !self.client_keys.is_empty() && self.cluster_key.is_none() {
+            return bad("client keys need a cluster key (CURVE is off without one)".into());
         }
         if self.election_ticks <= self.heartbeat_ticks || self.heartbeat_ticks == 0 {
             return bad("the election timeout must be longer than the heartbeat interval".into());

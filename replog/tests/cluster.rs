@@ -237,47 +237,62 @@ fn forged(kind: MessageType, from: u64, to: u64, term: u64) -> Bytes {
 /// and forged appends from a rogue peer are refused and the cluster keeps serving.
 #[compio::test]
 async fn forged_messages_are_refused() {
-    // With a cluster key, a rogue without it cannot even connect; without one, a
-    // sender that is not a member is dropped.
+    // With a cluster key, a rogue without it cannot even connect, and a client with
+    // an admitted key of its own may send requests but no Raft traffic; without a
+    // key, a sender that is not a member is dropped.
     for keyed in [true, false] {
         let p = peers(3);
         let key = keyed.then(|| zeroring_sockets::curve_keypair().unwrap());
+        let client_key = zeroring_sockets::curve_keypair().unwrap();
         let mut nodes = Vec::new();
         for id in 1..=3 {
             let mut c = config(id, &p, None);
             c.cluster_key = key.clone();
+            if keyed {
+                c.client_keys = vec![*client_key.public()];
+            }
             nodes.push(Node::open(c).await.unwrap());
         }
         let all: Vec<&Node> = nodes.iter().collect();
         let l = leader(&all).await;
         let term = all[l].status().await.unwrap().term;
-        let rogue = DealerSocket::new();
-        rogue.set_linger(Some(Duration::ZERO));
-        rogue.connect(all[l].endpoint()).await.unwrap();
-        // A member id is only usable by an authenticated node; without a key, a
-        // non-member id (99) must be refused.
-        let from = if keyed { 2 } else { 99 };
-        for kind in [
-            MessageType::MsgHeartbeat,
-            MessageType::MsgAppend,
-            MessageType::MsgAppendResponse,
-            MessageType::MsgRequestVote,
-            MessageType::MsgTimeoutNow,
-            MessageType::MsgSnapshot,
-        ] {
-            for to in 1..=3 {
-                let body = forged(kind, from, to, 1 << 62);
-                let _ = rogue
-                    .try_send(Message::from(vec![Bytes::from_static(RAFT_FRAME), body]))
-                    .await;
-            }
+        let mut rogues = vec![DealerSocket::new()];
+        if let Some(key) = &key {
+            let insider = DealerSocket::new();
+            insider
+                .set_curve_serverkey(key.public().as_bytes())
+                .unwrap();
+            insider.set_curve_keypair(&client_key).unwrap();
+            rogues.push(insider);
         }
-        let _ = rogue
-            .try_send(Message::from(vec![
-                Bytes::from_static(RAFT_FRAME),
-                Bytes::from_static(b"\xff\x00garbage"),
-            ]))
-            .await;
+        // A member id is only usable by a node with the cluster key; without a key,
+        // a non-member id (99) must be refused.
+        let from = if keyed { 2 } else { 99 };
+        for rogue in &rogues {
+            rogue.set_linger(Some(Duration::ZERO));
+            rogue.connect(all[l].endpoint()).await.unwrap();
+            for kind in [
+                MessageType::MsgHeartbeat,
+                MessageType::MsgAppend,
+                MessageType::MsgAppendResponse,
+                MessageType::MsgRequestVote,
+                MessageType::MsgTimeoutNow,
+                MessageType::MsgSnapshot,
+            ] {
+                for to in 1..=3 {
+                    let body = forged(kind, from, to, 1 << 62);
+                    let _ = rogue
+                        .send(Message::from(vec![Bytes::from_static(RAFT_FRAME), body]))
+                        .await;
+                }
+            }
+            let _ = rogue
+                .send(Message::from(vec![
+                    Bytes::from_static(RAFT_FRAME),
+                    Bytes::from_static(b"\xff\x00garbage"),
+                ]))
+                .await;
+        }
         compio::time::sleep(Duration::from_millis(300)).await;
         let s = all[l].status().await.unwrap();
         assert_eq!(s.role, "leader", "keyed={keyed}: the leader was deposed");
@@ -288,7 +303,16 @@ async fn forged_messages_are_refused() {
         for n in &all {
             assert_eq!(n.status().await.unwrap().term, term);
         }
-        rogue.close().await;
+        if let Some(key) = &key {
+            // The admitted client key is good for requests.
+            let mut client = LogClient::new(&[all[l].endpoint()])
+                .with_client_key(*key.public(), client_key.clone());
+            client.put(b"from", b"a client key").await.unwrap();
+            client.close().await;
+        }
+        for rogue in rogues {
+            rogue.close().await;
+        }
         for n in nodes {
             n.close().await;
         }

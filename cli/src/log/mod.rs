@@ -11,7 +11,7 @@ use crate::{CliError, numeric_flag, text_flag};
 use zeroring::replog::{
     Durability, LogClient, Node, NodeConfig, ReadConsistency, ReplogError, parse_peers,
 };
-use zeroring::{CurveKeyPair, CurveSecretKey};
+use zeroring::{CurveKeyPair, CurvePublicKey, CurveSecretKey};
 
 impl From<ReplogError> for CliError {
     fn from(e: ReplogError) -> CliError {
@@ -21,8 +21,8 @@ impl From<ReplogError> for CliError {
 
 pub(crate) const USAGE: &str =
     "  log serve --id N --peers 1=EP,2=EP,3=EP [--dir D] [--mode strict|buffered|inmemory]
-            [--join] [--bind EP] [--cluster-key-file F] [--snapshot-entries N]
-            [--segment-bytes N]
+            [--join] [--bind EP] [--cluster-key-file F [--client-keys K,K..]]
+            [--snapshot-entries N] [--segment-bytes N]
         run node N of a Raft cluster (founding members: --peers; with --join, start
         empty and wait for `log members add`); prints `listening on <endpoint>`
   log put --node EP[,EP..] KEY VALUE          write through the leader (redirects
@@ -34,14 +34,16 @@ pub(crate) const USAGE: &str =
   log members add --node EP ID ENDPOINT [--learner]
   log members remove --node EP ID
   log transfer-leader --node EP ID
-        (clients of a cluster with a key need --cluster-key-file F too; --timeout MS
-        bounds a client command, retries included: 10000 by default)
+        (clients of a cluster with a key need --cluster-key-file F, or their own
+        --client-key-file F listed in the nodes' --client-keys (public keys or
+        certificate files) with --cluster-public-key K; --timeout MS bounds a
+        client command, retries included: 10000 by default)
   log bench [--dir D] [--quick]
         3-node cluster and standalone node, per durability mode, on the disk of D
 ";
 
 /// Flags that take a value (skipped when collecting positional arguments).
-const WITH_VALUE: [&str; 10] = [
+const WITH_VALUE: [&str; 13] = [
     "--node",
     "--id",
     "--peers",
@@ -52,6 +54,9 @@ const WITH_VALUE: [&str; 10] = [
     "--snapshot-entries",
     "--segment-bytes",
     "--timeout",
+    "--client-keys",
+    "--client-key-file",
+    "--cluster-public-key",
 ];
 
 /// Runs `zeroring log <args>`.
@@ -67,26 +72,43 @@ pub(crate) fn run(args: &[String]) -> Result<(), CliError> {
     }
 }
 
-/// Reads a cluster key: a file holding the Z85 secret key, or a czmq secret
-/// certificate (`secret-key = "..."`, as `zeroring curve keygen --out` writes).
-fn cluster_key(args: &[String]) -> Result<Option<CurveKeyPair>, CliError> {
-    let Some(path) = text_flag(args, "--cluster-key-file") else {
-        return Ok(None);
-    };
+/// The Z85 key in a key file: the `name = "..."` line of a czmq certificate (as
+/// `zeroring curve keygen --out` writes), or else the whole file.
+fn key_text(path: &str, name: &str) -> Result<String, CliError> {
     let text = std::fs::read_to_string(path).map_err(|e| CliError(format!("{path}: {e}")))?;
-    let z85 = text
+    Ok(text
         .lines()
         .find_map(|l| {
-            let (name, value) = l.split_once('=')?;
-            (name.trim() == "secret-key").then(|| value.trim().trim_matches('"').to_owned())
+            let (field, value) = l.split_once('=')?;
+            (field.trim() == name).then(|| value.trim().trim_matches('"').to_owned())
         })
-        .unwrap_or_else(|| text.trim().to_owned());
-    let secret = CurveSecretKey::from_slice(z85.as_bytes()).map_err(|e| {
-        CliError(format!(
-            "{path}: not a CURVE secret key ({e}): give the 40-character Z85 secret key or a czmq secret certificate"
-        ))
-    })?;
+        .unwrap_or_else(|| text.trim().to_owned()))
+}
+
+/// A key pair from the secret key file named by `flag`.
+fn key_pair(args: &[String], flag: &str) -> Result<Option<CurveKeyPair>, CliError> {
+    let Some(path) = text_flag(args, flag) else {
+        return Ok(None);
+    };
+    let secret =
+        CurveSecretKey::from_slice(key_text(path, "secret-key")?.as_bytes()).map_err(|e| {
+            CliError(format!(
+                "{path}: not a CURVE secret key ({e}): give the 40-character Z85 secret \
+                 key or a czmq secret certificate"
+            ))
+        })?;
     Ok(Some(CurveKeyPair::from_secret(secret)))
+}
+
+/// A public key: 40 Z85 characters, or a file holding one (a czmq certificate).
+fn public_key(text: &str) -> Result<CurvePublicKey, CliError> {
+    let z85 = if std::path::Path::new(text).is_file() {
+        key_text(text, "public-key")?
+    } else {
+        text.to_owned()
+    };
+    CurvePublicKey::from_slice(z85.as_bytes())
+        .map_err(|e| CliError(format!("{text}: not a CURVE public key ({e})")))
 }
 
 fn serve(args: &[String]) -> Result<(), CliError> {
@@ -104,7 +126,13 @@ fn serve(args: &[String]) -> Result<(), CliError> {
     cfg.join = args.iter().any(|a| a == "--join");
     cfg.segment_bytes = numeric_flag(args, "--segment-bytes", 64 << 20)? as u64;
     cfg.snapshot_entries = numeric_flag(args, "--snapshot-entries", 100_000)? as u64;
-    cfg.cluster_key = cluster_key(args)?;
+    cfg.cluster_key = key_pair(args, "--cluster-key-file")?;
+    if let Some(list) = text_flag(args, "--client-keys") {
+        cfg.client_keys = list
+            .split(',')
+            .map(|k| public_key(k.trim()))
+            .collect::<Result<_, _>>()?;
+    }
     cfg.validate()?;
     zeroring::runtime_builder()
         .build()
@@ -130,7 +158,11 @@ fn client_command(command: &str, args: &[String]) -> Result<(), CliError> {
         .split(',')
         .map(|s| s.trim().to_owned())
         .collect();
-    let key = cluster_key(args)?;
+    let key = key_pair(args, "--cluster-key-file")?;
+    let own = key_pair(args, "--client-key-file")?;
+    let cluster_public = text_flag(args, "--cluster-public-key")
+        .map(public_key)
+        .transpose()?;
     let timeout = std::time::Duration::from_millis(numeric_flag(args, "--timeout", 10_000)? as u64);
     let positional = positional(args);
     let flag = |name: &str| args.iter().any(|a| a == name);
@@ -164,8 +196,17 @@ fn client_command(command: &str, args: &[String]) -> Result<(), CliError> {
             let eps: Vec<&str> = nodes.iter().map(String::as_str).collect();
             let mut client = LogClient::new(&eps);
             client.deadline = timeout;
-            if let Some(key) = key {
-                client = client.with_cluster_key(key);
+            match (key, own, cluster_public) {
+                (Some(key), _, _) => client = client.with_cluster_key(key),
+                (None, Some(own), Some(cluster)) => {
+                    client = client.with_client_key(cluster, own);
+                }
+                (None, Some(_), None) => {
+                    return Err(CliError(
+                        "--client-key-file needs --cluster-public-key too".into(),
+                    ));
+                }
+                _ => {}
             }
             let arg = |i: usize| positional[i].as_bytes();
             let id_at = |i: usize| -> Result<u64, CliError> {

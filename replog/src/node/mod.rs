@@ -67,8 +67,15 @@ impl Node {
             StateMachine::decode(&snap.data)?
         };
         let shared = Rc::new(Shared::default());
-        let transport =
-            Rc::new(Transport::bind(&bind, cfg.cluster_key.clone(), shared.clone()).await?);
+        let transport = Rc::new(
+            Transport::bind(
+                &bind,
+                cfg.cluster_key.clone(),
+                &cfg.client_keys,
+                shared.clone(),
+            )
+            .await?,
+        );
         let raft_cfg = raft::Config {
             id: cfg.id,
             election_tick: cfg.election_ticks,

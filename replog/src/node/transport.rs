@@ -1,7 +1,8 @@
 //! The node's sockets: one ROUTER bound at its endpoint for everything inbound (Raft
 //! traffic from other nodes, client requests), and one DEALER per peer for Raft
-//! traffic out. With a cluster key the ROUTER is a CURVE server that admits only that
-//! key, and the DEALERs present it.
+//! traffic out. With a cluster key the ROUTER is a CURVE server that admits that key
+//! and the configured client keys (a ZAP allow list), and the DEALERs present it;
+//! Raft traffic is taken only from connections that presented the cluster key.
 //!
 //! Sending never waits: a message to a peer that is full or unreachable is dropped
 //! (Raft retransmits) and the caller is told so it can report the peer unreachable.
@@ -11,7 +12,9 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use bytes::Bytes;
-use zeroring_sockets::{Authenticator, CurveKeyPair, DealerSocket, Message, RouterSocket};
+use zeroring_sockets::{
+    Authenticator, CurveKeyPair, CurvePublicKey, DealerSocket, Message, RouterSocket,
+};
 
 use super::shared::{INBOX_CAP, Shared};
 use crate::error::Result;
@@ -34,6 +37,7 @@ impl Transport {
     pub(crate) async fn bind(
         endpoint: &str,
         key: Option<CurveKeyPair>,
+        client_keys: &[CurvePublicKey],
         shared: Rc<Shared>,
     ) -> Result<Transport> {
         let router = RouterSocket::new();
@@ -43,6 +47,9 @@ impl Transport {
             router.set_curve_keypair(key)?;
             let auth = Authenticator::new();
             auth.allow_curve_key(*key.public());
+            for client in client_keys {
+                auth.allow_curve_key(*client);
+            }
             router.set_authenticator(auth);
         }
         let bound = router.bind(endpoint).await?;
