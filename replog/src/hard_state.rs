@@ -5,7 +5,8 @@
 //! write goes to the slot the previous write did not use, so a write torn by a crash
 //! leaves the other slot intact; on open the valid slot with the higher sequence
 //! wins. Term and vote changes are fdatasynced before the node sends the message that
-//! depends on them; a commit-only change need not be (Raft relearns the commit index).
+//! depends on them; the commit index is written only along with them (Raft relearns
+//! it from the leader).
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;

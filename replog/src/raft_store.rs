@@ -268,17 +268,24 @@ impl LogStore {
         Ok(())
     }
 
-    /// Persists a new hard state; term and vote changes are synced at once.
+    /// Records a new hard state; term and vote changes are written and synced at
+    /// once.
     pub(crate) fn set_hard_state(&mut self, hs: HardState) -> Result<()> {
         let decisive = hs.term != self.hs.term || hs.vote != self.hs.vote;
         self.hs = hs;
         if let Some(disk) = &mut self.disk {
-            disk.hs_file.write(&self.hs, decisive)?;
+            // A commit-only change is written with the next term or vote change (or
+            // snapshot): Raft relearns the commit index from the leader, and a
+            // restart re-applies from the snapshot anyway. This saves a write per
+            // round on every node.
+            if decisive {
+                disk.hs_file.write(&self.hs, true)?;
+            }
         }
         Ok(())
     }
 
-    /// Records the commit index (from a light ready); not synced.
+    /// Records the commit index (from a light ready); not written on its own.
     pub(crate) fn set_commit(&mut self, commit: u64) -> Result<()> {
         let mut hs = self.hs.clone();
         hs.commit = commit;
