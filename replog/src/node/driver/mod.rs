@@ -4,6 +4,9 @@
 //! send the leader's appends, install a snapshot, apply committed entries, persist
 //! new entries and the hard state (synced as the durability mode says), only then
 //! send the messages that acknowledge them, and advance.
+//!
+//! Submodules: `requests` (serving requests), `apply` (committed entries), `reply`
+//! (reply frames for network clients).
 
 use std::collections::{BTreeMap, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -11,24 +14,23 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use protobuf::Message as _;
-use raft::prelude::{
-    ConfChange, ConfChangeType, ConfChangeV2, Entry, EntryType, Message as RaftMessage, MessageType,
-};
+use raft::prelude::{Message as RaftMessage, MessageType};
 use raft::{RawNode, SnapshotStatus, StateRole};
 use zeroring_sockets::{Message, PeerProperties};
 
+mod apply;
+mod reply;
+mod requests;
+
+use self::reply::reply_frames;
 use super::shared::{Outcome, ReplyTo, Shared};
 use super::transport::Transport;
-use crate::command::Command;
 use crate::durability::Durability;
 use crate::error::{ReplogError, Result};
-use crate::machine::{StateMachine, apply_payload};
+use crate::machine::StateMachine;
 use crate::peer_msg;
-use crate::protocol::{RAFT_FRAME, ReadConsistency, Request, num_frame};
+use crate::protocol::{RAFT_FRAME, Request};
 use crate::raft_store::LogStore;
-use crate::status::{MemberStatus, Status};
-use crate::store::Op;
 
 /// A request waiting for its entry to be applied.
 struct Pending {
@@ -75,38 +77,6 @@ fn ctx_id(ctx: &[u8], me: u64) -> Option<u64> {
     let node = u64::from_le_bytes(ctx.get(..8)?.try_into().ok()?);
     let id = u64::from_le_bytes(ctx.get(8..16)?.try_into().ok()?);
     (node == me).then_some(id)
-}
-
-fn reply_frames(peer: Bytes, request_id: Bytes, outcome: Outcome) -> Vec<Bytes> {
-    let mut frames = vec![peer, Bytes::new(), request_id];
-    let fixed = |s: &'static [u8]| Bytes::from_static(s);
-    match outcome {
-        Outcome::Written(index) => frames.extend([fixed(b"OK"), num_frame(index)]),
-        Outcome::Value(v) => {
-            frames.push(fixed(b"OK"));
-            match v {
-                Some(v) => frames.extend([fixed(b"\x01"), v]),
-                None => frames.extend([fixed(b"\x00"), Bytes::new()]),
-            }
-        }
-        Outcome::Status(s) => match s.encode() {
-            Ok(b) => frames.extend([fixed(b"OK"), b.into()]),
-            Err(e) => frames.extend([fixed(b"ERR"), e.to_string().into()]),
-        },
-        Outcome::Done => frames.push(fixed(b"OK")),
-        Outcome::Failed(ReplogError::NotLeader {
-            leader_id, leader, ..
-        }) => frames.extend([
-            fixed(b"NOTLEADER"),
-            num_frame(leader_id.unwrap_or(0)),
-            leader.unwrap_or_default().into(),
-        ]),
-        Outcome::Failed(e @ ReplogError::Unconfirmed { .. }) => {
-            frames.extend([fixed(b"UNCONFIRMED"), e.to_string().into()])
-        }
-        Outcome::Failed(e) => frames.extend([fixed(b"ERR"), e.to_string().into()]),
-    }
-    frames
 }
 
 impl Driver {
@@ -211,20 +181,6 @@ impl Driver {
             .cloned()
     }
 
-    fn not_leader(&self) -> ReplogError {
-        let r = &self.raw.raft;
-        // A follower that has not heard from its leader for three heartbeats does not
-        // send clients to it: it is probably gone, and an election is coming.
-        let fresh = r.election_elapsed <= 3 * r.heartbeat_timeout();
-        let leader = if fresh { r.leader_id } else { 0 };
-        let leader_id = (leader != 0).then_some(leader);
-        ReplogError::NotLeader {
-            node: self.cfg.id,
-            leader_id,
-            leader: leader_id.and_then(|l| self.endpoint_of(l)),
-        }
-    }
-
     async fn respond(&self, reply: ReplyTo, outcome: Outcome) {
         if let Some((peer, request_id, outcome)) = reply.local(outcome) {
             self.transport
@@ -307,168 +263,6 @@ impl Driver {
         }
     }
 
-    async fn on_request(&mut self, req: Request, reply: ReplyTo) {
-        if let Err(e) = req.check() {
-            return self.respond(reply, Outcome::Failed(e)).await;
-        }
-        match req {
-            Request::Put {
-                client,
-                seq,
-                key,
-                value,
-            } => {
-                let op = Op::Put {
-                    key: &key,
-                    value: &value,
-                };
-                let data = Command { client, seq, op }.encode();
-                self.propose(data, reply).await;
-            }
-            Request::Delete { client, seq, key } => {
-                let data = Command {
-                    client,
-                    seq,
-                    op: Op::Delete { key: &key },
-                }
-                .encode();
-                self.propose(data, reply).await;
-            }
-            Request::Get {
-                key,
-                consistency: ReadConsistency::Stale,
-            } => {
-                let v = self.sm.get(&key);
-                self.respond(reply, Outcome::Value(v)).await;
-            }
-            Request::Get { key, .. } => {
-                if !self.is_leader() {
-                    let e = self.not_leader();
-                    return self.respond(reply, Outcome::Failed(e)).await;
-                }
-                let read = PendingRead {
-                    key,
-                    reply,
-                    since: Instant::now(),
-                    index: None,
-                };
-                if self.raw.raft.commit_to_current_term() {
-                    self.start_read(read);
-                } else {
-                    self.deferred.push(read);
-                }
-            }
-            Request::Status => {
-                let s = self.status();
-                self.respond(reply, Outcome::Status(Box::new(s))).await;
-            }
-            Request::AddMember {
-                id,
-                endpoint,
-                learner,
-            } => {
-                let kind = if learner {
-                    ConfChangeType::AddLearnerNode
-                } else {
-                    ConfChangeType::AddNode
-                };
-                self.propose_conf_change(kind, id, endpoint.into_bytes(), reply)
-                    .await;
-            }
-            Request::RemoveMember { id } => {
-                self.propose_conf_change(ConfChangeType::RemoveNode, id, Vec::new(), reply)
-                    .await;
-            }
-            Request::TransferLeader { id } => {
-                if !self.is_leader() {
-                    let e = self.not_leader();
-                    return self.respond(reply, Outcome::Failed(e)).await;
-                }
-                let voters = &self.raw.store().conf_state().voters;
-                if !voters.contains(&id) {
-                    let e = ReplogError::Raft(format!(
-                        "node {id} is not a voter; leadership can only go to a voter"
-                    ));
-                    return self.respond(reply, Outcome::Failed(e)).await;
-                }
-                self.raw.transfer_leader(id);
-                self.respond(reply, Outcome::Done).await;
-            }
-        }
-    }
-
-    fn new_ctx(&mut self, extra: &[u8]) -> (u64, Vec<u8>) {
-        let id = self.next_id;
-        self.next_id += 1;
-        let mut ctx = Vec::with_capacity(16 + extra.len());
-        ctx.extend_from_slice(&self.cfg.id.to_le_bytes());
-        ctx.extend_from_slice(&id.to_le_bytes());
-        ctx.extend_from_slice(extra);
-        (id, ctx)
-    }
-
-    async fn propose(&mut self, data: Vec<u8>, reply: ReplyTo) {
-        if !self.is_leader() {
-            let e = self.not_leader();
-            return self.respond(reply, Outcome::Failed(e)).await;
-        }
-        let (id, ctx) = self.new_ctx(&[]);
-        let proposed = self.raw.propose(ctx, data);
-        self.track(proposed, id, reply, "write").await;
-    }
-
-    /// Waits for proposal `id`'s entry to be applied, or answers the engine's refusal.
-    async fn track(
-        &mut self,
-        proposed: raft::Result<()>,
-        id: u64,
-        reply: ReplyTo,
-        what: &'static str,
-    ) {
-        match proposed {
-            Ok(()) => {
-                let since = Instant::now();
-                self.pending.insert(id, Pending { reply, since, what });
-            }
-            Err(e) => {
-                let e = ReplogError::Raft(format!("{e}; retry"));
-                self.respond(reply, Outcome::Failed(e)).await;
-            }
-        }
-    }
-
-    async fn propose_conf_change(
-        &mut self,
-        kind: ConfChangeType,
-        node: u64,
-        endpoint: Vec<u8>,
-        reply: ReplyTo,
-    ) {
-        if !self.is_leader() {
-            let e = self.not_leader();
-            return self.respond(reply, Outcome::Failed(e)).await;
-        }
-        if self.raw.raft.pending_conf_index > self.applied {
-            // The engine would turn a second change into an empty entry silently.
-            let e = ReplogError::Raft(
-                "a membership change is still being applied; retry once it is done".into(),
-            );
-            return self.respond(reply, Outcome::Failed(e)).await;
-        }
-        let (id, ctx) = self.new_ctx(&endpoint);
-        let mut cc = ConfChange::default();
-        cc.set_change_type(kind);
-        cc.node_id = node;
-        let proposed = self.raw.propose_conf_change(ctx, cc);
-        self.track(proposed, id, reply, "membership change").await;
-    }
-
-    fn start_read(&mut self, read: PendingRead) {
-        let (id, ctx) = self.new_ctx(&[]);
-        self.raw.read_index(ctx);
-        self.reads.insert(id, read);
-    }
-
     async fn on_ready(&mut self) -> Result<()> {
         let mut rd = self.raw.ready();
         let mut unreachable = Vec::new();
@@ -539,92 +333,6 @@ impl Driver {
         }
     }
 
-    async fn apply(&mut self, entries: Vec<Entry>) -> Result<()> {
-        for e in entries {
-            if e.index <= self.applied {
-                continue;
-            }
-            self.applied = e.index;
-            let done = match e.get_entry_type() {
-                EntryType::EntryNormal if e.data.is_empty() => None,
-                EntryType::EntryNormal => {
-                    apply_payload(&mut self.sm, &e.data);
-                    Some(Outcome::Written(e.index))
-                }
-                EntryType::EntryConfChange => Some(self.apply_conf_change(&e)),
-                EntryType::EntryConfChangeV2 => {
-                    let outcome = match ConfChangeV2::parse_from_bytes(&e.data) {
-                        Ok(cc) => match self.raw.apply_conf_change(&cc) {
-                            Ok(cs) => {
-                                self.raw.mut_store().set_conf_state(cs);
-                                Outcome::Done
-                            }
-                            Err(err) => Outcome::Failed(ReplogError::Raft(err.to_string())),
-                        },
-                        Err(err) => Outcome::Failed(ReplogError::Raft(err.to_string())),
-                    };
-                    Some(outcome)
-                }
-            };
-            let waiting = ctx_id(&e.context, self.cfg.id).and_then(|id| self.pending.remove(&id));
-            if let (Some(outcome), Some(p)) = (done, waiting) {
-                self.respond(p.reply, outcome).await;
-            }
-        }
-        Ok(())
-    }
-
-    fn apply_conf_change(&mut self, e: &Entry) -> Outcome {
-        let cc = match ConfChange::parse_from_bytes(&e.data) {
-            Ok(cc) => cc,
-            Err(err) => {
-                tracing::warn!(index = e.index, error = %err, "committed membership change does not decode; skipped");
-                return Outcome::Failed(ReplogError::Raft(err.to_string()));
-            }
-        };
-        match self.raw.apply_conf_change(&cc) {
-            Ok(cs) => {
-                self.raw.mut_store().set_conf_state(cs);
-            }
-            Err(err) => {
-                tracing::warn!(index = e.index, error = %err, "membership change refused");
-                return Outcome::Failed(ReplogError::Raft(err.to_string()));
-            }
-        }
-        let node = cc.node_id;
-        match cc.get_change_type() {
-            ConfChangeType::AddNode | ConfChangeType::AddLearnerNode => {
-                let endpoint = e.context.get(16..).unwrap_or_default();
-                if !endpoint.is_empty() {
-                    self.sm
-                        .set_member(node, String::from_utf8_lossy(endpoint).into_owned());
-                }
-            }
-            ConfChangeType::RemoveNode => {
-                self.sm.remove_member(node);
-                self.transport.forget(node);
-            }
-        }
-        tracing::info!(node = self.cfg.id, change = ?cc.get_change_type(), member = node, "membership changed");
-        Outcome::Done
-    }
-
-    async fn answer_reads(&mut self) {
-        let applied = self.applied;
-        let done: Vec<u64> = self
-            .reads
-            .iter()
-            .filter(|(_, r)| r.index.is_some_and(|i| i <= applied))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in done {
-            if let Some(read) = self.reads.remove(&id) {
-                let v = self.sm.get(&read.key);
-                self.respond(read.reply, Outcome::Value(v)).await;
-            }
-        }
-    }
-
     /// A leader that lost leadership fails what it was waiting for: writes may still
     /// commit (Unconfirmed), reads must not be answered by a deposed leader.
     async fn check_leadership(&mut self) {
@@ -691,56 +399,5 @@ impl Driver {
             "snapshot taken, log compacted"
         );
         Ok(())
-    }
-
-    fn status(&self) -> Status {
-        let r = &self.raw.raft;
-        let role = match r.state {
-            StateRole::Leader => "leader",
-            StateRole::Follower => "follower",
-            StateRole::Candidate => "candidate",
-            StateRole::PreCandidate => "pre-candidate",
-        };
-        let cs = self.raw.store().conf_state();
-        let mut ids: Vec<u64> = cs
-            .voters
-            .iter()
-            .chain(cs.learners.iter())
-            .chain(self.sm.members().keys())
-            .copied()
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let leader = self.is_leader();
-        let members = ids
-            .into_iter()
-            .map(|id| MemberStatus {
-                id,
-                endpoint: self.endpoint_of(id).unwrap_or_default(),
-                voter: cs.voters.contains(&id),
-                matched: if leader {
-                    if id == self.cfg.id {
-                        Some(r.raft_log.last_index())
-                    } else {
-                        r.prs().get(id).map(|p| p.matched)
-                    }
-                } else {
-                    None
-                },
-            })
-            .collect();
-        Status {
-            id: self.cfg.id,
-            role: role.into(),
-            term: r.term,
-            leader_id: r.leader_id,
-            commit: r.raft_log.committed,
-            applied: self.applied,
-            last_index: r.raft_log.last_index(),
-            snapshot_index: self.raw.store().snapshot_ref().get_metadata().index,
-            keys: self.sm.len() as u64,
-            durability: self.cfg.durability.to_string(),
-            members,
-        }
     }
 }
