@@ -1,18 +1,12 @@
 //! The `zeroring perf` tools against libzmq peers: the same arguments and output
 //! lines as libzmq's perf/local_thr, remote_lat etc.
 
-use std::net::TcpListener;
+mod common;
+
+use common::free_endpoint;
+
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-fn free_endpoint() -> String {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    format!("tcp://127.0.0.1:{port}")
-}
 
 fn zeroring(args: &[&str]) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_zeroring"))

@@ -1,5 +1,5 @@
-//! The replicated log's error type: one enum for storage, durability, replication and
-//! the client, each variant saying what went wrong and what to do about it.
+//! The replicated log's error type: one enum for storage, consensus, the node and the
+//! client, each variant saying what went wrong and what to do about it.
 
 use std::io;
 use std::path::PathBuf;
@@ -35,44 +35,51 @@ pub enum ReplogError {
         /// Which check failed.
         reason: String,
     },
-    /// Bytes that should hold encoded records did not (bad length, CRC, offset or
-    /// epoch). From the network this closes the replication stream and resynchronises.
+    /// Bytes that should hold encoded records, entries or snapshots did not (bad
+    /// length, CRC, index or term).
     #[error("invalid record data: {0}")]
     InvalidRecord(String),
-    /// This node is a follower: send writes to the leader.
-    #[error("not the leader{}: send writes to the leader", .leader.as_deref().map(|l| format!(" (this node follows {l})")).unwrap_or_default())]
+    /// This node is not the leader, or not a leader that may answer: send the request
+    /// to the leader ([`LogClient`](crate::LogClient) follows this redirect itself).
+    #[error("node {node} is not the leader{}: send the request to the leader", match (.leader_id, .leader.as_deref()) {
+        (Some(id), Some(ep)) => format!(" (the leader is node {id} at {ep})"),
+        (Some(id), None) => format!(" (the leader is node {id})"),
+        _ => " (no leader is known yet; retry shortly)".to_string(),
+    })]
     NotLeader {
-        /// The endpoint this node follows, if known.
+        /// The node that answered.
+        node: u64,
+        /// The leader's node id, if known.
+        leader_id: Option<u64>,
+        /// The leader's endpoint, if known.
         leader: Option<String>,
     },
-    /// A follower has seen a newer leader epoch: this node was deposed and must not
-    /// accept writes. Restart it as a follower of the new leader.
+    /// The request was accepted by a leader but its outcome is not known: leadership
+    /// changed or it did not commit in time. A write may still commit later; retry it
+    /// with the same client id and sequence number and it applies at most once.
     #[error(
-        "leader epoch {epoch} was fenced by epoch {newer}: this node is no longer the leader; restart it with --follow <new leader>"
+        "{what} not confirmed within {waited_ms} ms (leadership changed or no quorum): \
+         retry; a retried write with the same client id and sequence applies at most once"
     )]
-    Fenced {
-        /// This node's epoch.
-        epoch: u64,
-        /// The newer epoch a follower reported.
-        newer: u64,
-    },
-    /// The write is durable on this node but not enough followers acknowledged it in
-    /// time for the requested ack policy. It may still replicate later.
-    #[error(
-        "write at offset {offset} not acknowledged by {wanted} follower(s) within {waited_ms} ms (got {got}); check that the followers are running"
-    )]
-    AckTimeout {
-        /// Offset of the write.
-        offset: u64,
-        /// Follower acknowledgements the policy needs.
-        wanted: usize,
-        /// Follower acknowledgements received.
-        got: usize,
-        /// How long the write waited.
+    Unconfirmed {
+        /// What was not confirmed ("write", "read", "membership change").
+        what: &'static str,
+        /// How long the request waited.
         waited_ms: u64,
     },
-    /// A peer sent a message this protocol does not understand.
-    #[error("replication protocol: {0}")]
+    /// The Raft engine refused the request (for example a membership change while
+    /// another one is in progress, or a transfer to an unknown node).
+    #[error("raft refused the request: {0}")]
+    Raft(String),
+    /// The node configuration is invalid; the message says which setting to fix.
+    #[error("invalid node configuration: {0}")]
+    Config(String),
+    /// The node has stopped (closed, or stopped itself after a storage failure it
+    /// cannot recover from: see the log): restart it.
+    #[error("the node has stopped: {0}")]
+    Stopped(String),
+    /// A peer or client sent a message this protocol does not understand.
+    #[error("protocol: {0}")]
     Protocol(String),
     /// The node answered a client request with an error (its message follows).
     #[error("the node refused the request: {0}")]

@@ -9,8 +9,6 @@
 //! event's list exists (allocated at its first waiter) waiting and notifying allocate
 //! nothing.
 
-use std::time::Duration;
-
 use event_listener::listener;
 
 /// Wakes every waiting task when notified.
@@ -36,18 +34,6 @@ impl Event {
             notified.await;
         }
     }
-
-    /// Like [`Event::wait_until`], giving up after `limit`; returns whether `ready()`
-    /// became true.
-    pub(crate) async fn wait_until_for(
-        &self,
-        limit: Duration,
-        ready: impl FnMut() -> bool,
-    ) -> bool {
-        compio::time::timeout(limit, self.wait_until(ready))
-            .await
-            .is_ok()
-    }
 }
 
 #[cfg(test)]
@@ -55,6 +41,7 @@ mod tests {
     use super::*;
     use std::cell::Cell;
     use std::rc::Rc;
+    use std::time::Duration;
 
     #[compio::test]
     async fn waiters_see_the_condition_after_notify() {
@@ -98,20 +85,5 @@ mod tests {
         event.notify();
         compio::time::sleep(Duration::from_millis(5)).await;
         assert_eq!(woken.get(), 3);
-    }
-
-    #[compio::test]
-    async fn timeout_reports_false() {
-        let event = Event::default();
-        assert!(
-            !event
-                .wait_until_for(Duration::from_millis(5), || false)
-                .await
-        );
-        assert!(
-            event
-                .wait_until_for(Duration::from_millis(5), || true)
-                .await
-        );
     }
 }

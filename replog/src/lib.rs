@@ -1,40 +1,47 @@
-//! Replicated log: durable store updates shipped between nodes over zeroring sockets.
+//! Replicated log: a key-value store replicated by Raft over zeroring sockets.
 //!
 //! Crate `zeroring-replog`, re-exported by the `zeroring` facade as `zeroring::replog`.
 //!
-//! A [`Node`] owns a local, segmented, append-only log of records (each framed with
-//! its length, a CRC32C, the leader epoch that wrote it and a dense `u64` offset) and
-//! a key-value store applied from that log. A leader appends client writes and
-//! streams the records to its followers over a ROUTER socket; a follower (a DEALER)
-//! applies them in order and acknowledges its durable offset, so a write can wait for
-//! the leader alone, a quorum, or every replica ([`Ack`]). Leader epochs fence a
-//! deposed leader; failover is manual ([`Node::promote`]).
+//! Consensus is tikv's `raft` crate (a sans-IO `RawNode`), driven by one compio task
+//! per [`Node`]; the crate supplies its storage, transport and state machine:
 //!
-//! - [`record`]: the record framing shared by the files and the wire.
-//! - [`storage`]: segment files, recovery of a torn tail, and the in-memory variant.
-//! - [`durability`]: [`Durability`] modes and group commit.
-//! - [`store`]: the key-value store and its operations.
-//! - [`protocol`]: the messages on the node's socket.
-//! - [`node`], leader, follower, service: the node and its replication.
-//! - [`client`]: [`LogClient`], what the CLI uses against a running node.
+//! - [`record`], [`storage`]: the segment log (CRC32C records, torn-tail recovery)
+//!   that holds the Raft entries; `hard_state` and `snapshot_file` persist the rest;
+//!   `raft_store` is the engine's `Storage` over them, with compaction.
+//! - [`durability`]: [`Durability`] modes (Strict, Buffered, InMemory).
+//! - [`store`], [`command`], [`machine`]: the key-value state machine, the commands
+//!   the log carries (client id + sequence for idempotent writes), snapshots.
+//! - [`protocol`], `peer_msg`: the client protocol and the checks on Raft messages
+//!   from other nodes.
+//! - [`node`]: [`Node`], its sockets and its driver; [`config`]: [`NodeConfig`].
+//! - [`client`]: [`LogClient`], what the CLI uses against a running cluster.
+//! - [`status`]: [`Status`], a node's view of the cluster.
 #![warn(missing_docs)]
 
 pub mod client;
+mod codec;
+pub mod command;
+pub mod config;
 pub mod durability;
-mod epoch_file;
 pub mod error;
 mod event;
-mod follower;
-mod leader;
+mod hard_state;
+mod logger;
+pub mod machine;
 pub mod node;
+mod peer_msg;
 pub mod protocol;
+mod raft_store;
 pub mod record;
-mod service;
+mod snapshot_file;
+pub mod status;
 pub mod storage;
 pub mod store;
 
 pub use client::LogClient;
+pub use config::{NodeConfig, parse_peers};
 pub use durability::Durability;
 pub use error::{ReplogError, Result};
-pub use node::{FollowerStatus, Node, NodeConfig, PEER_SEND_BUDGET, Role, Status};
-pub use protocol::Ack;
+pub use node::Node;
+pub use protocol::ReadConsistency;
+pub use status::{MemberStatus, Status};

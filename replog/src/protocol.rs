@@ -1,382 +1,329 @@
-//! The messages nodes, followers and clients exchange, and their frame layout.
+//! The client protocol on a node's ROUTER socket, and the frame that marks Raft
+//! traffic between nodes.
 //!
-//! Everything travels through the node's ROUTER socket. Every message starts with an
-//! empty delimiter frame, so a plain REQ socket (zeroring, libzmq, pyzmq) can be a
-//! client; followers use a DEALER and send the delimiter themselves. Then a command
-//! frame, then arguments. Replication numbers are 8-byte little-endian; client
-//! numbers are decimal text so scripts can read them.
-//!
-//! | from | command | arguments |
-//! |---|---|---|
-//! | follower | `HELLO` | name, current epoch, epoch of its last record, next offset |
-//! | follower | `ACK` | next offset received, next offset durable |
-//! | follower | `FENCED` | the newer epoch it has seen |
-//! | leader | `START` | leader epoch, offset the follower keeps its log up to |
-//! | leader | `REC` | leader epoch, encoded records (empty = heartbeat) |
-//! | leader | `RESYNC` | (none): unknown follower, say HELLO again |
-//! | client | `PUT` | key, value, ack policy, durable flag (`1`/`0`) |
-//! | client | `DEL` | key, ack policy, durable flag |
-//! | client | `GET` | key |
-//! | client | `STATUS`, `PROMOTE` | (none) |
-//! | client | `FOLLOW` | leader endpoint |
-//! | node | `OK` | result (offset, value, epoch or status text) |
-//! | node | `NONE` | (none): no such key |
-//! | node | `ERR` | message |
+//! A client (a DEALER, as [`LogClient`](crate::LogClient) uses) sends
+//! `["", request id (8 bytes), COMMAND, args...]` and gets
+//! `["", request id, STATUS, results...]` back. Numbers are 8-byte little-endian
+//! frames. Commands: `PUT client seq key value`, `DEL client seq key`,
+//! `GET key consistency` (`L` linearizable, `S` stale), `STATUS`, `ADD id endpoint
+//! role` (`V` voter, `L` learner), `REMOVE id`, `TRANSFER id`. Statuses: `OK`
+//! (results follow), `NOTLEADER leader-id endpoint` (id 0: unknown), `UNCONFIRMED
+//! text`, `ERR text`. A node sends Raft messages to another node as
+//! `["RAFT", protobuf Message]`.
 
 use bytes::Bytes;
 
 use super::error::{ReplogError, Result};
-use zeroring_sockets::Message;
 
-/// How many replicas must hold a write durably before it is acknowledged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Ack {
-    /// The leader alone (durable per its mode).
-    #[default]
-    Leader,
-    /// A majority of the cluster, leader included.
-    Quorum,
-    /// The leader and every follower.
-    All,
+/// First frame of a Raft message between nodes.
+pub const RAFT_FRAME: &[u8] = b"RAFT";
+
+/// Largest key plus value a write may carry: 8 MiB (a Raft entry is one log record,
+/// at most 16 MiB).
+pub const MAX_WRITE_BYTES: usize = 8 << 20;
+
+/// How a read is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadConsistency {
+    /// Served by the leader after a read-index round (a heartbeat quorum confirms it
+    /// still leads) once it has applied up to that index: linearizable.
+    Linearizable,
+    /// Served from this node's applied state, which may lag the leader.
+    Stale,
 }
 
-impl std::str::FromStr for Ack {
-    type Err = ReplogError;
-
-    /// Parses `leader`, `quorum` or `all`.
-    fn from_str(s: &str) -> Result<Ack> {
-        match s.to_ascii_lowercase().as_str() {
-            "leader" => Ok(Ack::Leader),
-            "quorum" => Ok(Ack::Quorum),
-            "all" => Ok(Ack::All),
-            other => Err(ReplogError::Protocol(format!(
-                "unknown ack policy {other:?}: use leader, quorum or all"
-            ))),
-        }
-    }
-}
-
-impl Ack {
-    /// The policy's name on the wire and the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Ack::Leader => "leader",
-            Ack::Quorum => "quorum",
-            Ack::All => "all",
-        }
-    }
-}
-
-/// A message to a node, as its ROUTER sees it (routing id removed).
+/// One client request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Request {
-    Hello {
-        name: Bytes,
-        epoch: u64,
-        last_log_epoch: u64,
-        next: u64,
-    },
-    Ack {
-        received: u64,
-        durable: u64,
-    },
-    Fenced {
-        epoch: u64,
-    },
+pub enum Request {
+    /// Set a key (client id and sequence number make retries idempotent).
     Put {
+        /// Client id (0: no de-duplication).
+        client: u64,
+        /// Sequence number of this write for the client.
+        seq: u64,
+        /// Key.
         key: Bytes,
+        /// Value.
         value: Bytes,
-        ack: Ack,
-        durable: bool,
     },
+    /// Remove a key.
     Delete {
+        /// Client id (0: no de-duplication).
+        client: u64,
+        /// Sequence number.
+        seq: u64,
+        /// Key.
         key: Bytes,
-        ack: Ack,
-        durable: bool,
     },
+    /// Read a key.
     Get {
+        /// Key.
         key: Bytes,
+        /// Linearizable or stale.
+        consistency: ReadConsistency,
     },
+    /// The node's view of the cluster.
     Status,
-    Promote,
-    Follow {
-        leader: String,
+    /// Add a voter or a learner.
+    AddMember {
+        /// Node id (not 0).
+        id: u64,
+        /// Its endpoint.
+        endpoint: String,
+        /// A non-voting learner.
+        learner: bool,
+    },
+    /// Remove a member.
+    RemoveMember {
+        /// Node id.
+        id: u64,
+    },
+    /// Hand leadership to another voter.
+    TransferLeader {
+        /// Node id.
+        id: u64,
     },
 }
 
-/// A message from a leader to a follower (after the delimiter).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ToFollower {
-    Start { epoch: u64, keep_up_to: u64 },
-    Records { epoch: u64, batch: Bytes },
-    Resync,
+fn num(f: Option<&Bytes>, what: &str) -> Result<u64> {
+    let f = f.ok_or_else(|| ReplogError::Protocol(format!("missing {what}")))?;
+    let a: [u8; 8] = f[..]
+        .try_into()
+        .map_err(|_| ReplogError::Protocol(format!("{what} must be 8 bytes")))?;
+    Ok(u64::from_le_bytes(a))
 }
 
-fn u64_frame(v: u64) -> Bytes {
+fn frame(f: Option<&Bytes>, what: &str) -> Result<Bytes> {
+    f.cloned()
+        .ok_or_else(|| ReplogError::Protocol(format!("missing {what}")))
+}
+
+fn text(f: Option<&Bytes>, what: &str) -> Result<String> {
+    String::from_utf8(frame(f, what)?.to_vec())
+        .map_err(|_| ReplogError::Protocol(format!("{what} is not UTF-8")))
+}
+
+/// A u64 as a frame.
+pub fn num_frame(v: u64) -> Bytes {
     Bytes::copy_from_slice(&v.to_le_bytes())
 }
 
-fn read_u64(frame: Option<&Bytes>, what: &str) -> Result<u64> {
-    frame
-        .and_then(|f| <[u8; 8]>::try_from(&f[..]).ok())
-        .map(u64::from_le_bytes)
-        .ok_or_else(|| ReplogError::Protocol(format!("{what}: expected an 8-byte number")))
-}
-
-fn text(frame: Option<&Bytes>, what: &str) -> Result<String> {
-    frame
-        .and_then(|f| std::str::from_utf8(f).ok())
-        .map(str::to_owned)
-        .ok_or_else(|| ReplogError::Protocol(format!("{what}: expected UTF-8 text")))
-}
-
-fn frame(frame: Option<&Bytes>, what: &str) -> Result<Bytes> {
-    frame
-        .cloned()
-        .ok_or_else(|| ReplogError::Protocol(format!("{what}: missing frame")))
-}
-
-fn flag(f: Option<&Bytes>) -> bool {
-    matches!(f.map(|f| &f[..]), Some(b"1"))
-}
-
-fn ack_policy(f: Option<&Bytes>) -> Result<Ack> {
-    match f {
-        None => Ok(Ack::Leader),
-        Some(f) if f.is_empty() => Ok(Ack::Leader),
-        Some(f) => std::str::from_utf8(f)
-            .map_err(|_| ReplogError::Protocol("ack policy is not UTF-8".into()))?
-            .parse(),
-    }
+/// Reads a number frame of a reply (for clients).
+pub fn read_num(f: Option<&Bytes>, what: &str) -> Result<u64> {
+    num(f, what)
 }
 
 impl Request {
-    /// Frames of this request, delimiter first (what a DEALER sends).
-    pub(crate) fn to_message(&self) -> Message {
-        let mut m = Message::with_capacity(6);
-        m.push_back(Bytes::new());
+    /// The frames after the request id.
+    pub fn encode(&self) -> Vec<Bytes> {
         match self {
-            Request::Hello {
-                name,
-                epoch,
-                last_log_epoch,
-                next,
-            } => {
-                m.push_back(Bytes::from_static(b"HELLO"));
-                m.push_back(name.clone());
-                m.push_back(u64_frame(*epoch));
-                m.push_back(u64_frame(*last_log_epoch));
-                m.push_back(u64_frame(*next));
-            }
-            Request::Ack { received, durable } => {
-                m.push_back(Bytes::from_static(b"ACK"));
-                m.push_back(u64_frame(*received));
-                m.push_back(u64_frame(*durable));
-            }
-            Request::Fenced { epoch } => {
-                m.push_back(Bytes::from_static(b"FENCED"));
-                m.push_back(u64_frame(*epoch));
-            }
             Request::Put {
+                client,
+                seq,
                 key,
                 value,
-                ack,
-                durable,
-            } => {
-                m.push_back(Bytes::from_static(b"PUT"));
-                m.push_back(key.clone());
-                m.push_back(value.clone());
-                m.push_back(Bytes::from_static(ack.as_str().as_bytes()));
-                m.push_back(Bytes::from_static(if *durable { b"1" } else { b"0" }));
-            }
-            Request::Delete { key, ack, durable } => {
-                m.push_back(Bytes::from_static(b"DEL"));
-                m.push_back(key.clone());
-                m.push_back(Bytes::from_static(ack.as_str().as_bytes()));
-                m.push_back(Bytes::from_static(if *durable { b"1" } else { b"0" }));
-            }
-            Request::Get { key } => {
-                m.push_back(Bytes::from_static(b"GET"));
-                m.push_back(key.clone());
-            }
-            Request::Status => m.push_back(Bytes::from_static(b"STATUS")),
-            Request::Promote => m.push_back(Bytes::from_static(b"PROMOTE")),
-            Request::Follow { leader } => {
-                m.push_back(Bytes::from_static(b"FOLLOW"));
-                m.push_back(Bytes::copy_from_slice(leader.as_bytes()));
+            } => vec![
+                Bytes::from_static(b"PUT"),
+                num_frame(*client),
+                num_frame(*seq),
+                key.clone(),
+                value.clone(),
+            ],
+            Request::Delete { client, seq, key } => vec![
+                Bytes::from_static(b"DEL"),
+                num_frame(*client),
+                num_frame(*seq),
+                key.clone(),
+            ],
+            Request::Get { key, consistency } => vec![
+                Bytes::from_static(b"GET"),
+                key.clone(),
+                Bytes::from_static(match consistency {
+                    ReadConsistency::Linearizable => b"L",
+                    ReadConsistency::Stale => b"S",
+                }),
+            ],
+            Request::Status => vec![Bytes::from_static(b"STATUS")],
+            Request::AddMember {
+                id,
+                endpoint,
+                learner,
+            } => vec![
+                Bytes::from_static(b"ADD"),
+                num_frame(*id),
+                Bytes::copy_from_slice(endpoint.as_bytes()),
+                Bytes::from_static(if *learner { b"L" } else { b"V" }),
+            ],
+            Request::RemoveMember { id } => vec![Bytes::from_static(b"REMOVE"), num_frame(*id)],
+            Request::TransferLeader { id } => {
+                vec![Bytes::from_static(b"TRANSFER"), num_frame(*id)]
             }
         }
-        m
     }
 
-    /// Parses the frames after the routing id and the delimiter.
-    pub(crate) fn parse(frames: &[Bytes]) -> Result<Request> {
-        let command = frames
-            .first()
-            .ok_or_else(|| ReplogError::Protocol("empty request".into()))?;
+    /// Parses the frames after the request id. Anything malformed is an error to
+    /// send back; nothing here panics or allocates beyond the frames given.
+    pub fn decode(frames: &[Bytes]) -> Result<Request> {
+        let Some(cmd) = frames.first() else {
+            return Err(ReplogError::Protocol("empty request".into()));
+        };
         let arg = |i: usize| frames.get(i);
-        Ok(match &command[..] {
-            b"HELLO" => Request::Hello {
-                name: frame(arg(1), "HELLO name")?,
-                epoch: read_u64(arg(2), "HELLO epoch")?,
-                last_log_epoch: read_u64(arg(3), "HELLO last log epoch")?,
-                next: read_u64(arg(4), "HELLO next offset")?,
-            },
-            b"ACK" => Request::Ack {
-                received: read_u64(arg(1), "ACK received")?,
-                durable: read_u64(arg(2), "ACK durable")?,
-            },
-            b"FENCED" => Request::Fenced {
-                epoch: read_u64(arg(1), "FENCED epoch")?,
-            },
-            b"PUT" => Request::Put {
-                key: frame(arg(1), "PUT key")?,
-                value: frame(arg(2), "PUT value")?,
-                ack: ack_policy(arg(3))?,
-                durable: flag(arg(4)),
-            },
-            b"DEL" => Request::Delete {
-                key: frame(arg(1), "DEL key")?,
-                ack: ack_policy(arg(2))?,
-                durable: flag(arg(3)),
-            },
-            b"GET" => Request::Get {
-                key: frame(arg(1), "GET key")?,
-            },
-            b"STATUS" => Request::Status,
-            b"PROMOTE" => Request::Promote,
-            b"FOLLOW" => Request::Follow {
-                leader: text(arg(1), "FOLLOW endpoint")?,
-            },
+        let want = |n: usize| -> Result<()> {
+            if frames.len() == n {
+                Ok(())
+            } else {
+                Err(ReplogError::Protocol(format!(
+                    "{} takes {} frames, got {}",
+                    String::from_utf8_lossy(cmd),
+                    n - 1,
+                    frames.len() - 1
+                )))
+            }
+        };
+        let request = match &cmd[..] {
+            b"PUT" => {
+                want(5)?;
+                Request::Put {
+                    client: num(arg(1), "client id")?,
+                    seq: num(arg(2), "sequence")?,
+                    key: frame(arg(3), "key")?,
+                    value: frame(arg(4), "value")?,
+                }
+            }
+            b"DEL" => {
+                want(4)?;
+                Request::Delete {
+                    client: num(arg(1), "client id")?,
+                    seq: num(arg(2), "sequence")?,
+                    key: frame(arg(3), "key")?,
+                }
+            }
+            b"GET" => {
+                want(3)?;
+                let consistency = match &frame(arg(2), "consistency")?[..] {
+                    b"L" => ReadConsistency::Linearizable,
+                    b"S" => ReadConsistency::Stale,
+                    _ => return Err(ReplogError::Protocol("consistency must be L or S".into())),
+                };
+                Request::Get {
+                    key: frame(arg(1), "key")?,
+                    consistency,
+                }
+            }
+            b"STATUS" => {
+                want(1)?;
+                Request::Status
+            }
+            b"ADD" => {
+                want(4)?;
+                let learner = match &frame(arg(3), "role")?[..] {
+                    b"V" => false,
+                    b"L" => true,
+                    _ => return Err(ReplogError::Protocol("role must be V or L".into())),
+                };
+                Request::AddMember {
+                    id: num(arg(1), "node id")?,
+                    endpoint: text(arg(2), "endpoint")?,
+                    learner,
+                }
+            }
+            b"REMOVE" => {
+                want(2)?;
+                Request::RemoveMember {
+                    id: num(arg(1), "node id")?,
+                }
+            }
+            b"TRANSFER" => {
+                want(2)?;
+                Request::TransferLeader {
+                    id: num(arg(1), "node id")?,
+                }
+            }
             other => {
                 return Err(ReplogError::Protocol(format!(
                     "unknown command {:?}",
-                    String::from_utf8_lossy(other)
+                    String::from_utf8_lossy(&other[..other.len().min(32)])
                 )));
             }
-        })
+        };
+        request.check()?;
+        Ok(request)
     }
-}
 
-impl ToFollower {
-    /// Frames after the delimiter.
-    pub(crate) fn push_frames(&self, m: &mut Message) {
+    /// Checks the limits a request must respect wherever it comes from: writes of at
+    /// most [`MAX_WRITE_BYTES`], node id 0 reserved, endpoints of at most 1 KiB.
+    pub fn check(&self) -> Result<()> {
         match self {
-            ToFollower::Start { epoch, keep_up_to } => {
-                m.push_back(Bytes::from_static(b"START"));
-                m.push_back(u64_frame(*epoch));
-                m.push_back(u64_frame(*keep_up_to));
+            Request::Put { key, value, .. } if key.len() + value.len() > MAX_WRITE_BYTES => {
+                Err(ReplogError::Protocol(format!(
+                    "key and value of {} bytes exceed the {MAX_WRITE_BYTES}-byte write \
+                     limit: split the value",
+                    key.len() + value.len()
+                )))
             }
-            ToFollower::Records { epoch, batch } => {
-                m.push_back(Bytes::from_static(b"REC"));
-                m.push_back(u64_frame(*epoch));
-                m.push_back(batch.clone());
+            Request::Delete { key, .. } if key.len() > MAX_WRITE_BYTES => {
+                Err(ReplogError::Protocol("key exceeds the write limit".into()))
             }
-            ToFollower::Resync => m.push_back(Bytes::from_static(b"RESYNC")),
+            Request::AddMember { id: 0, .. } => {
+                Err(ReplogError::Protocol("node id 0 is reserved".into()))
+            }
+            Request::AddMember { endpoint, .. } if endpoint.len() > 1024 => Err(
+                ReplogError::Protocol("an endpoint is at most 1024 bytes".into()),
+            ),
+            _ => Ok(()),
         }
     }
-
-    /// Parses the frames after the delimiter.
-    pub(crate) fn parse(frames: &[Bytes]) -> Result<ToFollower> {
-        let arg = |i: usize| frames.get(i);
-        match frames.first().map(|f| &f[..]) {
-            Some(b"START") => Ok(ToFollower::Start {
-                epoch: read_u64(arg(1), "START epoch")?,
-                keep_up_to: read_u64(arg(2), "START offset")?,
-            }),
-            Some(b"REC") => Ok(ToFollower::Records {
-                epoch: read_u64(arg(1), "REC epoch")?,
-                batch: frame(arg(2), "REC records")?,
-            }),
-            Some(b"RESYNC") => Ok(ToFollower::Resync),
-            _ => Err(ReplogError::Protocol(
-                "unexpected message from the leader".into(),
-            )),
-        }
-    }
-}
-
-/// A node's reply to a client request (after the delimiter).
-pub(crate) fn reply_ok(result: impl Into<Bytes>) -> [Bytes; 2] {
-    [Bytes::from_static(b"OK"), result.into()]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn round_trip(r: Request) {
-        let m = r.to_message();
-        assert!(m[0].is_empty());
-        assert_eq!(Request::parse(&m.frames()[1..]).unwrap(), r);
-    }
-
     #[test]
-    fn requests_round_trip() {
-        round_trip(Request::Hello {
-            name: Bytes::from_static(b"n1"),
-            epoch: 3,
-            last_log_epoch: 2,
-            next: 99,
-        });
-        round_trip(Request::Ack {
-            received: 5,
-            durable: 4,
-        });
-        round_trip(Request::Fenced { epoch: 7 });
-        round_trip(Request::Put {
-            key: Bytes::from_static(b"k"),
-            value: Bytes::new(),
-            ack: Ack::Quorum,
-            durable: true,
-        });
-        round_trip(Request::Delete {
-            key: Bytes::from_static(b"k"),
-            ack: Ack::All,
-            durable: false,
-        });
-        round_trip(Request::Get {
-            key: Bytes::from_static(b"k"),
-        });
-        round_trip(Request::Status);
-        round_trip(Request::Promote);
-        round_trip(Request::Follow {
-            leader: "tcp://127.0.0.1:5555".into(),
-        });
-    }
-
-    #[test]
-    fn malformed_requests_are_errors() {
-        let b = |s: &'static [u8]| Bytes::from_static(s);
-        for frames in [
-            vec![],
-            vec![b(b"NOPE")],
-            vec![b(b"HELLO"), b(b"n")],
-            vec![b(b"ACK"), b(b"short"), b(b"x")],
-            vec![b(b"PUT"), b(b"k")],
-            vec![b(b"PUT"), b(b"k"), b(b"v"), b(b"most")],
-            vec![b(b"FOLLOW"), b(b"\xff")],
-        ] {
-            assert!(Request::parse(&frames).is_err(), "{frames:?}");
+    fn requests_round_trip_and_garbage_is_refused() {
+        let all = [
+            Request::Put {
+                client: 1,
+                seq: 2,
+                key: Bytes::from_static(b"k"),
+                value: Bytes::from_static(b"v"),
+            },
+            Request::Delete {
+                client: 1,
+                seq: 3,
+                key: Bytes::from_static(b"k"),
+            },
+            Request::Get {
+                key: Bytes::from_static(b"k"),
+                consistency: ReadConsistency::Stale,
+            },
+            Request::Status,
+            Request::AddMember {
+                id: 4,
+                endpoint: "tcp://127.0.0.1:1".into(),
+                learner: true,
+            },
+            Request::RemoveMember { id: 4 },
+            Request::TransferLeader { id: 2 },
+        ];
+        for r in all {
+            let frames = r.encode();
+            assert_eq!(Request::decode(&frames).unwrap(), r);
+            for cut in 0..frames.len() {
+                assert!(Request::decode(&frames[..cut]).is_err());
+            }
         }
-    }
-
-    #[test]
-    fn follower_messages_round_trip() {
-        for msg in [
-            ToFollower::Start {
-                epoch: 2,
-                keep_up_to: 10,
-            },
-            ToFollower::Records {
-                epoch: 2,
-                batch: Bytes::from_static(b"xyz"),
-            },
-            ToFollower::Resync,
-        ] {
-            let mut m = Message::new();
-            msg.push_frames(&mut m);
-            assert_eq!(ToFollower::parse(m.frames()).unwrap(), msg);
+        let bad = [
+            vec![Bytes::from_static(b"NOPE")],
+            vec![Bytes::from_static(b"PUT"), Bytes::from_static(b"1234567")],
+            vec![
+                Bytes::from_static(b"GET"),
+                Bytes::from_static(b"k"),
+                Bytes::from_static(b"X"),
+            ],
+        ];
+        for b in bad {
+            assert!(Request::decode(&b).is_err());
         }
     }
 }

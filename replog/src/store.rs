@@ -3,9 +3,7 @@
 //!
 //! Payload layout (the first byte says what it is):
 //! - `1` put: key length (u32 little-endian), key, value (the rest);
-//! - `2` delete: key (the rest);
-//! - `3` epoch start: written once by a leader when its epoch begins, so the epoch's
-//!   first offset is in the log even before the first write.
+//! - `2` delete: key (the rest).
 
 use std::collections::HashMap;
 
@@ -15,7 +13,6 @@ use super::error::{ReplogError, Result};
 
 const PUT: u8 = 1;
 const DELETE: u8 = 2;
-const EPOCH_START: u8 = 3;
 
 /// One operation, borrowed from a record payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,8 +29,6 @@ pub enum Op<'a> {
         /// The key.
         key: &'a [u8],
     },
-    /// A new leader epoch begins here; changes nothing in the store.
-    EpochStart,
 }
 
 impl<'a> Op<'a> {
@@ -51,7 +46,6 @@ impl<'a> Op<'a> {
                 out.push(DELETE);
                 out.extend_from_slice(key);
             }
-            Op::EpochStart => out.push(EPOCH_START),
         }
     }
 
@@ -73,7 +67,6 @@ impl<'a> Op<'a> {
                 Ok(Op::Put { key, value })
             }
             Some((&DELETE, key)) => Ok(Op::Delete { key }),
-            Some((&EPOCH_START, [])) => Ok(Op::EpochStart),
             Some((tag, _)) => Err(bad(&format!("unknown tag {tag}"))),
             None => Err(bad("empty payload")),
         }
@@ -108,7 +101,6 @@ impl KvStore {
             Op::Delete { key } => {
                 self.map.remove(key);
             }
-            Op::EpochStart => {}
         }
     }
 
@@ -127,9 +119,19 @@ impl KvStore {
         self.map.is_empty()
     }
 
-    /// Forgets everything (before a rebuild from the log).
+    /// Forgets everything (before a rebuild from a snapshot).
     pub fn clear(&mut self) {
         self.map.clear();
+    }
+
+    /// Every key and value, in no particular order (for snapshots).
+    pub fn iter(&self) -> impl Iterator<Item = (&Bytes, &Bytes)> {
+        self.map.iter()
+    }
+
+    /// Sets `key` to `value` (restoring a snapshot).
+    pub fn insert(&mut self, key: Bytes, value: Bytes) {
+        self.map.insert(key, value);
     }
 }
 
@@ -159,7 +161,6 @@ mod tests {
                 value: b"",
             },
             Op::Delete { key: b"k" },
-            Op::EpochStart,
         ] {
             assert_eq!(Op::decode(&encoded(op)).unwrap(), op);
         }
@@ -193,7 +194,6 @@ mod tests {
         assert_eq!(kv.get(b"a").as_deref(), Some(&b"2"[..]));
         kv.apply(&encoded(Op::Delete { key: b"a" })).unwrap();
         assert_eq!(kv.get(b"a"), None);
-        kv.apply(&encoded(Op::EpochStart)).unwrap();
         assert_eq!(kv.len(), 1);
     }
 }

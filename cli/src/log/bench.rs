@@ -1,185 +1,138 @@
-//! `zeroring log bench`: what the replicated log costs on this machine's disk.
+//! `zeroring log bench`: what the Raft-replicated log costs on this machine.
 //!
-//! Measures the device's fdatasync latency first (the floor for Strict), then per
-//! durability mode: put latency (p50/p99) with no follower and with one follower
-//! acknowledging every write (`Ack::All`), throughput with 1 and 16 concurrent
-//! writers, and replicated throughput with leader acks to one follower. The follower
-//! runs on its own thread and runtime, like another process. Prints a Markdown table
-//! and the issue's targets with met / not met.
+//! Measures the disk's fdatasync latency first (the floor for Strict), then per
+//! durability mode a 3-node cluster on loopback (each node on its own thread and
+//! runtime, like a process): single-client put latency through `LogClient` (p50/p99,
+//! a write counts once a majority committed and the leader applied it), a client's
+//! STATUS round trip (the network part of a write), and the committed write rate of
+//! 16 concurrent clients; and a standalone 1-node cluster's
+//! put latency and rate through the `Node` API. Prints a Markdown table and the
+//! issue's targets with met / not met.
 
+use std::collections::BTreeMap;
 use std::fs::OpenOptions;
 use std::io::Write;
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::{CliError, text_flag};
-use zeroring::replog::{Ack, Durability, LogClient, Node, NodeConfig};
-
-/// How much to measure: `--quick` or the full run.
-struct Plan {
-    latency_puts: usize,
-    strict_puts: usize,
-    window: Duration,
-    replicated_records: u64,
-    fsync_samples: usize,
-}
-
-impl Plan {
-    /// The `--quick` plan, or the full one.
-    fn new(quick: bool) -> Plan {
-        if quick {
-            Plan {
-                latency_puts: 20_000,
-                strict_puts: 100,
-                window: Duration::from_millis(300),
-                replicated_records: 100_000,
-                fsync_samples: 50,
-            }
-        } else {
-            Plan {
-                latency_puts: 200_000,
-                strict_puts: 1_000,
-                window: Duration::from_secs(2),
-                replicated_records: 1_000_000,
-                fsync_samples: 300,
-            }
-        }
-    }
-}
+use zeroring::replog::{Durability, LogClient, Node, NodeConfig, ReplogError};
 
 const VALUE: [u8; 64] = [0x5a; 64];
+
+/// How much to measure.
+struct Plan {
+    latency_puts: usize,
+    window: Duration,
+    fsync_samples: usize,
+}
 
 /// Runs the bench.
 pub(super) fn run(args: &[String]) -> Result<(), CliError> {
     let quick = args.iter().any(|a| a == "--quick");
+    let plan = if quick {
+        Plan {
+            latency_puts: 200,
+            window: Duration::from_millis(500),
+            fsync_samples: 50,
+        }
+    } else {
+        Plan {
+            latency_puts: 2_000,
+            window: Duration::from_secs(3),
+            fsync_samples: 300,
+        }
+    };
     let dir = PathBuf::from(text_flag(args, "--dir").unwrap_or("replog-bench"));
-    let plan = Plan::new(quick);
     std::fs::create_dir_all(&dir).map_err(|e| CliError(format!("{}: {e}", dir.display())))?;
-    let fs = filesystem_of(&dir);
     let fsync = fdatasync_latency(&dir, plan.fsync_samples)?;
     println!(
-        "# zeroring log bench{}\n\nlog directory {} ({fs}); fdatasync p50 {} p99 {} ({} samples of a 100-byte append)\n",
-        if quick { " --quick" } else { "" },
+        "log directory {}; fdatasync p50 {} p99 {}\n",
         dir.display(),
         us(fsync.0),
-        us(fsync.1),
-        plan.fsync_samples
+        us(fsync.1)
     );
-    if fs == "tmpfs" {
-        println!(
-            "warning: {} is on tmpfs; durability figures mean nothing there\n",
-            dir.display()
-        );
-    }
-    let [memory, buffered, strict] = measure_modes(&dir, &plan)?;
-    let rtt = client_round_trip(&dir)?;
     println!(
-        "\nstrict put through a client over loopback (one round trip): p50 {} p99 {}; plain GET round trip p50 {}",
-        us(rtt.strict.0),
-        us(rtt.strict.1),
-        us(rtt.get_p50)
+        "| mode | 3 nodes: 1 client put p50 | p99 | 16 clients | 1 node: put p50 | 1 node: rate |"
     );
-    println!("\ntargets:");
-    for (what, met) in targets(&memory, &buffered, &strict, fsync.0, &rtt) {
-        println!("- {}: {what}", if met { "met" } else { "NOT met" });
+    println!("|---|---|---|---|---|---|");
+    let mut rows = Vec::new();
+    for mode in [
+        Durability::InMemory,
+        Durability::BUFFERED,
+        Durability::Strict,
+    ] {
+        let cluster = cluster_row(&dir, mode, &plan)?;
+        let single = standalone_row(&dir, mode, &plan)?;
+        println!(
+            "| {mode} | {} | {} | {} | {} | {} |",
+            us(cluster.put.0),
+            us(cluster.put.1),
+            rate(cluster.sixteen),
+            us(single.0),
+            rate(single.1)
+        );
+        rows.push((mode, cluster, single));
     }
-    std::fs::remove_dir_all(&dir).ok();
+    println!("\ntargets:");
+    let check = |ok: bool, text: String| {
+        println!("- {}: {text}", if ok { "met" } else { "not met" });
+    };
+    for (mode, cluster, single) in &rows {
+        match mode {
+            Durability::InMemory => {
+                check(
+                    single.0 < 3e-6,
+                    format!("standalone InMemory put p50 {} < 3 µs", us(single.0)),
+                );
+                check(
+                    single.1 >= 250e3,
+                    format!("standalone InMemory {} >= 250 K/s", rate(single.1)),
+                );
+            }
+            Durability::Buffered { .. } => {
+                check(
+                    cluster.sixteen >= 100e3,
+                    format!(
+                        "3 nodes Buffered, 16 clients {} >= 100 K/s",
+                        rate(cluster.sixteen)
+                    ),
+                );
+                check(
+                    single.1 >= 100e3,
+                    format!("standalone Buffered {} >= 100 K/s", rate(single.1)),
+                );
+            }
+            Durability::Strict => {
+                check(
+                    cluster.sixteen >= 10e3,
+                    format!(
+                        "3 nodes Strict, 16 clients {} >= 10 K/s",
+                        rate(cluster.sixteen)
+                    ),
+                );
+                let bound = 2.0 * fsync.0 + 2.0 * cluster.round_trip;
+                check(
+                    cluster.put.0 <= bound,
+                    format!(
+                        "3 nodes Strict, 1 client put p50 {} <= 2 x fdatasync p50 + 2 x \
+                         round trip ({}) = {}",
+                        us(cluster.put.0),
+                        us(cluster.round_trip),
+                        us(bound)
+                    ),
+                );
+            }
+        }
+    }
     Ok(())
 }
 
-/// Measures the three durability modes, printing the table as the rows come in.
-fn measure_modes(dir: &Path, plan: &Plan) -> Result<[ModeResult; 3], CliError> {
-    println!(
-        "| mode | put p50 | put p99 | + follower (ack all) p50 | p99 | 1 writer | 16 writers | 16/1 | replicated, leader ack |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|");
-    Ok([
-        measure_row(dir, Durability::InMemory, plan)?,
-        measure_row(dir, Durability::BUFFERED, plan)?,
-        measure_row(dir, Durability::Strict, plan)?,
-    ])
-}
-
-/// Measures one mode and prints its table row.
-fn measure_row(dir: &Path, mode: Durability, plan: &Plan) -> Result<ModeResult, CliError> {
-    let r = measure_mode(dir, mode, plan)?;
-    println!(
-        "| {} | {} | {} | {} | {} | {} | {} | {:.1}x | {} |",
-        mode_name(mode),
-        us(r.latency.0),
-        us(r.latency.1),
-        us(r.replicated_latency.0),
-        us(r.replicated_latency.1),
-        rate(r.one_writer),
-        rate(r.sixteen_writers),
-        r.sixteen_writers / r.one_writer,
-        rate(r.replicated_rate),
-    );
-    std::io::stdout().flush().ok();
-    Ok(r)
-}
-
-/// The issue's targets, each with whether this run met it.
-fn targets(
-    memory: &ModeResult,
-    buffered: &ModeResult,
-    strict: &ModeResult,
-    fsync_p50: f64,
-    rtt: &ClientLatency,
-) -> [(String, bool); 5] {
-    let limit = 2.0 * fsync_p50 + rtt.get_p50;
-    [
-        (
-            format!("InMemory put p50 {} < 3 µs", us(memory.latency.0)),
-            memory.latency.0 < 3e-6,
-        ),
-        (
-            format!(
-                "replicated, leader ack, to one follower {} >= 250 K records/s (inmemory)",
-                rate(memory.replicated_rate)
-            ),
-            memory.replicated_rate >= 250e3,
-        ),
-        (
-            format!("Buffered {} >= 100 K records/s", rate(buffered.one_writer)),
-            buffered.one_writer >= 100e3,
-        ),
-        (
-            format!(
-                "Strict single writer through a client p50 {} <= 2 x fdatasync p50 + round trip = {}",
-                us(rtt.strict.0),
-                us(limit)
-            ),
-            rtt.strict.0 <= limit,
-        ),
-        (
-            format!(
-                "Strict 16 writers {:.1}x single writer >= 8x",
-                strict.sixteen_writers / strict.one_writer
-            ),
-            strict.sixteen_writers >= 8.0 * strict.one_writer,
-        ),
-    ]
-}
-
-fn mode_name(mode: Durability) -> &'static str {
-    match mode {
-        Durability::InMemory => "inmemory",
-        Durability::Buffered { .. } => "buffered 100 ms/1000",
-        Durability::Strict => "strict",
-    }
-}
-
 fn us(seconds: f64) -> String {
-    let us = seconds * 1e6;
-    if us >= 1000.0 {
-        format!("{:.2} ms", us / 1000.0)
-    } else {
-        format!("{us:.1} µs")
-    }
+    format!("{:.1} µs", seconds * 1e6)
 }
 
 fn rate(per_second: f64) -> String {
@@ -190,34 +143,15 @@ fn rate(per_second: f64) -> String {
     }
 }
 
-/// (p50, p99) in seconds.
 fn percentiles(mut samples: Vec<f64>) -> (f64, f64) {
     if samples.is_empty() {
-        return (f64::NAN, f64::NAN);
+        return (0.0, 0.0);
     }
     samples.sort_by(f64::total_cmp);
-    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q) as usize];
     (at(0.5), at(0.99))
 }
 
-fn filesystem_of(dir: &Path) -> String {
-    let Ok(dir) = dir.canonicalize() else {
-        return "unknown filesystem".into();
-    };
-    let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
-    mounts
-        .lines()
-        .filter_map(|l| {
-            let mut f = l.split_whitespace();
-            let (_dev, mount, fstype) = (f.next()?, f.next()?, f.next()?);
-            dir.starts_with(mount)
-                .then(|| (mount.len(), fstype.to_owned()))
-        })
-        .max()
-        .map_or_else(|| "unknown filesystem".into(), |(_, t)| t)
-}
-
-/// fdatasync latency of small appends to a file in `dir`: (p50, p99).
 fn fdatasync_latency(dir: &Path, samples: usize) -> Result<(f64, f64), CliError> {
     let path = dir.join("fsync-probe");
     let io = |e: std::io::Error| CliError(format!("{}: {e}", path.display()));
@@ -238,224 +172,191 @@ fn fdatasync_latency(dir: &Path, samples: usize) -> Result<(f64, f64), CliError>
     Ok(percentiles(times))
 }
 
-struct ModeResult {
-    latency: (f64, f64),
-    replicated_latency: (f64, f64),
-    one_writer: f64,
-    sixteen_writers: f64,
-    replicated_rate: f64,
+fn free_endpoint() -> Result<String, CliError> {
+    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| CliError(format!("no free port: {e}")))?;
+    let port = l.local_addr().map_err(|e| CliError(e.to_string()))?.port();
+    Ok(format!("tcp://127.0.0.1:{port}"))
 }
 
-fn fresh_dir(dir: &Path, name: &str) -> PathBuf {
-    let d = dir.join(name);
-    std::fs::remove_dir_all(&d).ok();
-    d
+fn node_config(dir: &Path, id: u64, peers: &BTreeMap<u64, String>, mode: Durability) -> NodeConfig {
+    let d = mode.has_files().then(|| {
+        let d = dir.join(format!("node{id}"));
+        std::fs::remove_dir_all(&d).ok();
+        d
+    });
+    let mut c = NodeConfig::new(id, peers.clone(), d, mode);
+    c.snapshot_entries = 1_000_000;
+    c
 }
 
-fn config(dir: &Path, name: &str, mode: Durability) -> NodeConfig {
-    let d = mode.has_files().then(|| fresh_dir(dir, name));
-    NodeConfig::new(d, mode, "tcp://127.0.0.1:0")
-}
-
-/// A node on its own thread and runtime (like another process) until dropped.
-struct NodeThread {
-    endpoint: String,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl NodeThread {
-    fn start(cfg: NodeConfig) -> Result<NodeThread, CliError> {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = zeroring::runtime_builder().build().expect("runtime");
-            rt.block_on(async move {
-                let node = match Node::open(cfg).await {
-                    Ok(node) => node,
-                    Err(e) => {
-                        tx.send(Err(e.to_string())).ok();
-                        return;
-                    }
-                };
-                tx.send(Ok(node.endpoint().to_owned())).ok();
-                while !flag.load(Ordering::Relaxed) {
-                    compio::time::sleep(Duration::from_millis(10)).await;
+/// A node on its own thread and runtime until the sender is dropped.
+fn node_thread(cfg: NodeConfig) -> Result<mpsc::Sender<()>, CliError> {
+    let (stop_tx, stop_rx) = mpsc::channel::<()>();
+    let (ready_tx, ready_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = match zeroring::runtime_builder().build() {
+            Ok(rt) => rt,
+            Err(e) => {
+                let _ = ready_tx.send(Err(e.to_string()));
+                return;
+            }
+        };
+        rt.block_on(async move {
+            let node = match Node::open(cfg).await {
+                Ok(n) => n,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e.to_string()));
+                    return;
                 }
-                node.close().await.ok();
-            })
+            };
+            let _ = ready_tx.send(Ok(()));
+            while stop_rx.try_recv() == Err(mpsc::TryRecvError::Empty) {
+                compio::time::sleep(Duration::from_millis(50)).await;
+            }
+            node.close().await;
         });
-        let endpoint = rx
-            .recv()
-            .map_err(|_| CliError("bench node thread died".into()))?
-            .map_err(CliError)?;
-        Ok(NodeThread {
-            endpoint,
-            stop,
-            thread: Some(thread),
-        })
-    }
+    });
+    ready_rx
+        .recv()
+        .map_err(|_| CliError("a node thread died".into()))?
+        .map_err(CliError)?;
+    Ok(stop_tx)
 }
 
-impl Drop for NodeThread {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            t.join().ok();
+/// Something that writes: a client of a cluster or a node's own API.
+enum Writer {
+    Client(Box<LogClient>),
+    Node(Rc<Node>),
+}
+
+impl Writer {
+    async fn put(&mut self, key: &[u8]) -> Result<u64, ReplogError> {
+        match self {
+            Writer::Client(c) => c.put(key, &VALUE).await,
+            Writer::Node(n) => n.put(key, &VALUE).await,
+        }
+    }
+
+    async fn close(self) {
+        match self {
+            Writer::Client(c) => c.close().await,
+            Writer::Node(n) => {
+                if let Ok(n) = Rc::try_unwrap(n) {
+                    n.close().await;
+                }
+            }
         }
     }
 }
 
-async fn wait_for_follower(leader: &Node) -> Result<(), CliError> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while leader.status().followers.is_empty() {
-        if Instant::now() > deadline {
-            return Err(CliError("the bench follower never connected".into()));
-        }
-        compio::time::sleep(Duration::from_millis(5)).await;
-    }
-    Ok(())
-}
-
-async fn put_latencies(leader: &Node, n: usize, ack: Ack) -> Result<(f64, f64), CliError> {
-    let mut times = Vec::with_capacity(n);
-    for i in 0..n as u64 {
+/// Latency of `n` puts in a row, one at a time: (p50, p99).
+async fn latencies(w: &mut Writer, n: usize) -> Result<(f64, f64), ReplogError> {
+    let mut lat = Vec::with_capacity(n);
+    for i in 0..n {
         let start = Instant::now();
-        leader.put(&i.to_le_bytes(), &VALUE, ack).await?;
-        times.push(start.elapsed().as_secs_f64());
-        if i % 64 == 63 {
-            // Let the replication and sync tasks run, as a real service would.
-            compio::time::sleep(Duration::ZERO).await;
-        }
+        w.put(format!("l{i}").as_bytes()).await?;
+        lat.push(start.elapsed().as_secs_f64());
     }
-    Ok(percentiles(times))
+    Ok(percentiles(lat))
 }
 
-/// Puts per second from `writers` concurrent tasks over `window`.
-async fn throughput(leader: &Node, writers: usize, window: Duration) -> Result<f64, CliError> {
-    let done = Rc::new(std::cell::Cell::new(0u64));
+/// Committed writes per second of `writers`, each one write at a time, for `window`.
+async fn write_rate(writers: Vec<Writer>, window: Duration) -> Result<f64, ReplogError> {
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for w in 0..writers as u64 {
-        let (leader, done) = (leader.clone(), done.clone());
+    for (c, mut w) in writers.into_iter().enumerate() {
         tasks.push(compio::runtime::spawn(async move {
-            let mut i = 0u64;
+            let mut done = 0u64;
             while start.elapsed() < window {
-                let key = (w << 48 | i).to_le_bytes();
-                leader.put(&key, &VALUE, Ack::Leader).await?;
-                done.set(done.get() + 1);
-                i += 1;
-                if i.is_multiple_of(64) {
-                    compio::time::sleep(Duration::ZERO).await;
-                }
+                w.put(format!("c{c}-{done}").as_bytes()).await?;
+                done += 1;
             }
-            Ok::<_, zeroring::replog::ReplogError>(())
+            w.close().await;
+            Ok::<u64, ReplogError>(done)
         }));
     }
+    let mut total = 0;
     for t in tasks {
-        t.await
-            .map_err(|_| CliError("a writer task panicked".into()))??;
+        total += t
+            .await
+            .map_err(|_| ReplogError::Stopped("a bench writer panicked".into()))??;
     }
-    Ok(done.get() as f64 / start.elapsed().as_secs_f64())
+    Ok(total as f64 / start.elapsed().as_secs_f64())
 }
 
-fn measure_mode(dir: &Path, mode: Durability, plan: &Plan) -> Result<ModeResult, CliError> {
-    let puts = if mode == Durability::Strict {
-        plan.strict_puts
-    } else {
-        plan.latency_puts
-    };
-    let rt = zeroring::runtime_builder()
+/// What a 3-node cluster measured: one client's put (p50, p99), 16 clients'
+/// committed writes per second, and a client's status round trip (p50).
+struct ClusterRow {
+    put: (f64, f64),
+    sixteen: f64,
+    round_trip: f64,
+}
+
+/// A 3-node cluster in `mode`.
+fn cluster_row(dir: &Path, mode: Durability, plan: &Plan) -> Result<ClusterRow, CliError> {
+    let peers: BTreeMap<u64, String> = (1..=3)
+        .map(|id| free_endpoint().map(|ep| (id, ep)))
+        .collect::<Result<_, _>>()?;
+    let mut stops = Vec::new();
+    for id in 1..=3 {
+        stops.push(node_thread(node_config(dir, id, &peers, mode))?);
+    }
+    let endpoints: Vec<String> = peers.values().cloned().collect();
+    let result = zeroring::runtime_builder()
         .build()
-        .map_err(|e| CliError(e.to_string()))?;
-    rt.block_on(async {
-        // Alone.
-        let leader = Node::open(config(dir, "leader", mode)).await?;
-        let latency = put_latencies(&leader, puts, Ack::Leader).await?;
-        let one_writer = throughput(&leader, 1, plan.window).await?;
-        let sixteen_writers = throughput(&leader, 16, plan.window).await?;
-        leader.close().await?;
-
-        // With one follower in the same mode.
-        let leader = Node::open(config(dir, "leader2", mode)).await?;
-        let follower =
-            NodeThread::start(config(dir, "follower", mode).following(leader.endpoint()))?;
-        wait_for_follower(&leader).await?;
-        let replicated_latency = put_latencies(&leader, puts.min(20_000), Ack::All).await?;
-        let base = leader.status().next_offset;
-        let records = if mode == Durability::Strict {
-            plan.replicated_records / 10
-        } else {
-            plan.replicated_records
-        };
-        let start = Instant::now();
-        for i in 0..records {
-            leader.put(&i.to_le_bytes(), &VALUE, Ack::Leader).await?;
-            if i % 256 == 255 {
-                compio::time::sleep(Duration::ZERO).await;
+        .map_err(|e| CliError(e.to_string()))?
+        .block_on(async move {
+            let eps: Vec<&str> = endpoints.iter().map(String::as_str).collect();
+            let mut w = Writer::Client(Box::new(LogClient::new(&eps)));
+            w.put(b"warm-up").await?; // waits for the election
+            let put = latencies(&mut w, plan.latency_puts).await?;
+            w.close().await;
+            // A request's round trip without Raft: STATUS to one node.
+            let mut client = LogClient::new(&eps[..1]);
+            let mut rtt = Vec::with_capacity(200);
+            for _ in 0..200 {
+                let start = Instant::now();
+                client.status().await?;
+                rtt.push(start.elapsed().as_secs_f64());
             }
-        }
-        let end = base + records;
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while leader
-            .status()
-            .followers
-            .first()
-            .is_none_or(|f| f.received < end)
-        {
-            if Instant::now() > deadline {
-                return Err(CliError(
-                    "the follower did not catch up within 120 s".into(),
-                ));
-            }
-            compio::time::sleep(Duration::from_micros(200)).await;
-        }
-        let replicated_rate = records as f64 / start.elapsed().as_secs_f64();
-        drop(follower);
-        leader.close().await?;
-        Ok(ModeResult {
-            latency,
-            replicated_latency,
-            one_writer,
-            sixteen_writers,
-            replicated_rate,
-        })
-    })
+            client.close().await;
+            let clients = (0..16)
+                .map(|_| Writer::Client(Box::new(LogClient::new(&eps))))
+                .collect();
+            let sixteen = write_rate(clients, plan.window).await?;
+            Ok::<_, ReplogError>(ClusterRow {
+                put,
+                sixteen,
+                round_trip: percentiles(rtt).0,
+            })
+        })?;
+    drop(stops);
+    Ok(result)
 }
 
-struct ClientLatency {
-    strict: (f64, f64),
-    get_p50: f64,
-}
-
-/// Strict puts and GETs from a client over loopback, the node on its own thread.
-fn client_round_trip(dir: &Path) -> Result<ClientLatency, CliError> {
-    let node = NodeThread::start(config(dir, "client-node", Durability::Strict))?;
-    let endpoint = node.endpoint.clone();
-    let rt = zeroring::runtime_builder()
+/// (put p50, rate with 16 concurrent writers) of a standalone node through its API.
+fn standalone_row(dir: &Path, mode: Durability, plan: &Plan) -> Result<(f64, f64), CliError> {
+    let peers = BTreeMap::from([(1, free_endpoint()?)]);
+    let mut cfg = node_config(dir, 1, &peers, mode);
+    cfg.dir = cfg.dir.map(|d| d.with_file_name("standalone"));
+    if let Some(d) = &cfg.dir {
+        std::fs::remove_dir_all(d).ok();
+    }
+    let window = plan.window;
+    let puts = plan.latency_puts * 10;
+    zeroring::runtime_builder()
         .build()
-        .map_err(|e| CliError(e.to_string()))?;
-    let result = rt.block_on(async {
-        let client = LogClient::connect(&endpoint).await?;
-        let mut strict = Vec::new();
-        let mut gets = Vec::new();
-        for i in 0..300u64 {
-            let start = Instant::now();
-            client
-                .put(&i.to_le_bytes(), &VALUE, Ack::Leader, false)
-                .await?;
-            strict.push(start.elapsed().as_secs_f64());
-            let start = Instant::now();
-            client.get(&i.to_le_bytes()).await?;
-            gets.push(start.elapsed().as_secs_f64());
-        }
-        client.close().await;
-        Ok::<_, CliError>(ClientLatency {
-            strict: percentiles(strict),
-            get_p50: percentiles(gets).0,
+        .map_err(|e| CliError(e.to_string()))?
+        .block_on(async move {
+            let node = Rc::new(Node::open(cfg).await?);
+            while node.put(b"warm-up", &VALUE).await.is_err() {
+                compio::time::sleep(Duration::from_millis(20)).await;
+            }
+            let (p50, _) = latencies(&mut Writer::Node(node.clone()), puts).await?;
+            let writers = (0..16).map(|_| Writer::Node(node.clone())).collect();
+            let total = write_rate(writers, window).await?;
+            Writer::Node(node).close().await;
+            Ok::<_, ReplogError>((p50, total))
         })
-    });
-    drop(node);
-    result
+        .map_err(CliError::from)
 }

@@ -26,6 +26,7 @@ use std::path::Path;
 
 pub use recovery::Recovery;
 pub use segment::segment_file_name;
+pub(crate) use segment::sync_dir;
 
 use self::epochs::Epochs;
 use self::memory::MemoryLog;
