@@ -3,22 +3,23 @@
 //! restarted or frozen with SIGSTOP and resumed. Checks: every acknowledged write
 //! is readable at the end with its value, a linearizable read of a client's own key
 //! returns what it wrote, the clients' writes and linearizable reads of a few
-//! shared keys form a linearizable history per key (`replog_faults/history.rs`),
+//! shared keys form a linearizable history per key (`zeroring_cli::faults::
+//! linearizable`, a full search),
 //! all nodes converge to the same applied state, and leadership comes back after
 //! every leader kill.
 //!
-//! Nodes reach each other through TCP proxies (`replog_faults/proxy.rs`), so a
-//! node can also be cut off from all the others for a while (a partition).
+//! Nodes reach each other through fault-injecting TCP proxies
+//! (`zeroring_cli::faults::proxy`), so a node can also be cut off from all the
+//! others for a while: its connections closed (a cut), or kept up with nothing
+//! moving (a black hole, a partition TCP has not noticed).
 //!
 //! Short by default (CI); `REPLOG_FAULT_SECS=300` runs longer.
 
 mod common;
-#[path = "replog_faults/history.rs"]
-mod history;
-#[path = "replog_faults/proxy.rs"]
-mod proxy;
 
 use common::free_endpoint;
+use zeroring_cli::faults::linearizable::{self, Action};
+use zeroring_cli::faults::proxy::{FaultProxy, Link};
 
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
@@ -33,7 +34,7 @@ use zeroring::replog::{LogClient, ReadConsistency};
 struct Cluster {
     dir: tempfile::TempDir,
     peers: BTreeMap<u64, String>,
-    proxies: BTreeMap<(u64, u64), proxy::Proxy>,
+    proxies: BTreeMap<(u64, u64), FaultProxy>,
     procs: BTreeMap<u64, Child>,
 }
 
@@ -44,8 +45,8 @@ impl Cluster {
         for a in 1..=n {
             for (&b, ep) in &peers {
                 if a != b {
-                    let target = ep.trim_start_matches("tcp://").to_owned();
-                    proxies.insert((a, b), proxy::Proxy::start(target));
+                    let target = ep.trim_start_matches("tcp://").parse().unwrap();
+                    proxies.insert((a, b), FaultProxy::start(target).unwrap());
                 }
             }
         }
@@ -67,8 +68,8 @@ impl Cluster {
             .iter()
             .map(|(&other, ep)| {
                 let ep = match self.proxies.get(&(id, other)) {
-                    Some(p) => &p.endpoint,
-                    None => ep,
+                    Some(p) => format!("tcp://{}", p.addr()),
+                    None => ep.clone(),
                 };
                 format!("{other}={ep}")
             })
@@ -76,11 +77,11 @@ impl Cluster {
             .join(",")
     }
 
-    /// Cuts (or heals) every link to and from node `id`.
-    fn isolate(&self, id: u64, cut: bool) {
+    /// Sets every link to and from node `id` (cut or black-holed; open heals).
+    fn isolate(&self, id: u64, link: Link) {
         for (&(a, b), p) in &self.proxies {
             if a == id || b == id {
-                if cut { p.cut() } else { p.heal() }
+                p.set(link);
             }
         }
     }
@@ -161,11 +162,17 @@ struct History {
     bad_reads: Vec<String>,
     reads: u64,
     /// Writes and linearizable reads of the keys all clients share.
-    shared: Vec<history::Op>,
+    shared: Vec<linearizable::Op>,
 }
 
 /// Keys every client writes and reads, for the linearizability check.
 const SHARED_KEYS: u64 = 3;
+
+/// Nanoseconds since the first call, on one clock for every client thread.
+fn now_ns() -> u64 {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_nanos() as u64
+}
 
 fn client(id: usize, endpoints: Vec<String>, stop: Arc<AtomicBool>) -> History {
     block_on(async move {
@@ -190,25 +197,24 @@ fn client(id: usize, endpoints: Vec<String>, stop: Arc<AtomicBool>) -> History {
             }
             // A write or a linearizable read of a shared key, timed.
             let key = format!("shared{}", n % SHARED_KEYS);
-            let start = Instant::now();
-            let (kind, end) = if n.is_multiple_of(2) {
+            let invoked = now_ns();
+            let (action, answered) = if n.is_multiple_of(2) {
                 let value = format!("c{id}-{n}");
                 let ok = c.put(key.as_bytes(), value.as_bytes()).await.is_ok();
-                (history::Kind::Write(value), ok.then(Instant::now))
+                (Action::Write(Some(value.into_bytes())), ok.then(now_ns))
             } else {
                 match c.get(key.as_bytes(), ReadConsistency::Linearizable).await {
-                    Ok(v) => (
-                        history::Kind::Read(v.map(|v| String::from_utf8_lossy(&v).into_owned())),
-                        Some(Instant::now()),
-                    ),
-                    Err(_) => (history::Kind::Read(None), None), // no answer: no constraint
+                    Ok(v) => (Action::Read(v.map(|v| v.to_vec())), Some(now_ns())),
+                    // No answer: the checker leaves the read out.
+                    Err(_) => (Action::Read(None), None),
                 }
             };
-            h.shared.push(history::Op {
-                key,
-                start,
-                end,
-                kind,
+            h.shared.push(linearizable::Op {
+                client: id as u32,
+                key: key.into_bytes(),
+                invoked,
+                answered,
+                action,
             });
             n += 1;
         }
@@ -256,7 +262,14 @@ fn run_faults(nodes: u64, secs: u64) {
             freezes += 1;
         } else if fault == 1 {
             let cut_at = Instant::now();
-            cluster.isolate(victim, true);
+            // Alternately a cut (connections closed) and a black hole (connections
+            // up, nothing moving).
+            let link = if partitions % 2 == 0 {
+                Link::Cut
+            } else {
+                Link::Blackhole
+            };
+            cluster.isolate(victim, link);
             if victim == leader {
                 // The majority side elects a new leader while the old one is cut off.
                 let rest: Vec<String> = cluster
@@ -275,7 +288,7 @@ fn run_faults(nodes: u64, secs: u64) {
                 leader_partitions += 1;
             }
             thread::sleep(Duration::from_millis(500 + rand(2000)));
-            cluster.isolate(victim, false);
+            cluster.isolate(victim, Link::Open);
             partitions += 1;
         } else {
             cluster.kill(victim);
@@ -294,8 +307,8 @@ fn run_faults(nodes: u64, secs: u64) {
     let acked: Vec<(String, String)> = histories.iter().flat_map(|h| h.acked.clone()).collect();
     let bad_reads: Vec<&String> = histories.iter().flat_map(|h| &h.bad_reads).collect();
     let reads: u64 = histories.iter().map(|h| h.reads).sum();
-    let shared: Vec<history::Op> = histories.iter().flat_map(|h| h.shared.clone()).collect();
-    let not_linearizable = history::violations(&shared);
+    let shared: Vec<linearizable::Op> = histories.iter().flat_map(|h| h.shared.clone()).collect();
+    let not_linearizable = linearizable::check(&shared);
     let lost = block_on(async {
         let eps: Vec<&str> = endpoints.iter().map(String::as_str).collect();
         let mut c = LogClient::new(&eps);
@@ -347,10 +360,9 @@ fn run_faults(nodes: u64, secs: u64) {
         bad_reads.is_empty(),
         "stale or wrong linearizable reads: {bad_reads:?}"
     );
-    assert!(
-        not_linearizable.is_empty(),
-        "shared-key history not linearizable: {not_linearizable:?}"
-    );
+    if let Err(violation) = not_linearizable {
+        panic!("shared-key history not linearizable: {violation}");
+    }
 }
 
 fn secs(default: u64) -> u64 {

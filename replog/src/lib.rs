@@ -16,6 +16,12 @@
 //! - [`node`]: [`Node`], its sockets and its driver; [`config`]: [`NodeConfig`].
 //! - [`client`]: [`LogClient`], what the CLI uses against a running cluster.
 //! - [`status`]: [`Status`], a node's view of the cluster.
+//!
+//! ## Cargo features
+//!
+//! | feature | default | what it gives |
+//! |---|---|---|
+//! | (none) | | No optional features: the Raft engine (tikv `raft`), the segment log and the CURVE cluster key are always built. |
 #![warn(missing_docs)]
 
 pub mod client;

@@ -13,8 +13,11 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// How often blocked threads look at the link's state again.
+/// How often a black-holed pump and the acceptor look at the link's state again.
 const TICK: Duration = Duration::from_millis(10);
+/// How long an idle pump's read waits before it looks at the link again (a cut
+/// does not wait for it: it closes the sockets, which ends the read at once).
+const IDLE_READ: Duration = Duration::from_millis(100);
 
 /// The state of a proxied link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,7 +152,7 @@ fn join(client: TcpStream, shared: &Arc<Shared>) -> io::Result<()> {
     let server = TcpStream::connect_timeout(&shared.target, Duration::from_secs(2))?;
     for s in [&client, &server] {
         s.set_nodelay(true)?;
-        s.set_read_timeout(Some(TICK))?;
+        s.set_read_timeout(Some(IDLE_READ))?;
     }
     {
         let mut streams = shared.streams.lock().unwrap_or_else(|e| e.into_inner());
@@ -171,21 +174,15 @@ fn join(client: TcpStream, shared: &Arc<Shared>) -> io::Result<()> {
 fn pump(mut from: TcpStream, mut to: TcpStream, shared: &Shared) {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        if shared.stopped.load(Ordering::Acquire) {
+        if !wait_while_black_holed(shared) {
             break;
-        }
-        match shared.link() {
-            Link::Cut => break,
-            Link::Blackhole => {
-                std::thread::sleep(TICK);
-                continue;
-            }
-            Link::Open => {}
         }
         match from.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
-                if to.write_all(&buf[..n]).is_err() {
+                // The link may have changed while the read waited: a chunk read
+                // just before a black hole waits for the link to open again.
+                if !wait_while_black_holed(shared) || to.write_all(&buf[..n]).is_err() {
                     break;
                 }
             }
@@ -195,6 +192,21 @@ fn pump(mut from: TcpStream, mut to: TcpStream, shared: &Shared) {
     }
     let _ = from.shutdown(Shutdown::Both);
     let _ = to.shutdown(Shutdown::Both);
+}
+
+/// Waits while the link is a black hole; false when it was cut or the proxy
+/// stopped meanwhile.
+fn wait_while_black_holed(shared: &Shared) -> bool {
+    loop {
+        if shared.stopped.load(Ordering::Acquire) {
+            return false;
+        }
+        match shared.link() {
+            Link::Open => return true,
+            Link::Cut => return false,
+            Link::Blackhole => std::thread::sleep(TICK),
+        }
+    }
 }
 
 #[cfg(test)]

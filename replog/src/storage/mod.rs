@@ -3,7 +3,7 @@
 //! - In memory ([`Storage::memory`]): encoded records in a `Vec<u8>` and an offset
 //!   index; nothing on disk.
 //! - Segment files ([`Storage::open_dir`]): `{base_offset:020}.log` files holding
-//!   records back to back in the [`record`](crate::record) framing, opened
+//!   records back to back in the [`crate::record`] framing, opened
 //!   with recovery of a torn tail (see [`Recovery`]).
 //!
 //! This layer is synchronous `std::fs` code. Group commit is built on top of it with
