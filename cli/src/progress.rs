@@ -1,4 +1,4 @@
-//! Progress display for the long-running commands (`bench`, `soak`): an indicatif
+//! Progress display for the long-running commands (`bench`, `soak`, `log bench`): an indicatif
 //! bar on stderr when stdout is a terminal, and nothing at all when stdout goes to a
 //! pipe or a file (the commands' log lines then go to stderr as plain lines).
 

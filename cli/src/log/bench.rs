@@ -18,6 +18,7 @@ use std::rc::Rc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::progress::Progress;
 use crate::{CliError, text_flag};
 use zeroring::replog::{Durability, LogClient, Node, NodeConfig, ReplogError};
 
@@ -60,23 +61,32 @@ pub(super) fn run(args: &[String]) -> Result<(), CliError> {
     );
     println!("|---|---|---|---|---|---|");
     let mut rows = Vec::new();
+    // A bar on stderr when stdout is a terminal: two steps (3 nodes, 1 node) per mode.
+    let progress = Progress::new(6, "steps");
     for mode in [
         Durability::InMemory,
         Durability::BUFFERED,
         Durability::Strict,
     ] {
+        progress.set_message(format!("{mode}: 3 nodes"));
         let cluster = cluster_row(&dir, mode, &plan)?;
+        progress.inc(1);
+        progress.set_message(format!("{mode}: 1 node"));
         let single = standalone_row(&dir, mode, &plan)?;
-        println!(
-            "| {mode} | {} | {} | {} | {} | {} |",
-            us(cluster.put.0),
-            us(cluster.put.1),
-            rate(cluster.sixteen),
-            us(single.0),
-            rate(single.1)
-        );
+        progress.inc(1);
+        progress.suspend(|| {
+            println!(
+                "| {mode} | {} | {} | {} | {} | {} |",
+                us(cluster.put.0),
+                us(cluster.put.1),
+                rate(cluster.sixteen),
+                us(single.0),
+                rate(single.1)
+            )
+        });
         rows.push((mode, cluster, single));
     }
+    progress.finish();
     println!("\ntargets:");
     let check = |ok: bool, text: String| {
         println!("- {}: {text}", if ok { "met" } else { "not met" });
