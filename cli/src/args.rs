@@ -71,7 +71,7 @@ pub enum Command {
     Bench(BenchArgs),
     /// CURVE keys (keygen).
     Curve(CurveArgs),
-    /// The replicated log: serve, put, get, delete, status, promote, follow, bench.
+    /// The replicated log: serve, put, get, delete, status, members, transfer-leader, bench.
     #[command(after_help = crate::log::USAGE)]
     Log(LogArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
