@@ -232,21 +232,19 @@ fn print_handle_targets(results: &[(Case, Vec<Outcome>)], rounds: usize) {
             verdict(advantage(one, &r2[HANDLE], &r1[HANDLE]), 1.6)
         ));
     }
-    if !lines.is_empty() {
-        println!(
-            "Targets (issue 12; {}): {}.",
-            basis(rounds),
-            lines.join("; ")
-        );
-    }
+    print_verdicts("issue 12", &lines, rounds);
 }
 
 /// Issue 14's targets (the native sockets against every peer).
 fn print_native_targets(results: &[(Case, Vec<Outcome>)], rounds: usize) {
-    let lines = judged(results, &ISSUE_14);
+    print_verdicts("issue 14", &judged(results, &ISSUE_14), rounds);
+}
+
+/// One "Targets (issue N; basis): verdict; verdict." line, if any target ran.
+fn print_verdicts(issue: &str, lines: &[String], rounds: usize) {
     if !lines.is_empty() {
         println!(
-            "Targets (issue 14; {}): {}.",
+            "Targets ({issue}; {}): {}.",
             basis(rounds),
             lines.join("; ")
         );
