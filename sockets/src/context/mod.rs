@@ -92,8 +92,7 @@ struct Owner {
 
 impl Drop for Owner {
     fn drop(&mut self) {
-        let inner = &self.inner;
-        crate::xthread::unwinding::outside_unwinding(|| inner.terminate());
+        self.inner.terminate();
     }
 }
 

@@ -554,7 +554,6 @@ impl Drop for Socket {
     /// Closes the socket without waiting: queued messages still go within LINGER
     /// while the context lives.
     fn drop(&mut self) {
-        let shared = &self.shared;
-        crate::xthread::unwinding::outside_unwinding(|| shared.request_close());
+        self.shared.request_close();
     }
 }

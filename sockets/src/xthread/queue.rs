@@ -5,6 +5,7 @@
 //! only `Waker`s, so the same queue serves compio tasks, tokio tasks and blocked
 //! threads (see [`super::park`]).
 
+use super::unwinding::outside_unwinding;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -46,10 +47,18 @@ fn register(list: &mut Vec<Waker>, waker: &Waker) {
     }
 }
 
+/// Wakes every task in `list`: the I/O thread's, on the handle side. From a thread
+/// that unwinds a panic (a handle dropped in a failing test) this must not reach
+/// compio's executor directly (see [`outside_unwinding`]).
 fn wake_all(list: Vec<Waker>) {
-    for w in list {
-        w.wake();
+    if list.is_empty() {
+        return;
     }
+    outside_unwinding(move || {
+        for w in list {
+            w.wake();
+        }
+    });
 }
 
 impl<T> BatchQueue<T> {

@@ -5,7 +5,9 @@
 //! while the caller unwinds). A handle or a context dropped during a panic — a
 //! failed assertion in a test that holds a socket — would then kill the process
 //! and its output. [`outside_unwinding`] runs such a wake-up on a short-lived
-//! thread instead, and waits for it.
+//! thread instead, and waits for it; the batch queues between handles and I/O
+//! threads wake through it, so every path from a handle (drop, close, a send in a
+//! `Drop` impl) is covered.
 
 /// Runs `f` here, or, while this thread unwinds a panic, on a fresh thread that
 /// this one waits for. If no thread can be started, `f` is not run: what it would
